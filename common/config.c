@@ -1,0 +1,218 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern char **environ;
+
+static const tthc_opt *find_opt(const tthc_cli *cli, const char *name, size_t len)
+{
+    for (size_t i = 0; i < cli->nopts; i++)
+        if (strlen(cli->opts[i].name) == len && !strncmp(cli->opts[i].name, name, len)) return &cli->opts[i];
+    return NULL;
+}
+
+static tthc_rc set_value(const tthc_opt *o, void *target, const char *val, const char *where, tthc_err *err)
+{
+    char *field = (char *)target + o->offset;
+    switch (o->type) {
+    case TTHC_OPT_STR:
+    case TTHC_OPT_SECRET: {
+        char **p = (char **)(void *)field;
+        char *copy = strdup(val);
+        if (!copy) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+        free(*p);
+        *p = copy;
+        return TTHC_OK;
+    }
+    case TTHC_OPT_INT: {
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(val, &end, 10);
+        if (errno || end == val || *end)
+            return tthc_fail(err, TTHC_EINVAL, "%s: %s wants an integer, got '%s'", where, o->name, val);
+        if (v < o->min || v > o->max)
+            return tthc_fail(err, TTHC_EINVAL, "%s: %s must be between %ld and %ld, got %ld", where, o->name,
+                             o->min, o->max, v);
+        *(long *)(void *)field = v;
+        return TTHC_OK;
+    }
+    case TTHC_OPT_BOOL: {
+        int b;
+        if (!strcmp(val, "1") || !strcasecmp(val, "true") || !strcasecmp(val, "yes") || !strcasecmp(val, "on"))
+            b = 1;
+        else if (!strcmp(val, "0") || !strcasecmp(val, "false") || !strcasecmp(val, "no") ||
+                 !strcasecmp(val, "off"))
+            b = 0;
+        else
+            return tthc_fail(err, TTHC_EINVAL, "%s: %s wants true or false, got '%s'", where, o->name, val);
+        *(int *)(void *)field = b;
+        return TTHC_OK;
+    }
+    }
+    return tthc_fail(err, TTHC_EINVAL, "bad option type");
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+    return s;
+}
+
+static tthc_rc load_file(const tthc_cli *cli, void *target, const char *path, tthc_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return tthc_fail(err, TTHC_EIO, "%s: cannot open: %s", path, strerror(errno));
+    char line[4096], where[1100];
+    int lineno = 0;
+    tthc_rc rc = TTHC_OK;
+    while (!rc && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#') continue;
+        char *eq = strchr(s, '=');
+        snprintf(where, sizeof where, "%s:%d", path, lineno);
+        if (!eq) {
+            rc = tthc_fail(err, TTHC_EINVAL, "%s: expected 'name = value'", where);
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        const tthc_opt *o = find_opt(cli, key, strlen(key));
+        if (!o) {
+            rc = tthc_fail(err, TTHC_EINVAL, "%s: unknown setting '%s'", where, key);
+            break;
+        }
+        rc = set_value(o, target, val, where, err);
+    }
+    fclose(f);
+    return rc;
+}
+
+void tthc_config_help(const tthc_cli *cli, FILE *out)
+{
+    fprintf(out, "Usage: %s [OPTIONS]%s%s\n%s\n\nOptions (flag, environment variable, default):\n", cli->prog,
+            cli->usage_tail ? " " : "", cli->usage_tail ? cli->usage_tail : "", cli->summary);
+    for (size_t i = 0; i < cli->nopts; i++) {
+        const tthc_opt *o = &cli->opts[i];
+        const char *arg = o->type == TTHC_OPT_INT ? " N" : o->type == TTHC_OPT_BOOL ? " BOOL" : " VALUE";
+        fprintf(out, "  --%s%s\n      %s\n", o->name, arg, o->help);
+        fprintf(out, "      env: %s; default: %s%s\n", o->env ? o->env : "-",
+                o->type == TTHC_OPT_SECRET && o->def ? "(hidden)" : (o->def ? o->def : "none"),
+                o->required ? " (required)" : "");
+        if (o->type == TTHC_OPT_INT) fprintf(out, "      range: %ld..%ld\n", o->min, o->max);
+    }
+    fprintf(out, "  --config FILE\n      read 'name = value' lines (names as the flags above)\n"
+                 "  --help, --version\n"
+                 "\nAny librdkafka property may be set as TTHC_KAFKA_<PROPERTY> with dots written as\n"
+                 "underscores, e.g. TTHC_KAFKA_SECURITY_PROTOCOL=SASL_SSL.\n");
+}
+
+tthc_rc tthc_config_load(const tthc_cli *cli, void *target, int argc, char **argv, char ***rest, int *nrest,
+                         tthc_err *err)
+{
+    tthc_rc rc;
+    if (nrest) *nrest = 0;
+    for (size_t i = 0; i < cli->nopts; i++) {
+        const tthc_opt *o = &cli->opts[i];
+        if (o->def && (rc = set_value(o, target, o->def, "default", err))) return rc;
+    }
+    /* --help / --version / --config first, so that the file sits below env and flags. */
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            tthc_config_help(cli, stdout);
+            return TTHC_EXIT;
+        }
+        if (!strcmp(argv[i], "--version")) {
+            printf("%s %s\n", cli->prog, TTHC_VERSION);
+            return TTHC_EXIT;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *path = NULL;
+        if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc) return tthc_fail(err, TTHC_EINVAL, "--config needs a file");
+            path = argv[++i];
+        } else if (!strncmp(argv[i], "--config=", 9)) {
+            path = argv[i] + 9;
+        }
+        if (path && (rc = load_file(cli, target, path, err))) return rc;
+    }
+    for (size_t i = 0; i < cli->nopts; i++) {
+        const tthc_opt *o = &cli->opts[i];
+        const char *v = o->env ? getenv(o->env) : NULL;
+        if (v && *v && (rc = set_value(o, target, v, o->env, err))) return rc;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--config")) {
+            i++;
+            continue;
+        }
+        if (!strncmp(a, "--config=", 9)) continue;
+        if (strncmp(a, "--", 2) || !a[2]) {
+            if (!rest) return tthc_fail(err, TTHC_EINVAL, "unexpected argument '%s' (see --help)", a);
+            (*rest)[(*nrest)++] = argv[i];
+            continue;
+        }
+        const char *name = a + 2, *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        const tthc_opt *o = find_opt(cli, name, len);
+        if (!o) return tthc_fail(err, TTHC_EINVAL, "unknown option '%.*s' (see --help)", (int)len + 2, a);
+        const char *val;
+        if (eq) {
+            val = eq + 1;
+        } else if (o->type == TTHC_OPT_BOOL && (i + 1 >= argc || !strncmp(argv[i + 1], "--", 2))) {
+            val = "true";
+        } else {
+            if (i + 1 >= argc) return tthc_fail(err, TTHC_EINVAL, "--%s needs a value", o->name);
+            val = argv[++i];
+        }
+        char where[160];
+        snprintf(where, sizeof where, "--%s", o->name);
+        if ((rc = set_value(o, target, val, where, err))) return rc;
+    }
+    for (size_t i = 0; i < cli->nopts; i++) {
+        const tthc_opt *o = &cli->opts[i];
+        if (!o->required) continue;
+        if ((o->type == TTHC_OPT_STR || o->type == TTHC_OPT_SECRET) &&
+            !*(char **)(void *)((char *)target + o->offset))
+            return tthc_fail(err, TTHC_EINVAL, "%s (--%s) is required", o->env ? o->env : o->name, o->name);
+    }
+    return TTHC_OK;
+}
+
+void tthc_config_free(const tthc_cli *cli, void *target)
+{
+    for (size_t i = 0; i < cli->nopts; i++) {
+        const tthc_opt *o = &cli->opts[i];
+        if (o->type == TTHC_OPT_STR || o->type == TTHC_OPT_SECRET) {
+            char **p = (char **)(void *)((char *)target + o->offset);
+            free(*p);
+            *p = NULL;
+        }
+    }
+}
+
+tthc_rc tthc_config_kafka_env(int (*set)(void *ctx, const char *prop, const char *val, tthc_err *err), void *ctx,
+                              tthc_err *err)
+{
+    static const char prefix[] = "TTHC_KAFKA_";
+    for (char **e = environ; e && *e; e++) {
+        if (strncmp(*e, prefix, sizeof prefix - 1)) continue;
+        const char *name = *e + sizeof prefix - 1, *eq = strchr(name, '=');
+        if (!eq || eq == name) continue;
+        size_t len = (size_t)(eq - name);
+        if (len == 7 && !strncmp(name, "BROKERS", 7)) continue;
+        char prop[256];
+        if (len >= sizeof prop) return tthc_fail(err, TTHC_EINVAL, "%.*s: name too long", (int)len, *e);
+        for (size_t i = 0; i < len; i++) prop[i] = name[i] == '_' ? '.' : (char)tolower((unsigned char)name[i]);
+        prop[len] = '\0';
+        if (set(ctx, prop, eq + 1, err)) return TTHC_EINVAL;
+    }
+    return TTHC_OK;
+}

@@ -1,0 +1,43 @@
+/* err.h - the project's one error convention.
+ *
+ * Every fallible function returns a tthc_rc (0 = TTHC_OK) and, when it fails,
+ * writes a human-readable detail into a caller-owned tthc_err.  Callers do:
+ *
+ *     tthc_rc rc = f(..., &err);
+ *     if (rc) goto fail;
+ *
+ * The detail never contains secrets or personal data (see events.md). */
+#ifndef TTHC_ERR_H
+#define TTHC_ERR_H
+
+#include <stddef.h>
+
+#define TTHC_MUSTCHECK __attribute__((warn_unused_result))
+#define TTHC_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+typedef enum {
+    TTHC_OK = 0,
+    TTHC_EINVAL,   /* bad input or configuration */
+    TTHC_ENOMEM,   /* allocation failed */
+    TTHC_EIO,      /* file or socket error */
+    TTHC_EDB,      /* PostgreSQL error (connection or statement) */
+    TTHC_EKAFKA,   /* Kafka client error */
+    TTHC_EHTTP,    /* HTTP transport or protocol error */
+    TTHC_ETIMEOUT, /* a bounded wait expired */
+    TTHC_ERETRY,   /* transient: the whole unit of work should be retried */
+    TTHC_EFENCED,  /* another owner moved on: drop local state and re-read */
+    TTHC_EXIT      /* not an error: the caller should exit 0 (--help, --version) */
+} tthc_rc;
+
+typedef struct {
+    char msg[512];
+} tthc_err;
+
+/* Name of a return code, for logs ("einval", ...). Never NULL. */
+const char *tthc_rc_name(tthc_rc rc);
+
+/* Formats the detail into err (truncating) and returns rc, so that callers can
+ * write `return tthc_fail(err, TTHC_EINVAL, "...")`.  err may be NULL. */
+tthc_rc tthc_fail(tthc_err *err, tthc_rc rc, const char *fmt, ...) TTHC_PRINTF(3, 4);
+
+#endif
