@@ -1,0 +1,88 @@
+/* dossier.h - the counting semantics of events.md as pure functions.
+ *
+ * A tthc_dossier holds one dossier's set-once facts.  tthc_dossier_apply()
+ * folds one validated event into it (first value wins; distinct payments;
+ * duplicate event_ids change nothing; a disagreeing second receipt is a
+ * conflict).  tthc_dossier_contrib() maps a state to its contribution to the
+ * counters of its bucket: zero until the receipt is seen, so facts that arrive
+ * first wait.  The change a batch makes to a bucket is
+ * contrib(after) - contrib(before), whatever order the events came in.
+ *
+ * Ownership: a tthc_dossier owns its payment and event-id arrays;
+ * tthc_dossier_clear() frees them.  Strings passed in are copied. */
+#ifndef TTHC_DOSSIER_H
+#define TTHC_DOSSIER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "event.h"
+
+/* Counter columns of period_totals, in table order. */
+typedef enum {
+    TTHC_C_RECEIVED = 0,
+    TTHC_C_ONLINE,
+    TTHC_C_COMP_DIGITIZED,
+    TTHC_C_DATA_REUSED,
+    TTHC_C_ID_TAGGED,
+    TTHC_C_ISSUED,
+    TTHC_C_RESULT_DIGITIZED,
+    TTHC_C_E_RESULT,
+    TTHC_C_SYNCED,
+    TTHC_C_DUE_ISSUED,
+    TTHC_C_ON_TIME,
+    TTHC_C_PAYMENTS,
+    TTHC_C_PAYMENTS_ONLINE,
+    TTHC_C_RATED,
+    TTHC_C_SATISFIED,
+    TTHC_C__COUNT
+} tthc_counter;
+
+extern const char *const tthc_counter_column[TTHC_C__COUNT];
+
+typedef struct {
+    int64_t c[TTHC_C__COUNT];
+} tthc_counts;
+
+typedef struct {
+    char dossier_id[TTHC_ID_MAX + 1];
+    bool received;
+    char unit_code[TTHC_UNIT_MAX + 1];
+    char period[8];
+    char procedure_code[TTHC_ID_MAX + 1];
+    uint8_t channel, applicant_type;
+    bool has_due;
+    int64_t received_at, due_at;
+    bool comp_digitized, result_digitized, data_reused, id_tagged;
+    bool issued, electronic;
+    int64_t finished_at;
+    bool synced, rated, satisfied;
+    uint32_t npay, paycap;
+    char **pay_ids;      /* owned */
+    bool *pay_online;    /* owned, parallel to pay_ids */
+    uint32_t nev, evcap;
+    char **event_ids;    /* owned */
+} tthc_dossier;
+
+typedef enum {
+    TTHC_APPLY_CHANGED = 0, /* the state changed (a fact, or only the event-id record) */
+    TTHC_APPLY_DUPLICATE,   /* this event_id was applied before: nothing changed */
+    TTHC_APPLY_CONFLICT,    /* a second receipt that disagrees: nothing changed, DLQ it */
+} tthc_apply_result;
+
+void tthc_dossier_init(tthc_dossier *d, const char *dossier_id);
+void tthc_dossier_clear(tthc_dossier *d);
+
+/* Returns the result, or -1 on allocation failure (state unchanged). */
+int tthc_dossier_apply(tthc_dossier *d, const tthc_event *ev) TTHC_MUSTCHECK;
+
+/* Contribution of one dossier to its bucket's counters (all zero if not received). */
+void tthc_dossier_contrib(const tthc_dossier *d, tthc_counts *out);
+
+/* Appends (copies) a payment or an event id; used when loading stored state. */
+int tthc_dossier_add_payment(tthc_dossier *d, const char *payment_id, bool online) TTHC_MUSTCHECK;
+int tthc_dossier_add_event_id(tthc_dossier *d, const char *event_id) TTHC_MUSTCHECK;
+bool tthc_dossier_has_event(const tthc_dossier *d, const char *event_id);
+
+#endif

@@ -1,0 +1,329 @@
+#include "event.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "timeutil.h"
+
+static const char *const type_names[TTHC_EV__COUNT] = {
+    "dossier.received", "dossier.digitized", "dossier.data_reused", "dossier.id_tagged",
+    "dossier.paid",     "dossier.result_issued", "dossier.synced",   "dossier.rated",
+};
+
+static const char *const reason_names[TTHC_REJ__COUNT] = {
+    "none",          "too_large",     "invalid_utf8",       "invalid_json",
+    "not_object",    "missing_field", "wrong_type",         "invalid_value",
+    "unknown_event_type", "unsupported_schema_version", "receipt_conflict",
+};
+
+const char *tthc_event_type_name(tthc_event_type t)
+{
+    return (unsigned)t < TTHC_EV__COUNT ? type_names[t] : "unknown";
+}
+
+const char *tthc_reject_reason_name(tthc_reject_reason r)
+{
+    return (unsigned)r < TTHC_REJ__COUNT ? reason_names[r] : "unknown";
+}
+
+const char *tthc_channel_name(uint8_t ch)
+{
+    static const char *const n[] = {NULL, "online", "in_person", "postal"};
+    return ch >= 1 && ch <= 3 ? n[ch] : NULL;
+}
+
+static const char *const applicant_names[] = {NULL, "citizen", "business", "agency", "other"};
+
+const char *tthc_applicant_name(uint8_t a)
+{
+    return a >= 1 && a <= 4 ? applicant_names[a] : NULL;
+}
+
+bool tthc_utf8_valid(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        for (size_t k = 1; k <= n; k++) {
+            if (i + k >= len || (s[i + k] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+bool tthc_valid_charset(const char *s, size_t min, size_t max, const char *extra)
+{
+    size_t n = 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) continue;
+        if (extra && strchr(extra, c)) continue;
+        return false;
+    }
+    return n >= min && n <= max;
+}
+
+bool tthc_valid_unit_code(const char *s)
+{
+    const char *dot = strchr(s, '.');
+    if (!dot) return false;
+    size_t plen = (size_t)(dot - s);
+    if (plen < 1 || plen > 10) return false;
+    for (size_t i = 0; i < plen; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+    }
+    return tthc_valid_charset(dot + 1, 1, 40, ".");
+}
+
+void tthc_unit_province(const char *unit, char *out, size_t len)
+{
+    size_t n = strcspn(unit, ".");
+    if (n >= len) n = len - 1;
+    memcpy(out, unit, n);
+    out[n] = '\0';
+}
+
+/* ---- field access: 0 = present and valid, 1 = absent (optional), -1 = rejected ---- */
+
+static int reject(tthc_reject *rej, tthc_reject_reason r, const char *field, const char *detail)
+{
+    rej->reason = r;
+    snprintf(rej->field, sizeof rej->field, "%s", field ? field : "");
+    snprintf(rej->detail, sizeof rej->detail, "%s", detail);
+    return -1;
+}
+
+static int field_string(const cJSON *obj, const char *name, bool required, const char **out, tthc_reject *rej)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!it || cJSON_IsNull(it)) {
+        if (required) return reject(rej, TTHC_REJ_MISSING_FIELD, name, "required field is missing");
+        return 1;
+    }
+    if (!cJSON_IsString(it) || !it->valuestring) return reject(rej, TTHC_REJ_WRONG_TYPE, name, "must be a string");
+    *out = it->valuestring;
+    return 0;
+}
+
+/* A string of [A-Za-z0-9] plus `extra`, min..max chars, copied into out. */
+static int field_token(const cJSON *obj, const char *name, bool required, size_t max, const char *extra, char *out,
+                       tthc_reject *rej)
+{
+    const char *s;
+    int r = field_string(obj, name, required, &s, rej);
+    if (r) return r;
+    if (!tthc_valid_charset(s, 1, max, extra)) {
+        char d[160];
+        snprintf(d, sizeof d, "must be 1-%zu characters of [A-Za-z0-9%s]", max, extra);
+        return reject(rej, TTHC_REJ_INVALID_VALUE, name, d);
+    }
+    memcpy(out, s, strlen(s) + 1);
+    return 0;
+}
+
+static int field_time(const cJSON *obj, const char *name, bool required, int64_t *out, tthc_reject *rej)
+{
+    const char *s;
+    int r = field_string(obj, name, required, &s, rej);
+    if (r) return r;
+    if (tthc_rfc3339_parse(s, out))
+        return reject(rej, TTHC_REJ_INVALID_VALUE, name, "must be an RFC 3339 date-time with an offset");
+    return 0;
+}
+
+/* One of names[1..n-1]; *out = index. */
+static int field_enum(const cJSON *obj, const char *name, bool required, const char *const *names, int n,
+                      uint8_t *out, tthc_reject *rej)
+{
+    const char *s;
+    int r = field_string(obj, name, required, &s, rej);
+    if (r) return r;
+    for (int i = 1; i < n; i++)
+        if (!strcmp(s, names[i])) {
+            *out = (uint8_t)i;
+            return 0;
+        }
+    return reject(rej, TTHC_REJ_INVALID_VALUE, name, "value is not one of the allowed values");
+}
+
+static int field_bool(const cJSON *obj, const char *name, bool *out, tthc_reject *rej)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!it || cJSON_IsNull(it)) return reject(rej, TTHC_REJ_MISSING_FIELD, name, "required field is missing");
+    if (!cJSON_IsBool(it)) return reject(rej, TTHC_REJ_WRONG_TYPE, name, "must be a boolean");
+    *out = cJSON_IsTrue(it);
+    return 0;
+}
+
+/* A JSON integer (no fractional value) within [min, 2^53). */
+static int field_int(const cJSON *obj, const char *name, bool required, int64_t min, int64_t *out, tthc_reject *rej)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (!it || cJSON_IsNull(it)) {
+        if (required) return reject(rej, TTHC_REJ_MISSING_FIELD, name, "required field is missing");
+        return 1;
+    }
+    if (!cJSON_IsNumber(it)) return reject(rej, TTHC_REJ_WRONG_TYPE, name, "must be an integer");
+    double v = it->valuedouble;
+    if (!isfinite(v) || v != floor(v) || v < -9007199254740991.0 || v > 9007199254740991.0)
+        return reject(rej, TTHC_REJ_INVALID_VALUE, name, "must be an integer");
+    if (v < (double)min) return reject(rej, TTHC_REJ_INVALID_VALUE, name, "is below the allowed minimum");
+    *out = (int64_t)v;
+    return 0;
+}
+
+static const char *const channel_names[] = {NULL, "online", "in_person", "postal"};
+static const char *const scope_names[] = {NULL, "components", "result"};
+static const char *const id_kind_names[] = {NULL, "citizen_id", "vneid"};
+static const char *const method_names[] = {NULL, "online", "offline"};
+static const char *const gateway_names[] = {NULL, "dvcqg", "provincial"};
+
+static int parse_received(const cJSON *o, tthc_event *ev, tthc_reject *rej)
+{
+    int r;
+    if ((r = field_string(o, "unit_code", true, &(const char *){NULL}, rej)) < 0) return -1;
+    const char *unit = cJSON_GetObjectItemCaseSensitive(o, "unit_code")->valuestring;
+    if (strlen(unit) > TTHC_UNIT_MAX || !tthc_valid_unit_code(unit))
+        return reject(rej, TTHC_REJ_INVALID_VALUE, "unit_code",
+                      "must be <province>.<unit>: 1-10 letters or digits, a dot, 1-40 letters, digits or dots");
+    memcpy(ev->unit_code, unit, strlen(unit) + 1);
+    if (field_token(o, "procedure_code", true, TTHC_ID_MAX, "._-", ev->procedure_code, rej) < 0) return -1;
+    if (field_enum(o, "channel", true, channel_names, 4, &ev->channel, rej) < 0) return -1;
+    if (field_time(o, "received_at", true, &ev->received_at, rej) < 0) return -1;
+    if ((r = field_time(o, "due_at", false, &ev->due_at, rej)) < 0) return -1;
+    ev->has_due = r == 0;
+    if (field_enum(o, "applicant_type", false, applicant_names, 5, &ev->applicant_type, rej) < 0) return -1;
+    return 0;
+}
+
+static int parse_id_tagged(const cJSON *o, tthc_event *ev, tthc_reject *rej)
+{
+    if (field_enum(o, "id_kind", true, id_kind_names, 3, &ev->id_kind, rej) < 0) return -1;
+    const char *num;
+    int r = field_string(o, "id_number", false, &num, rej);
+    if (r < 0) return -1;
+    if (r == 0) {
+        /* Personal data: checked, then dropped.  Never echoed anywhere. */
+        size_t n = strlen(num);
+        if (ev->id_kind == 1) {
+            bool ok = n == 12;
+            for (size_t i = 0; ok && i < n; i++) ok = num[i] >= '0' && num[i] <= '9';
+            if (!ok) return reject(rej, TTHC_REJ_INVALID_VALUE, "id_number", "a citizen_id number must be exactly 12 digits");
+        } else if (n < 1 || n > 64) {
+            return reject(rej, TTHC_REJ_INVALID_VALUE, "id_number", "must be 1-64 characters");
+        }
+    }
+    return 0;
+}
+
+static int parse_paid(const cJSON *o, tthc_event *ev, tthc_reject *rej)
+{
+    const char *pid;
+    if (field_string(o, "payment_id", true, &pid, rej) < 0) return -1;
+    size_t n = strlen(pid);
+    bool ok = n >= 1 && n <= TTHC_PAYMENT_ID_MAX;
+    for (size_t i = 0; ok && i < n; i++) ok = (unsigned char)pid[i] >= 0x20 && pid[i] != 0x7f;
+    if (!ok) return reject(rej, TTHC_REJ_INVALID_VALUE, "payment_id", "must be 1-128 characters without control characters");
+    memcpy(ev->payment_id, pid, n + 1);
+    uint8_t method = 0, gateway = 0;
+    if (field_enum(o, "method", true, method_names, 3, &method, rej) < 0) return -1;
+    ev->pay_online = method == 1;
+    if (field_int(o, "amount_vnd", true, 0, &ev->amount_vnd, rej) < 0) return -1;
+    if (field_enum(o, "gateway", false, gateway_names, 3, &gateway, rej) < 0) return -1;
+    return 0;
+}
+
+static int parse_body(const cJSON *o, tthc_event *ev, tthc_reject *rej)
+{
+    switch (ev->type) {
+    case TTHC_EV_RECEIVED: return parse_received(o, ev, rej);
+    case TTHC_EV_DIGITIZED: return field_enum(o, "scope", true, scope_names, 3, &ev->scope, rej) < 0 ? -1 : 0;
+    case TTHC_EV_DATA_REUSED: return 0; /* `source` is checked with the envelope */
+    case TTHC_EV_ID_TAGGED: return parse_id_tagged(o, ev, rej);
+    case TTHC_EV_PAID: return parse_paid(o, ev, rej);
+    case TTHC_EV_RESULT_ISSUED:
+        if (field_time(o, "finished_at", true, &ev->finished_at, rej) < 0) return -1;
+        return field_bool(o, "electronic", &ev->electronic, rej);
+    case TTHC_EV_SYNCED: return 0;
+    case TTHC_EV_RATED: return field_bool(o, "satisfied", &ev->satisfied, rej);
+    case TTHC_EV__COUNT: break;
+    }
+    return reject(rej, TTHC_REJ_UNKNOWN_EVENT_TYPE, "event_type", "unknown event type");
+}
+
+static int parse_envelope(const cJSON *o, tthc_event *ev, tthc_reject *rej)
+{
+    int64_t ver = TTHC_SCHEMA_VERSION;
+    int r = field_int(o, "schema_version", false, 1, &ver, rej);
+    if (r < 0) return -1;
+    if (ver > TTHC_SCHEMA_VERSION)
+        return reject(rej, TTHC_REJ_UNSUPPORTED_SCHEMA_VERSION, "schema_version", "newer than this service knows (1)");
+    if (field_token(o, "event_id", true, TTHC_EVENT_ID_MAX, "._:-", ev->event_id, rej) < 0) return -1;
+    const char *type;
+    if (field_string(o, "event_type", true, &type, rej) < 0) return -1;
+    int t = -1;
+    for (int i = 0; i < TTHC_EV__COUNT; i++)
+        if (!strcmp(type, type_names[i])) t = i;
+    if (t < 0) return reject(rej, TTHC_REJ_UNKNOWN_EVENT_TYPE, "event_type", "unknown event type");
+    ev->type = (tthc_event_type)t;
+    if (field_time(o, "occurred_at", true, &ev->occurred_at, rej) < 0) return -1;
+    if (field_token(o, "dossier_id", true, TTHC_ID_MAX, "._-", ev->dossier_id, rej) < 0) return -1;
+    const char *source;
+    if ((r = field_string(o, "source", false, &source, rej)) < 0) return -1;
+    if (r == 0 && strlen(source) > 256) return reject(rej, TTHC_REJ_INVALID_VALUE, "source", "must be at most 256 bytes");
+    return 0;
+}
+
+int tthc_event_parse(const char *buf, size_t len, tthc_event *ev, tthc_reject *rej)
+{
+    memset(ev, 0, sizeof *ev);
+    memset(rej, 0, sizeof *rej);
+    if (len > TTHC_EVENT_MAX_BYTES) return reject(rej, TTHC_REJ_TOO_LARGE, NULL, "message larger than 64 KiB");
+    if (!buf || len == 0) return reject(rej, TTHC_REJ_INVALID_JSON, NULL, "empty message");
+    if (!tthc_utf8_valid((const unsigned char *)buf, len)) return reject(rej, TTHC_REJ_INVALID_UTF8, NULL, "not valid UTF-8");
+    if (memchr(buf, '\0', len)) return reject(rej, TTHC_REJ_INVALID_JSON, NULL, "not valid JSON (NUL byte)");
+    /* cJSON needs a terminated buffer to reject trailing garbage. */
+    char stack[1024], *copy = len < sizeof stack ? stack : malloc(len + 1);
+    if (!copy) return reject(rej, TTHC_REJ_TOO_LARGE, NULL, "out of memory");
+    memcpy(copy, buf, len);
+    copy[len] = '\0';
+    cJSON *root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
+    int rc;
+    if (!root) {
+        rc = reject(rej, TTHC_REJ_INVALID_JSON, NULL, "not valid JSON");
+    } else if (!cJSON_IsObject(root)) {
+        rc = reject(rej, TTHC_REJ_NOT_OBJECT, NULL, "not a JSON object");
+    } else {
+        rc = parse_envelope(root, ev, rej);
+        if (rc == 0) rc = parse_body(root, ev, rej);
+    }
+    cJSON_Delete(root);
+    if (copy != stack) free(copy);
+    return rc;
+}

@@ -1,0 +1,255 @@
+#include "batch.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *slot_key(const void *ctx, uint32_t i)
+{
+    return ((const batch *)ctx)->slots[i].d.dossier_id;
+}
+
+static const char *bucket_key(const void *ctx, uint32_t i)
+{
+    return ((const batch *)ctx)->buckets[i].key;
+}
+
+void batch_init(batch *b)
+{
+    memset(b, 0, sizeof *b);
+    tthc_strmap_init(&b->slotmap, slot_key, b);
+    tthc_strmap_init(&b->bucketmap, bucket_key, b);
+}
+
+static void free_contents(batch *b)
+{
+    for (size_t i = 0; i < b->nitems; i++) {
+        free(b->items[i].raw);
+        free(b->items[i].key);
+    }
+    for (size_t i = 0; i < b->nrejects; i++) {
+        free(b->rejects[i].key);
+        free(b->rejects[i].value);
+    }
+    for (size_t i = 0; i < b->nslots; i++) tthc_dossier_clear(&b->slots[i].d);
+}
+
+void batch_reset(batch *b)
+{
+    free_contents(b);
+    b->nitems = b->nrejects = b->nparts = b->nslots = b->nbuckets = 0;
+    b->bytes = b->duplicates = 0;
+    memset(b->applied_by_type, 0, sizeof b->applied_by_type);
+    tthc_strmap_clear(&b->slotmap);
+    tthc_strmap_clear(&b->bucketmap);
+}
+
+void batch_free(batch *b)
+{
+    free_contents(b);
+    free(b->items);
+    free(b->rejects);
+    free(b->parts);
+    free(b->slots);
+    free(b->buckets);
+    tthc_strmap_free(&b->slotmap);
+    tthc_strmap_free(&b->bucketmap);
+    memset(b, 0, sizeof *b);
+}
+
+size_t batch_count(const batch *b)
+{
+    return b->nitems + b->nrejects;
+}
+
+/* Grows *arr (element size sz) to hold n+1 elements. */
+static int reserve(void **arr, size_t *cap, size_t n, size_t sz)
+{
+    if (n < *cap) return 0;
+    size_t c = *cap ? *cap * 2 : 256;
+    void *p = realloc(*arr, c * sz);
+    if (!p) return -1;
+    *arr = p;
+    *cap = c;
+    return 0;
+}
+
+static char *dup_bytes(const void *p, size_t n)
+{
+    char *c = malloc(n + 1);
+    if (!c) return NULL;
+    if (n) memcpy(c, p, n);
+    c[n] = '\0';
+    return c;
+}
+
+static int note_partition(batch *b, int32_t partition, int64_t offset)
+{
+    for (size_t i = 0; i < b->nparts; i++)
+        if (b->parts[i].partition == partition) {
+            if (offset + 1 > b->parts[i].next) b->parts[i].next = offset + 1;
+            return 0;
+        }
+    if (reserve((void **)&b->parts, &b->capparts, b->nparts, sizeof *b->parts)) return -1;
+    b->parts[b->nparts++] = (batch_part){partition, offset, offset + 1};
+    return 0;
+}
+
+static int add_reject(batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const void *key, size_t key_len,
+                      const void *value, size_t value_len, const tthc_reject *rej, tthc_event_type type)
+{
+    if (reserve((void **)&b->rejects, &b->caprejects, b->nrejects, sizeof *b->rejects)) return -1;
+    batch_reject *r = &b->rejects[b->nrejects];
+    memset(r, 0, sizeof *r);
+    r->partition = partition;
+    r->offset = offset;
+    r->ts_ms = ts_ms;
+    r->rej = *rej;
+    r->type = type;
+    if (key && !(r->key = dup_bytes(key, key_len))) return -1;
+    r->key_len = key ? key_len : 0;
+    if (!(r->value = dup_bytes(value, value_len))) {
+        free(r->key);
+        return -1;
+    }
+    r->value_len = value_len;
+    b->nrejects++;
+    return 0;
+}
+
+int batch_add(batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const void *key, size_t key_len,
+              const void *value, size_t value_len)
+{
+    if (note_partition(b, partition, offset)) return -1;
+    b->bytes += value_len;
+    if (reserve((void **)&b->items, &b->capitems, b->nitems, sizeof *b->items)) return -1;
+    batch_item *it = &b->items[b->nitems];
+    tthc_reject rej;
+    if (tthc_event_parse(value, value_len, &it->ev, &rej))
+        return add_reject(b, partition, offset, ts_ms, key, key_len, value ? value : "", value ? value_len : 0, &rej,
+                          TTHC_EV__COUNT);
+    it->partition = partition;
+    it->offset = offset;
+    it->ts_ms = ts_ms;
+    it->raw = it->key = NULL;
+    it->raw_len = it->key_len = 0;
+    if (it->ev.type == TTHC_EV_RECEIVED) {
+        if (!(it->raw = dup_bytes(value, value_len))) return -1;
+        it->raw_len = value_len;
+        if (key) {
+            if (!(it->key = dup_bytes(key, key_len))) {
+                free(it->raw);
+                return -1;
+            }
+            it->key_len = key_len;
+        }
+    }
+    b->nitems++;
+    return 0;
+}
+
+batch_slot *batch_slot_find(batch *b, const char *dossier_id)
+{
+    int64_t i = tthc_strmap_get(&b->slotmap, dossier_id);
+    return i < 0 ? NULL : &b->slots[i];
+}
+
+int batch_prepare_slots(batch *b)
+{
+    for (size_t i = 0; i < b->nslots; i++) tthc_dossier_clear(&b->slots[i].d);
+    b->nslots = 0;
+    tthc_strmap_clear(&b->slotmap);
+    for (size_t i = 0; i < b->nitems; i++) {
+        const char *id = b->items[i].ev.dossier_id;
+        if (tthc_strmap_get(&b->slotmap, id) >= 0) continue;
+        if (reserve((void **)&b->slots, &b->capslots, b->nslots, sizeof *b->slots)) return -1;
+        batch_slot *s = &b->slots[b->nslots];
+        memset(s, 0, sizeof *s);
+        tthc_dossier_init(&s->d, id);
+        if (tthc_strmap_put(&b->slotmap, (uint32_t)b->nslots)) return -1;
+        b->nslots++;
+    }
+    return 0;
+}
+
+static int add_delta(batch *b, const char *unit, const char *period, const tthc_counts *delta)
+{
+    char key[sizeof b->buckets[0].key];
+    snprintf(key, sizeof key, "%s|%s", unit, period);
+    int64_t i = tthc_strmap_get(&b->bucketmap, key);
+    if (i < 0) {
+        if (reserve((void **)&b->buckets, &b->capbuckets, b->nbuckets, sizeof *b->buckets)) return -1;
+        batch_bucket *bk = &b->buckets[b->nbuckets];
+        memset(bk, 0, sizeof *bk);
+        memcpy(bk->key, key, sizeof key);
+        snprintf(bk->unit, sizeof bk->unit, "%s", unit);
+        memcpy(bk->period, period, sizeof bk->period);
+        if (tthc_strmap_put(&b->bucketmap, (uint32_t)b->nbuckets)) return -1;
+        i = (int64_t)b->nbuckets++;
+    }
+    for (int c = 0; c < TTHC_C__COUNT; c++) b->buckets[i].delta.c[c] += delta->c[c];
+    return 0;
+}
+
+bool batch_bucket_empty(const batch_bucket *bk)
+{
+    for (int c = 0; c < TTHC_C__COUNT; c++)
+        if (bk->delta.c[c]) return false;
+    return true;
+}
+
+int batch_fold(batch *b)
+{
+    b->nbuckets = 0;
+    b->duplicates = 0;
+    memset(b->applied_by_type, 0, sizeof b->applied_by_type);
+    tthc_strmap_clear(&b->bucketmap);
+    /* Conflicts found by an earlier attempt of this batch are found again. */
+    size_t keep = b->nrejects;
+    while (keep && b->rejects[keep - 1].rej.reason == TTHC_REJ_RECEIPT_CONFLICT) {
+        keep--;
+        free(b->rejects[keep].key);
+        free(b->rejects[keep].value);
+    }
+    b->nrejects = keep;
+    for (size_t i = 0; i < b->nslots; i++) {
+        tthc_dossier_contrib(&b->slots[i].d, &b->slots[i].before);
+        b->slots[i].dirty = false;
+    }
+    for (size_t i = 0; i < b->nitems; i++) {
+        batch_item *it = &b->items[i];
+        batch_slot *s = batch_slot_find(b, it->ev.dossier_id);
+        int r = tthc_dossier_apply(&s->d, &it->ev);
+        if (r < 0) return -1;
+        if (r == TTHC_APPLY_CHANGED) {
+            s->dirty = true;
+            b->applied_by_type[it->ev.type]++;
+        } else if (r == TTHC_APPLY_DUPLICATE) {
+            b->duplicates++;
+        } else {
+            tthc_reject rej = {.reason = TTHC_REJ_RECEIPT_CONFLICT};
+            snprintf(rej.field, sizeof rej.field, "received");
+            snprintf(rej.detail, sizeof rej.detail,
+                     "a receipt for this dossier with another unit_code, procedure_code, channel or received_at was applied first");
+            if (add_reject(b, it->partition, it->offset, it->ts_ms, it->key, it->key_len, it->raw, it->raw_len, &rej,
+                           it->ev.type))
+                return -1;
+        }
+    }
+    for (size_t i = 0; i < b->nslots; i++) {
+        batch_slot *s = &b->slots[i];
+        if (!s->dirty || !s->d.received) continue;
+        tthc_counts after, delta;
+        tthc_dossier_contrib(&s->d, &after);
+        bool any = false;
+        for (int c = 0; c < TTHC_C__COUNT; c++) {
+            delta.c[c] = after.c[c] - s->before.c[c];
+            any |= delta.c[c] != 0;
+        }
+        if (!any) continue;
+        char province[TTHC_UNIT_MAX + 1];
+        tthc_unit_province(s->d.unit_code, province, sizeof province);
+        if (add_delta(b, s->d.unit_code, s->d.period, &delta) || add_delta(b, province, s->d.period, &delta)) return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,369 @@
+#include "ingest.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "dlq.h"
+#include "kafka.h"
+#include "log.h"
+#include "store.h"
+#include "timeutil.h"
+
+volatile sig_atomic_t ingest_stop = 0;
+
+typedef struct {
+    bool assigned;
+    bool positioned; /* fetch position set from the stored offset */
+    int64_t expected; /* stored next offset as this process believes it; -1 none */
+    int64_t consumed; /* offset after the last message added to a batch */
+} part_state;
+
+typedef struct {
+    const ingest_config *cfg;
+    rd_kafka_t *rk;
+    store *st;
+    dlq *dq;
+    batch b;
+    int64_t batch_started_ms;
+    part_state *parts;
+    int32_t max_parts;
+    bool need_reposition;
+    int64_t next_connect_ms;
+    int backoff_ms;
+    /* counters for logs and metrics */
+    unsigned long long messages, bytes, applied, batches, fenced, failures, rebalances;
+    unsigned long long applied_by_type[TTHC_EV__COUNT];
+    int64_t last_report_ms;
+} app;
+
+static void set_paused(app *a, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (int32_t p = 0; p < a->max_parts; p++)
+        if (a->parts[p].assigned) rd_kafka_topic_partition_list_add(l, a->cfg->topic, p);
+    if (l->cnt) pause ? rd_kafka_pause_partitions(a->rk, l) : rd_kafka_resume_partitions(a->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Sets the offsets of list (all of our topic) from PostgreSQL. */
+static tthc_rc load_positions(app *a, rd_kafka_topic_partition_list_t *l, tthc_err *err)
+{
+    int32_t *parts = malloc(sizeof *parts * (size_t)(l->cnt + 1));
+    int64_t *next = malloc(sizeof *next * (size_t)(l->cnt + 1));
+    if (!parts || !next) {
+        free(parts);
+        free(next);
+        return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < l->cnt; i++) parts[i] = l->elems[i].partition;
+    tthc_rc rc = store_load_offsets(a->st, parts, (size_t)l->cnt, next, err);
+    for (int i = 0; !rc && i < l->cnt; i++) {
+        int32_t p = parts[i];
+        l->elems[i].offset = next[i] >= 0 ? next[i] : RD_KAFKA_OFFSET_BEGINNING;
+        if (p >= 0 && p < a->max_parts) {
+            a->parts[p].expected = next[i];
+            a->parts[p].consumed = next[i] >= 0 ? next[i] : 0;
+            a->parts[p].positioned = true;
+        }
+    }
+    free(parts);
+    free(next);
+    return rc;
+}
+
+/* After a failed or fenced transaction: every assigned partition goes back to
+ * its stored offset, and the local batch is dropped. */
+static void reposition(app *a)
+{
+    batch_reset(&a->b);
+    tthc_err err = {{0}};
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (int32_t p = 0; p < a->max_parts; p++)
+        if (a->parts[p].assigned) rd_kafka_topic_partition_list_add(l, a->cfg->topic, p);
+    tthc_rc rc = l->cnt ? load_positions(a, l, &err) : TTHC_OK;
+    if (!rc && l->cnt) {
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(a->rk, l, 10000);
+        if (e) {
+            LOG_WARN("seek_failed", "error=\"%s\"", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            rc = TTHC_EKAFKA;
+        }
+        for (int i = 0; !rc && i < l->cnt; i++)
+            if (l->elems[i].err) {
+                LOG_WARN("seek_failed", "partition=%d error=\"%s\"", (int)l->elems[i].partition,
+                         rd_kafka_err2str(l->elems[i].err));
+                rc = TTHC_EKAFKA;
+            }
+    }
+    if (rc) {
+        LOG_WARN("reposition_failed", "error=\"%s\"", err.msg);
+        a->need_reposition = true;
+    } else {
+        a->need_reposition = false;
+        set_paused(a, false);
+        LOG_INFO("repositioned", "partitions=%d", l->cnt);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void commit_to_kafka(app *a)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)a->b.nparts);
+    for (size_t i = 0; i < a->b.nparts; i++)
+        rd_kafka_topic_partition_list_add(l, a->cfg->topic, a->b.parts[i].partition)->offset = a->b.parts[i].next;
+    rd_kafka_resp_err_t e = rd_kafka_commit(a->rk, l, 1);
+    if (e) LOG_DEBUG("kafka_commit_failed", "error=\"%s\"", rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void lost_database(app *a, const tthc_err *err)
+{
+    LOG_ERROR("database_unavailable", "error=\"%s\"", err->msg);
+    store_disconnect(a->st);
+    batch_reset(&a->b);
+    for (int32_t p = 0; p < a->max_parts; p++) a->parts[p].positioned = false;
+    set_paused(a, true);
+    a->need_reposition = true;
+    a->next_connect_ms = tthc_mono_ms();
+    a->backoff_ms = 100;
+}
+
+/* Applies the current batch.  Always leaves the batch empty. */
+static void flush_batch(app *a)
+{
+    batch *b = &a->b;
+    if (!batch_count(b)) return;
+    int64_t *expected = malloc(sizeof *expected * (b->nparts + 1));
+    if (!expected) {
+        tthc_err e = {{0}};
+        tthc_fail(&e, TTHC_ENOMEM, "out of memory");
+        lost_database(a, &e);
+        return;
+    }
+    for (size_t i = 0; i < b->nparts; i++) expected[i] = a->parts[b->parts[i].partition].expected;
+    tthc_err err = {{0}};
+    tthc_rc rc;
+    int64_t t0 = tthc_mono_ms();
+    for (int attempt = 1;; attempt++) {
+        rc = store_apply(a->st, b, expected, dlq_send_batch, a->dq, &err);
+        if (rc != TTHC_ERETRY || !store_connected(a->st) || attempt >= 5) break;
+        LOG_WARN("batch_retry", "attempt=%d error=\"%s\"", attempt, err.msg);
+        struct timespec ts = {0, 20000000L * attempt};
+        nanosleep(&ts, NULL);
+    }
+    free(expected);
+    if (rc == TTHC_OK) {
+        for (size_t i = 0; i < b->nparts; i++) a->parts[b->parts[i].partition].expected = b->parts[i].next;
+        commit_to_kafka(a);
+        a->batches++;
+        a->messages += batch_count(b);
+        a->bytes += b->bytes;
+        for (int t = 0; t < TTHC_EV__COUNT; t++) {
+            a->applied_by_type[t] += b->applied_by_type[t];
+            a->applied += b->applied_by_type[t];
+        }
+        LOG_DEBUG("batch_applied", "messages=%zu dossiers=%zu rejects=%zu buckets=%zu ms=%lld", batch_count(b),
+                  b->nslots, b->nrejects, b->nbuckets, (long long)(tthc_mono_ms() - t0));
+        batch_reset(b);
+    } else if (rc == TTHC_EFENCED) {
+        a->fenced++;
+        LOG_WARN("batch_fenced", "error=\"%s\"", err.msg);
+        reposition(a);
+    } else {
+        a->failures++;
+        lost_database(a, &err);
+    }
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *l, void *opaque)
+{
+    app *a = opaque;
+    bool coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    tthc_err err = {{0}};
+    a->rebalances++;
+    if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < l->cnt; i++) {
+            int32_t p = l->elems[i].partition;
+            if (p < 0 || p >= a->max_parts) continue;
+            a->parts[p] = (part_state){.assigned = true, .expected = -1};
+        }
+        bool positioned = store_connected(a->st) && !load_positions(a, l, &err);
+        if (!positioned) LOG_WARN("assign_unpositioned", "partitions=%d error=\"%s\"", l->cnt, err.msg);
+        rd_kafka_error_t *ke = NULL;
+        if (coop) ke = rd_kafka_incremental_assign(rk, l);
+        else rd_kafka_assign(rk, l);
+        if (ke) {
+            LOG_ERROR("assign_failed", "error=\"%s\"", rd_kafka_error_string(ke));
+            rd_kafka_error_destroy(ke);
+        }
+        if (!positioned) {
+            rd_kafka_pause_partitions(rk, l);
+            a->need_reposition = true;
+        }
+        LOG_INFO("partitions_assigned", "count=%d positioned=%s", l->cnt, positioned ? "true" : "false");
+    } else if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        flush_batch(a); /* finish the work of the partitions we give up */
+        for (int i = 0; i < l->cnt; i++) {
+            int32_t p = l->elems[i].partition;
+            if (p >= 0 && p < a->max_parts) a->parts[p] = (part_state){.expected = -1};
+        }
+        if (coop) {
+            rd_kafka_error_t *ke = rd_kafka_incremental_unassign(rk, l);
+            if (ke) rd_kafka_error_destroy(ke);
+        } else {
+            rd_kafka_assign(rk, NULL);
+        }
+        LOG_INFO("partitions_revoked", "count=%d", l->cnt);
+    } else {
+        LOG_ERROR("rebalance_error", "error=\"%s\"", rd_kafka_err2str(e));
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
+static void on_message(app *a, rd_kafka_message_t *m)
+{
+    if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            LOG_WARN("consume_error", "error=\"%s\"", rd_kafka_message_errstr(m));
+        return;
+    }
+    int32_t p = m->partition;
+    if (p < 0 || p >= a->max_parts) {
+        LOG_ERROR("partition_out_of_range", "partition=%d max=%d", (int)p, (int)a->max_parts);
+        return;
+    }
+    part_state *ps = &a->parts[p];
+    if (!ps->assigned || !ps->positioned) return;
+    if (m->offset < ps->consumed || (ps->expected >= 0 && m->offset < ps->expected)) return; /* applied already */
+    if (!batch_count(&a->b)) a->batch_started_ms = tthc_mono_ms();
+    int64_t ts = rd_kafka_message_timestamp(m, NULL);
+    if (batch_add(&a->b, p, m->offset, ts, m->key, m->key_len, m->payload, m->len)) {
+        tthc_err e = {{0}};
+        tthc_fail(&e, TTHC_ENOMEM, "out of memory adding a message");
+        lost_database(a, &e);
+        return;
+    }
+    ps->consumed = m->offset + 1;
+}
+
+static void try_connect(app *a)
+{
+    int64_t now = tthc_mono_ms();
+    if (now < a->next_connect_ms) return;
+    tthc_err err = {{0}};
+    if (store_connect(a->st, &err)) {
+        /* capped exponential backoff with full jitter */
+        a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : 100;
+        if (a->backoff_ms > 10000) a->backoff_ms = 10000;
+        a->next_connect_ms = now + 1 + rand() % a->backoff_ms;
+        LOG_WARN("database_connect_failed", "retry_in_ms=%lld error=\"%s\"", (long long)(a->next_connect_ms - now),
+                 err.msg);
+        return;
+    }
+    a->backoff_ms = 0;
+    LOG_INFO("database_connected", "%s", "");
+    reposition(a);
+}
+
+static void report(app *a)
+{
+    int64_t now = tthc_mono_ms();
+    if (now - a->last_report_ms < 10000) return;
+    a->last_report_ms = now;
+    LOG_INFO("progress", "messages=%llu applied=%llu batches=%llu fenced=%llu failures=%llu rebalances=%llu",
+             a->messages, a->applied, a->batches, a->fenced, a->failures, a->rebalances);
+}
+
+static tthc_rc make_consumer(app *a, tthc_err *err)
+{
+    const ingest_config *c = a->cfg;
+    static const char *const defaults[] = {
+        "enable.auto.commit", "false", "enable.auto.offset.store", "false", "auto.offset.reset", "earliest",
+        "enable.partition.eof", "false", "queued.max.messages.kbytes", "16384", "fetch.max.bytes", "16777216",
+        "client.id", "tthc-ingest", NULL,
+    };
+    rd_kafka_conf_t *conf = NULL;
+    tthc_rc rc = tthc_kafka_conf(c->brokers, defaults, &conf, err);
+    if (!rc) rc = tthc_kafka_set(conf, "group.id", c->group, err);
+    if (rc) {
+        if (conf) rd_kafka_conf_destroy(conf);
+        return rc;
+    }
+    rd_kafka_conf_set_opaque(conf, a);
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    char errstr[256];
+    a->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
+    if (!a->rk) {
+        rd_kafka_conf_destroy(conf);
+        return tthc_fail(err, TTHC_EKAFKA, "consumer: %s", errstr);
+    }
+    conf = NULL; /* owned by rd_kafka_new() now */
+    rd_kafka_poll_set_consumer(a->rk);
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, c->topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(a->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (e) return tthc_fail(err, TTHC_EKAFKA, "subscribe %s: %s", c->topic, rd_kafka_err2str(e));
+    return TTHC_OK;
+}
+
+tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
+{
+    app a;
+    memset(&a, 0, sizeof a);
+    a.cfg = cfg;
+    a.max_parts = (int32_t)cfg->max_partitions;
+    batch_init(&a.b);
+    srand((unsigned)(tthc_now_us() ^ (int64_t)getpid()));
+    tthc_rc rc = TTHC_OK;
+    a.parts = calloc((size_t)a.max_parts, sizeof *a.parts);
+    if (!a.parts) {
+        rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");
+        goto done;
+    }
+    if ((rc = store_new(cfg->dsn, cfg->group, cfg->topic, (int)cfg->statement_timeout_ms, &a.st, err))) goto done;
+    if ((rc = dlq_new(cfg->brokers, cfg->dlq_topic, cfg->topic, (int)cfg->dlq_flush_ms, &a.dq, err))) goto done;
+    tthc_err cerr = {{0}};
+    if (store_connect(a.st, &cerr)) LOG_WARN("database_connect_failed", "error=\"%s\"", cerr.msg);
+    if ((rc = make_consumer(&a, err))) goto done;
+    LOG_INFO("started", "topic=%s group=%s batch_max=%ld batch_ms=%ld", cfg->topic, cfg->group, cfg->batch_max,
+             cfg->batch_ms);
+    a.last_report_ms = tthc_mono_ms();
+
+    while (!ingest_stop) {
+        if (!store_connected(a.st)) try_connect(&a);
+        else if (a.need_reposition) reposition(&a);
+        int timeout = 100;
+        if (batch_count(&a.b)) {
+            int64_t left = a.batch_started_ms + cfg->batch_ms - tthc_mono_ms();
+            timeout = left < 0 ? 0 : left < 100 ? (int)left : 100;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(a.rk, timeout);
+        if (m) {
+            if (store_connected(a.st) && !a.need_reposition) on_message(&a, m);
+            rd_kafka_message_destroy(m);
+        }
+        if ((long)batch_count(&a.b) >= cfg->batch_max ||
+            (batch_count(&a.b) && tthc_mono_ms() - a.batch_started_ms >= cfg->batch_ms))
+            flush_batch(&a);
+        report(&a);
+    }
+    LOG_INFO("stopping", "pending=%zu", batch_count(&a.b));
+    flush_batch(&a);
+    rd_kafka_consumer_close(a.rk); /* leaves the group; the revoke callback runs here */
+    a.last_report_ms = 0;
+    report(&a);
+
+done:
+    if (a.rk) rd_kafka_destroy(a.rk);
+    dlq_free(a.dq);
+    store_free(a.st);
+    batch_free(&a.b);
+    free(a.parts);
+    return rc;
+}

@@ -1,0 +1,398 @@
+#include "store.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "pg.h"
+#include "strbuf.h"
+#include "timeutil.h"
+
+struct store {
+    char *dsn, *group, *topic;
+    int statement_timeout_ms;
+    PGconn *conn;
+    char *totals_sql; /* built once from tthc_counter_column */
+    tthc_sb copy;     /* reused COPY buffer */
+    tthc_sb ids;      /* reused array literal */
+};
+
+#define DOSSIER_COLS                                                                                           \
+    "dossier_id, received, unit_code, period, procedure_code, channel, received_at, due_at, applicant_type, "  \
+    "comp_digitized, result_digitized, data_reused, id_tagged, issued, electronic, finished_at, synced, rated, " \
+    "satisfied, payment_ids, payment_online, event_ids"
+
+static const char *const session_sql[] = {
+    "CREATE TEMP TABLE IF NOT EXISTS stage_dossier (LIKE dossier INCLUDING DEFAULTS, existed boolean NOT NULL) "
+    "ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE IF NOT EXISTS stage_totals (LIKE period_totals INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+    NULL,
+};
+
+static char *build_totals_sql(void)
+{
+    tthc_sb b;
+    tthc_sb_init(&b, 1 << 16);
+    int r = tthc_sb_adds(&b, "INSERT INTO period_totals AS t (unit_code, period");
+    for (int c = 0; c < TTHC_C__COUNT; c++) r |= tthc_sb_addf(&b, ", %s", tthc_counter_column[c]);
+    r |= tthc_sb_adds(&b, ", revision, updated_at) SELECT unit_code, period");
+    for (int c = 0; c < TTHC_C__COUNT; c++) r |= tthc_sb_addf(&b, ", %s", tthc_counter_column[c]);
+    r |= tthc_sb_adds(&b, ", 1, now() FROM stage_totals ORDER BY unit_code, period "
+                          "ON CONFLICT (unit_code, period) DO UPDATE SET ");
+    for (int c = 0; c < TTHC_C__COUNT; c++)
+        r |= tthc_sb_addf(&b, "%s = t.%s + EXCLUDED.%s, ", tthc_counter_column[c], tthc_counter_column[c],
+                          tthc_counter_column[c]);
+    r |= tthc_sb_adds(&b, "revision = t.revision + 1, updated_at = now()");
+    if (r) {
+        tthc_sb_free(&b);
+        return NULL;
+    }
+    return b.p;
+}
+
+tthc_rc store_new(const char *dsn, const char *group, const char *topic, int statement_timeout_ms, store **out,
+                  tthc_err *err)
+{
+    store *s = calloc(1, sizeof *s);
+    if (!s) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    s->dsn = strdup(dsn);
+    s->group = strdup(group);
+    s->topic = strdup(topic);
+    s->totals_sql = build_totals_sql();
+    s->statement_timeout_ms = statement_timeout_ms;
+    tthc_sb_init(&s->copy, (size_t)1 << 30);
+    tthc_sb_init(&s->ids, (size_t)1 << 28);
+    if (!s->dsn || !s->group || !s->topic || !s->totals_sql) {
+        store_free(s);
+        return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    }
+    *out = s;
+    return TTHC_OK;
+}
+
+void store_free(store *s)
+{
+    if (!s) return;
+    store_disconnect(s);
+    free(s->dsn);
+    free(s->group);
+    free(s->topic);
+    free(s->totals_sql);
+    tthc_sb_free(&s->copy);
+    tthc_sb_free(&s->ids);
+    free(s);
+}
+
+void store_disconnect(store *s)
+{
+    if (s->conn) PQfinish(s->conn);
+    s->conn = NULL;
+}
+
+int store_connected(const store *s)
+{
+    return tthc_pg_alive(s->conn);
+}
+
+tthc_rc store_connect(store *s, tthc_err *err)
+{
+    store_disconnect(s);
+    tthc_rc rc = tthc_pg_connect(s->dsn, "tthc-ingest", s->statement_timeout_ms, &s->conn, err);
+    for (int i = 0; !rc && session_sql[i]; i++) rc = tthc_pg_exec(s->conn, session_sql[i], err);
+    if (rc) store_disconnect(s);
+    return rc;
+}
+
+tthc_rc store_load_offsets(store *s, const int32_t *parts, size_t n, int64_t *next, tthc_err *err)
+{
+    tthc_sb_reset(&s->ids);
+    int r = tthc_sb_addc(&s->ids, '{');
+    for (size_t i = 0; i < n; i++) r |= tthc_sb_addf(&s->ids, "%s%d", i ? "," : "", (int)parts[i]);
+    r |= tthc_sb_addc(&s->ids, '}');
+    if (r) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    const char *p[3] = {s->group, s->topic, s->ids.p};
+    PGresult *res = PQexecParams(s->conn,
+                                 "SELECT partition, next_offset FROM consumer_offset "
+                                 "WHERE group_id = $1 AND topic = $2 AND partition = ANY($3::int[])",
+                                 3, NULL, p, NULL, NULL, 0);
+    tthc_rc rc = tthc_pg_result(s->conn, res, PGRES_TUPLES_OK, "load offsets", err);
+    for (size_t i = 0; i < n; i++) next[i] = -1;
+    for (int row = 0; !rc && row < PQntuples(res); row++) {
+        int32_t part = (int32_t)strtol(PQgetvalue(res, row, 0), NULL, 10);
+        for (size_t i = 0; i < n; i++)
+            if (parts[i] == part) next[i] = strtoll(PQgetvalue(res, row, 1), NULL, 10);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* 1. Guarded move of every partition's offset: fails with TTHC_EFENCED when
+ * the stored value is not the one this consumer started the batch from. */
+static tthc_rc move_offsets(store *s, const batch *b, const int64_t *expected, tthc_err *err)
+{
+    for (size_t i = 0; i < b->nparts; i++) {
+        char part[16], next[24], exp[24];
+        snprintf(part, sizeof part, "%d", (int)b->parts[i].partition);
+        snprintf(next, sizeof next, "%lld", (long long)b->parts[i].next);
+        snprintf(exp, sizeof exp, "%lld", (long long)expected[i]);
+        const char *p[5] = {s->group, s->topic, part, next, expected[i] >= 0 ? exp : NULL};
+        PGresult *r = PQexecParams(s->conn,
+                                   "INSERT INTO consumer_offset AS o (group_id, topic, partition, next_offset) "
+                                   "VALUES ($1, $2, $3, $4) ON CONFLICT (group_id, topic, partition) DO UPDATE "
+                                   "SET next_offset = EXCLUDED.next_offset, updated_at = now() "
+                                   "WHERE o.next_offset = $5::bigint",
+                                   5, NULL, p, NULL, NULL, 0);
+        tthc_rc rc = tthc_pg_result(s->conn, r, PGRES_COMMAND_OK, "move offset", err);
+        int moved = rc ? 0 : atoi(PQcmdTuples(r));
+        PQclear(r);
+        if (rc) return rc;
+        if (moved != 1)
+            return tthc_fail(err, TTHC_EFENCED, "partition %d: stored offset is not %lld (moved by another owner)",
+                             (int)b->parts[i].partition, (long long)expected[i]);
+    }
+    return TTHC_OK;
+}
+
+static uint8_t enum_index(const char *v, const char *(*name)(uint8_t), uint8_t max)
+{
+    for (uint8_t i = 1; i <= max; i++)
+        if (name(i) && !strcmp(v, name(i))) return i;
+    return 0;
+}
+
+static int64_t get_i64(const PGresult *r, int row, int col)
+{
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+static bool get_bool(const PGresult *r, int row, int col)
+{
+    return PQgetvalue(r, row, col)[0] == 't';
+}
+
+/* Fills a slot from one row of the SELECT in load_dossiers. */
+static int load_row(batch_slot *sl, const PGresult *r, int row)
+{
+    tthc_dossier *d = &sl->d;
+    sl->exists = true;
+    d->received = get_bool(r, row, 1);
+    if (d->received) {
+        snprintf(d->unit_code, sizeof d->unit_code, "%s", PQgetvalue(r, row, 2));
+        snprintf(d->period, sizeof d->period, "%s", PQgetvalue(r, row, 3));
+        snprintf(d->procedure_code, sizeof d->procedure_code, "%s", PQgetvalue(r, row, 4));
+        d->channel = enum_index(PQgetvalue(r, row, 5), tthc_channel_name, 3);
+        d->received_at = get_i64(r, row, 6);
+        d->has_due = !PQgetisnull(r, row, 7);
+        d->due_at = d->has_due ? get_i64(r, row, 7) : 0;
+        d->applicant_type = PQgetisnull(r, row, 8) ? 0 : enum_index(PQgetvalue(r, row, 8), tthc_applicant_name, 4);
+    }
+    d->comp_digitized = get_bool(r, row, 9);
+    d->result_digitized = get_bool(r, row, 10);
+    d->data_reused = get_bool(r, row, 11);
+    d->id_tagged = get_bool(r, row, 12);
+    d->issued = get_bool(r, row, 13);
+    d->electronic = !PQgetisnull(r, row, 14) && get_bool(r, row, 14);
+    d->finished_at = PQgetisnull(r, row, 15) ? 0 : get_i64(r, row, 15);
+    d->synced = get_bool(r, row, 16);
+    d->rated = get_bool(r, row, 17);
+    d->satisfied = !PQgetisnull(r, row, 18) && get_bool(r, row, 18);
+    /* payment_ids and event_ids are joined with U+001F, which neither may contain. */
+    char *pays = PQgetvalue(r, row, 19), *online = PQgetvalue(r, row, 20), *evs = PQgetvalue(r, row, 21);
+    size_t k = 0;
+    for (char *p = pays; *pays && p;) {
+        char *sep = strchr(p, '\x1f');
+        if (sep) *sep = '\0';
+        if (tthc_dossier_add_payment(d, p, online[k] == 't')) return -1;
+        if (online[k]) k++;
+        p = sep ? sep + 1 : NULL;
+    }
+    for (char *p = evs; *evs && p;) {
+        char *sep = strchr(p, '\x1f');
+        if (sep) *sep = '\0';
+        if (tthc_dossier_add_event_id(d, p)) return -1;
+        p = sep ? sep + 1 : NULL;
+    }
+    return 0;
+}
+
+/* 2. Locks and loads the stored state of every dossier the batch touches. */
+static tthc_rc load_dossiers(store *s, batch *b, tthc_err *err)
+{
+    tthc_sb_reset(&s->ids);
+    int w = tthc_sb_addc(&s->ids, '{');
+    for (size_t i = 0; i < b->nslots; i++)
+        w |= tthc_sb_addf(&s->ids, "%s\"%s\"", i ? "," : "", b->slots[i].d.dossier_id); /* [A-Za-z0-9._-] only */
+    w |= tthc_sb_addc(&s->ids, '}');
+    if (w) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    const char *p[1] = {s->ids.p};
+    PGresult *r = PQexecParams(
+        s->conn,
+        "SELECT dossier_id, received, unit_code, period, procedure_code, channel, "
+        "(extract(epoch FROM received_at) * 1000000)::int8, (extract(epoch FROM due_at) * 1000000)::int8, "
+        "applicant_type, comp_digitized, result_digitized, data_reused, id_tagged, issued, electronic, "
+        "(extract(epoch FROM finished_at) * 1000000)::int8, synced, rated, satisfied, "
+        "array_to_string(payment_ids, E'\\x1f'), array_to_string(payment_online, ''), "
+        "array_to_string(event_ids, E'\\x1f') "
+        "FROM dossier WHERE dossier_id = ANY($1::text[]) ORDER BY dossier_id FOR UPDATE",
+        1, NULL, p, NULL, NULL, 0);
+    tthc_rc rc = tthc_pg_result(s->conn, r, PGRES_TUPLES_OK, "load dossiers", err);
+    for (int row = 0; !rc && row < PQntuples(r); row++) {
+        batch_slot *sl = batch_slot_find(b, PQgetvalue(r, row, 0));
+        if (sl && load_row(sl, r, row)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    }
+    PQclear(r);
+    return rc;
+}
+
+static int copy_time(tthc_sb *c, bool present, int64_t us)
+{
+    if (!present) return tthc_sb_adds(c, "\\N\t");
+    char t[48];
+    tthc_format_pg(us, t, sizeof t);
+    return tthc_sb_addf(c, "%s\t", t);
+}
+
+static int copy_text_or_null(tthc_sb *c, const char *v)
+{
+    if (!v || !*v) return tthc_sb_adds(c, "\\N\t");
+    return tthc_sb_add_copy_text(c, v) | tthc_sb_addc(c, '\t');
+}
+
+static int copy_dossier_row(tthc_sb *c, const batch_slot *sl)
+{
+    const tthc_dossier *d = &sl->d;
+    int r = tthc_sb_add_copy_text(c, d->dossier_id);
+    r |= tthc_sb_addf(c, "\t%c\t", d->received ? 't' : 'f');
+    r |= copy_text_or_null(c, d->received ? d->unit_code : NULL);
+    r |= copy_text_or_null(c, d->received ? d->period : NULL);
+    r |= copy_text_or_null(c, d->received ? d->procedure_code : NULL);
+    r |= copy_text_or_null(c, d->received ? tthc_channel_name(d->channel) : NULL);
+    r |= copy_time(c, d->received, d->received_at);
+    r |= copy_time(c, d->received && d->has_due, d->due_at);
+    r |= copy_text_or_null(c, d->received ? tthc_applicant_name(d->applicant_type) : NULL);
+    r |= tthc_sb_addf(c, "%c\t%c\t%c\t%c\t%c\t", d->comp_digitized ? 't' : 'f', d->result_digitized ? 't' : 'f',
+                      d->data_reused ? 't' : 'f', d->id_tagged ? 't' : 'f', d->issued ? 't' : 'f');
+    r |= d->issued ? tthc_sb_addf(c, "%c\t", d->electronic ? 't' : 'f') : tthc_sb_adds(c, "\\N\t");
+    r |= copy_time(c, d->issued, d->finished_at);
+    r |= tthc_sb_addf(c, "%c\t%c\t", d->synced ? 't' : 'f', d->rated ? 't' : 'f');
+    r |= d->rated ? tthc_sb_addf(c, "%c\t", d->satisfied ? 't' : 'f') : tthc_sb_adds(c, "\\N\t");
+    r |= tthc_sb_addc(c, '{');
+    for (uint32_t i = 0; i < d->npay; i++) r |= (i ? tthc_sb_addc(c, ',') : 0) | tthc_sb_add_copy_array_elem(c, d->pay_ids[i]);
+    r |= tthc_sb_adds(c, "}\t{");
+    for (uint32_t i = 0; i < d->npay; i++) r |= tthc_sb_addf(c, "%s%c", i ? "," : "", d->pay_online[i] ? 't' : 'f');
+    r |= tthc_sb_adds(c, "}\t{");
+    for (uint32_t i = 0; i < d->nev; i++) r |= (i ? tthc_sb_addc(c, ',') : 0) | tthc_sb_add_copy_array_elem(c, d->event_ids[i]);
+    r |= tthc_sb_addf(c, "}\t%c\n", sl->exists ? 't' : 'f');
+    return r;
+}
+
+static tthc_rc copy_in(store *s, const char *sql, const char *what, tthc_err *err)
+{
+    PGresult *r = PQexec(s->conn, sql);
+    tthc_rc rc = tthc_pg_result(s->conn, r, PGRES_COPY_IN, what, err);
+    PQclear(r);
+    if (rc) return rc;
+    rc = tthc_pg_copy_put(s->conn, s->copy.p ? s->copy.p : "", s->copy.len, err);
+    tthc_rc end = tthc_pg_copy_end(s->conn, what, err);
+    return rc ? rc : end;
+}
+
+static tthc_rc exec_count(store *s, const char *sql, const char *what, long *count, tthc_err *err)
+{
+    PGresult *r = PQexec(s->conn, sql);
+    tthc_rc rc = tthc_pg_result(s->conn, r, PGRES_COMMAND_OK, what, err);
+    if (!rc && count) *count = atol(PQcmdTuples(r));
+    PQclear(r);
+    return rc;
+}
+
+/* 4a. Changed dossiers: new rows inserted (a concurrent creator makes the
+ * batch retry), existing rows updated under the locks taken in 2. */
+static tthc_rc write_dossiers(store *s, const batch *b, tthc_err *err)
+{
+    tthc_sb_reset(&s->copy);
+    long fresh = 0, dirty = 0;
+    for (size_t i = 0; i < b->nslots; i++) {
+        const batch_slot *sl = &b->slots[i];
+        if (!sl->dirty) continue;
+        dirty++;
+        fresh += !sl->exists;
+        if (copy_dossier_row(&s->copy, sl)) return tthc_fail(err, TTHC_ENOMEM, "COPY buffer full");
+    }
+    if (!dirty) return TTHC_OK;
+    tthc_rc rc = copy_in(s, "COPY stage_dossier (" DOSSIER_COLS ", existed) FROM STDIN", "copy dossiers", err);
+    if (rc) return rc;
+    long inserted = 0;
+    if (fresh) {
+        rc = exec_count(s,
+                        "INSERT INTO dossier (" DOSSIER_COLS ") SELECT " DOSSIER_COLS
+                        " FROM stage_dossier WHERE NOT existed ON CONFLICT (dossier_id) DO NOTHING",
+                        "insert dossiers", &inserted, err);
+        if (rc) return rc;
+        if (inserted != fresh)
+            return tthc_fail(err, TTHC_ERETRY, "%ld of %ld new dossiers were created concurrently", fresh - inserted, fresh);
+    }
+    if (dirty > fresh)
+        rc = exec_count(s,
+                        "UPDATE dossier d SET received = s.received, unit_code = s.unit_code, period = s.period, "
+                        "procedure_code = s.procedure_code, channel = s.channel, received_at = s.received_at, "
+                        "due_at = s.due_at, applicant_type = s.applicant_type, comp_digitized = s.comp_digitized, "
+                        "result_digitized = s.result_digitized, data_reused = s.data_reused, "
+                        "id_tagged = s.id_tagged, issued = s.issued, electronic = s.electronic, "
+                        "finished_at = s.finished_at, synced = s.synced, rated = s.rated, satisfied = s.satisfied, "
+                        "payment_ids = s.payment_ids, payment_online = s.payment_online, event_ids = s.event_ids, "
+                        "updated_at = now() FROM stage_dossier s WHERE s.existed AND d.dossier_id = s.dossier_id",
+                        "update dossiers", NULL, err);
+    return rc;
+}
+
+/* 4b. Bucket deltas, units and province roll-ups, each bumping the revision. */
+static tthc_rc write_totals(store *s, const batch *b, tthc_err *err)
+{
+    tthc_sb_reset(&s->copy);
+    int w = 0, any = 0;
+    for (size_t i = 0; i < b->nbuckets; i++) {
+        const batch_bucket *bk = &b->buckets[i];
+        if (batch_bucket_empty(bk)) continue;
+        any = 1;
+        w |= tthc_sb_add_copy_text(&s->copy, bk->unit);
+        w |= tthc_sb_addf(&s->copy, "\t%s", bk->period);
+        for (int c = 0; c < TTHC_C__COUNT; c++) w |= tthc_sb_addf(&s->copy, "\t%lld", (long long)bk->delta.c[c]);
+        w |= tthc_sb_addc(&s->copy, '\n');
+    }
+    if (w) return tthc_fail(err, TTHC_ENOMEM, "COPY buffer full");
+    if (!any) return TTHC_OK;
+    char sql[1024];
+    int n = snprintf(sql, sizeof sql, "COPY stage_totals (unit_code, period");
+    for (int c = 0; c < TTHC_C__COUNT; c++) n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", tthc_counter_column[c]);
+    snprintf(sql + n, sizeof sql - (size_t)n, ") FROM STDIN");
+    tthc_rc rc = copy_in(s, sql, "copy totals", err);
+    if (!rc) rc = exec_count(s, s->totals_sql, "upsert totals", NULL, err);
+    if (!rc) rc = tthc_pg_exec(s->conn, "NOTIFY tthc_totals", err);
+    return rc;
+}
+
+tthc_rc store_apply(store *s, batch *b, const int64_t *expected, store_dlq_fn dlq, void *dlq_ctx, tthc_err *err)
+{
+    if (!store_connected(s)) return tthc_fail(err, TTHC_ERETRY, "not connected to PostgreSQL");
+    tthc_rc rc = tthc_pg_exec(s->conn, "BEGIN", err);
+    if (rc) return rc;
+    if (!(rc = move_offsets(s, b, expected, err)) && !(rc = batch_prepare_slots(b) ? TTHC_ENOMEM : TTHC_OK) &&
+        !(rc = load_dossiers(s, b, err))) {
+        if (batch_fold(b)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory folding the batch");
+        if (!rc) rc = write_dossiers(s, b, err);
+        if (!rc) rc = write_totals(s, b, err);
+        if (!rc && b->nrejects && dlq) rc = dlq(dlq_ctx, b, err);
+        if (!rc) rc = tthc_pg_exec(s->conn, "COMMIT", err);
+    } else if (rc == TTHC_ENOMEM) {
+        tthc_fail(err, rc, "out of memory");
+    }
+    if (rc) {
+        tthc_err ignored;
+        if (store_connected(s) && tthc_pg_exec(s->conn, "ROLLBACK", &ignored)) store_disconnect(s);
+        if (!store_connected(s)) store_disconnect(s);
+    }
+    return rc;
+}

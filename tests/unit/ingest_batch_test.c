@@ -1,0 +1,114 @@
+/* tthc-ingest's batch fold: deltas per bucket and province roll-up, the
+ * same totals for every interleaving of dossiers, conflicts to the rejects. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "batch.h"
+#include "check.h"
+
+static char lines[64][512];
+static int nlines;
+
+static void add_line(const char *d, const char *e, const char *extra)
+{
+    snprintf(lines[nlines++], sizeof lines[0],
+             "{\"event_id\":\"%s\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"%s\",%s}", e, d, extra);
+}
+
+static void build(void)
+{
+    nlines = 0;
+    /* D1: H61.07, online, received last (pending facts first) */
+    add_line("D1", "a1", "\"event_type\":\"dossier.digitized\",\"scope\":\"components\"");
+    add_line("D1", "a2", "\"event_type\":\"dossier.result_issued\",\"finished_at\":\"2025-03-10T00:00:00Z\",\"electronic\":true");
+    add_line("D1", "a3", "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"X\",\"channel\":\"online\",\"received_at\":\"2025-03-05T00:00:00Z\"");
+    /* D2: H61.102, in person, with a conflicting second receipt */
+    add_line("D2", "b1", "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.102\",\"procedure_code\":\"X\",\"channel\":\"in_person\",\"received_at\":\"2025-03-31T17:00:00Z\"");
+    add_line("D2", "b2", "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"X\",\"channel\":\"in_person\",\"received_at\":\"2025-03-31T17:00:00Z\"");
+    add_line("D2", "b3", "\"event_type\":\"dossier.paid\",\"payment_id\":\"p\",\"method\":\"online\",\"amount_vnd\":1");
+    add_line("D2", "b3", "\"event_type\":\"dossier.paid\",\"payment_id\":\"p\",\"method\":\"online\",\"amount_vnd\":1");
+    /* D3: never received */
+    add_line("D3", "c1", "\"event_type\":\"dossier.rated\",\"satisfied\":true");
+    /* malformed */
+    snprintf(lines[nlines++], sizeof lines[0], "%s", "{\"event_id\":\"x\"");
+}
+
+static int64_t get(batch *b, const char *unit, const char *period, tthc_counter c)
+{
+    for (size_t i = 0; i < b->nbuckets; i++)
+        if (!strcmp(b->buckets[i].unit, unit) && !strcmp(b->buckets[i].period, period)) return b->buckets[i].delta.c[c];
+    return 0;
+}
+
+/* Adds lines in the given order, folds with empty stored state. */
+static void run(batch *b, const int *order)
+{
+    batch_reset(b);
+    for (int i = 0; i < nlines; i++) {
+        const char *l = lines[order[i]];
+        CHECK(batch_add(b, 0, order[i], 0, "k", 1, l, strlen(l)) == 0, "add");
+    }
+    CHECK(batch_prepare_slots(b) == 0, "slots");
+    CHECK(batch_fold(b) == 0, "fold");
+}
+
+int main(void)
+{
+    build();
+    batch b;
+    batch_init(&b);
+    int order[64];
+    for (int i = 0; i < nlines; i++) order[i] = i;
+    run(&b, order);
+    CHECK_INT(b.nslots, 3);
+    CHECK_INT(get(&b, "H61.07", "2025-03", TTHC_C_RECEIVED), 1);
+    CHECK_INT(get(&b, "H61.07", "2025-03", TTHC_C_COMP_DIGITIZED), 1);
+    CHECK_INT(get(&b, "H61.07", "2025-03", TTHC_C_E_RESULT), 1);
+    CHECK_INT(get(&b, "H61.102", "2025-04", TTHC_C_RECEIVED), 1);
+    CHECK_INT(get(&b, "H61.102", "2025-04", TTHC_C_PAYMENTS), 1);
+    CHECK_INT(get(&b, "H61", "2025-03", TTHC_C_RECEIVED), 1);
+    CHECK_INT(get(&b, "H61", "2025-04", TTHC_C_RECEIVED), 1);
+    CHECK_INT(get(&b, "H61", "2025-04", TTHC_C_PAYMENTS_ONLINE), 1);
+    CHECK_INT(get(&b, "H61", "2025-03", TTHC_C_RATED), 0);
+    CHECK_INT(b.duplicates, 1);
+    CHECK_INT(b.nrejects, 2); /* the malformed one, then the conflict */
+    CHECK_INT(b.rejects[0].rej.reason, TTHC_REJ_INVALID_JSON);
+    CHECK_INT(b.rejects[1].rej.reason, TTHC_REJ_RECEIPT_CONFLICT);
+    CHECK_INT(b.rejects[1].offset, 4);
+    CHECK(b.rejects[1].value_len == strlen(lines[4]) && !memcmp(b.rejects[1].value, lines[4], b.rejects[1].value_len),
+          "conflict copied unchanged");
+    /* Folding again (a retried transaction) gives the same result, conflicts not doubled. */
+    CHECK(batch_prepare_slots(&b) == 0 && batch_fold(&b) == 0, "refold");
+    CHECK_INT(b.nrejects, 2);
+    CHECK_INT(get(&b, "H61", "2025-04", TTHC_C_RECEIVED), 1);
+
+    /* Interleavings of different dossiers give the same bucket deltas. */
+    int64_t want[4][TTHC_C__COUNT];
+    const char *units[4] = {"H61.07", "H61.102", "H61", "H61"}, *periods[4] = {"2025-03", "2025-04", "2025-03", "2025-04"};
+    for (int k = 0; k < 4; k++)
+        for (int c = 0; c < TTHC_C__COUNT; c++) want[k][c] = get(&b, units[k], periods[k], (tthc_counter)c);
+    srand(7);
+    for (int round = 0; round < 200; round++) {
+        /* a random merge of the per-dossier sequences, each kept in its own order */
+        int seqs[4][8], lens[4] = {0}, pos[4] = {0}, n = 0;
+        const char *ds[4] = {"D1", "D2", "D3", "?"};
+        for (int i = 0; i < nlines; i++) {
+            int s = 3;
+            for (int k = 0; k < 3; k++)
+                if (strstr(lines[i], ds[k])) s = k;
+            seqs[s][lens[s]++] = i;
+        }
+        while (n < nlines) {
+            int s = rand() % 4;
+            if (pos[s] < lens[s]) order[n++] = seqs[s][pos[s]++];
+        }
+        run(&b, order);
+        int same = 1;
+        for (int k = 0; k < 4; k++)
+            for (int c = 0; c < TTHC_C__COUNT; c++) same &= want[k][c] == get(&b, units[k], periods[k], (tthc_counter)c);
+        CHECK(same, "round %d differs", round);
+        CHECK_INT(b.nrejects, 2);
+    }
+    batch_free(&b);
+    return CHECK_DONE();
+}

@@ -1,0 +1,153 @@
+/* Every validation rule of events.md, table-driven. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "event.h"
+
+#define ENV "\"event_id\":\"e-1\",\"occurred_at\":\"2025-03-06T08:15:00+07:00\",\"dossier_id\":\"D1\","
+#define RECV "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"1.0001\",\"channel\":\"online\",\"received_at\":\"2025-03-06T08:15:00+07:00\""
+
+static const struct {
+    const char *json;
+    tthc_reject_reason reason; /* TTHC_REJ_NONE = valid */
+    const char *field;
+} cases[] = {
+    /* valid events of every type */
+    {"{" ENV RECV "}", TTHC_REJ_NONE, ""},
+    {"{" ENV RECV ",\"due_at\":\"2025-03-20T17:00:00+07:00\",\"applicant_type\":\"business\",\"extra\":[1,2]}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.digitized\",\"scope\":\"components\"}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.digitized\",\"scope\":\"result\"}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.data_reused\",\"source\":\"national_db\"}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.data_reused\"}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.id_tagged\",\"id_kind\":\"citizen_id\",\"id_number\":\"079203001234\"}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.id_tagged\",\"id_kind\":\"vneid\"}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.paid\",\"payment_id\":\"P-1\",\"method\":\"online\",\"amount_vnd\":50000,\"gateway\":\"dvcqg\"}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.paid\",\"payment_id\":\"P 1/\\\"x\\\"\",\"method\":\"offline\",\"amount_vnd\":0}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.result_issued\",\"finished_at\":\"2025-03-10T10:00:00Z\",\"electronic\":true}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.synced\"}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.rated\",\"satisfied\":false,\"schema_version\":1}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"source\":\"igate-vinhlong\"}", TTHC_REJ_NONE, ""},
+    /* not JSON, not an object */
+    {"", TTHC_REJ_INVALID_JSON, ""},
+    {"{", TTHC_REJ_INVALID_JSON, ""},
+    {"{\"a\":1} trailing", TTHC_REJ_INVALID_JSON, ""},
+    {"[1,2]", TTHC_REJ_NOT_OBJECT, ""},
+    {"\"dossier.received\"", TTHC_REJ_NOT_OBJECT, ""},
+    {"null", TTHC_REJ_NOT_OBJECT, ""},
+    /* envelope */
+    {"{\"event_type\":\"dossier.synced\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"D1\"}", TTHC_REJ_MISSING_FIELD, "event_id"},
+    {"{\"event_id\":7,\"event_type\":\"dossier.synced\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"D1\"}", TTHC_REJ_WRONG_TYPE, "event_id"},
+    {"{\"event_id\":\"\",\"event_type\":\"dossier.synced\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"D1\"}", TTHC_REJ_INVALID_VALUE, "event_id"},
+    {"{\"event_id\":\"a b\",\"event_type\":\"dossier.synced\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"D1\"}", TTHC_REJ_INVALID_VALUE, "event_id"},
+    {"{\"event_id\":\"e\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"D1\"}", TTHC_REJ_MISSING_FIELD, "event_type"},
+    {"{" ENV "\"event_type\":\"dossier.deleted\"}", TTHC_REJ_UNKNOWN_EVENT_TYPE, "event_type"},
+    {"{" ENV "\"event_type\":[\"dossier.synced\"]}", TTHC_REJ_WRONG_TYPE, "event_type"},
+    {"{\"event_id\":\"e\",\"event_type\":\"dossier.synced\",\"dossier_id\":\"D1\"}", TTHC_REJ_MISSING_FIELD, "occurred_at"},
+    {"{\"event_id\":\"e\",\"event_type\":\"dossier.synced\",\"occurred_at\":\"2025-03-06T08:15:00\",\"dossier_id\":\"D1\"}", TTHC_REJ_INVALID_VALUE, "occurred_at"},
+    {"{\"event_id\":\"e\",\"event_type\":\"dossier.synced\",\"occurred_at\":\"2025-03-06T08:15:00Z\"}", TTHC_REJ_MISSING_FIELD, "dossier_id"},
+    {"{\"event_id\":\"e\",\"event_type\":\"dossier.synced\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"D:1\"}", TTHC_REJ_INVALID_VALUE, "dossier_id"},
+    {"{\"event_id\":\"e\",\"event_type\":\"dossier.synced\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"D1\",\"source\":5}", TTHC_REJ_WRONG_TYPE, "source"},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"schema_version\":2}", TTHC_REJ_UNSUPPORTED_SCHEMA_VERSION, "schema_version"},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"schema_version\":0}", TTHC_REJ_INVALID_VALUE, "schema_version"},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"schema_version\":\"1\"}", TTHC_REJ_WRONG_TYPE, "schema_version"},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"schema_version\":1.5}", TTHC_REJ_INVALID_VALUE, "schema_version"},
+    /* dossier.received */
+    {"{" ENV "\"event_type\":\"dossier.received\",\"procedure_code\":\"1\",\"channel\":\"online\",\"received_at\":\"2025-03-06T08:15:00Z\"}", TTHC_REJ_MISSING_FIELD, "unit_code"},
+    {"{" ENV "\"event_type\":\"dossier.received\",\"unit_code\":\"H61\",\"procedure_code\":\"1\",\"channel\":\"online\",\"received_at\":\"2025-03-06T08:15:00Z\"}", TTHC_REJ_INVALID_VALUE, "unit_code"},
+    {"{" ENV "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.\",\"procedure_code\":\"1\",\"channel\":\"online\",\"received_at\":\"2025-03-06T08:15:00Z\"}", TTHC_REJ_INVALID_VALUE, "unit_code"},
+    {"{" ENV "\"event_type\":\"dossier.received\",\"unit_code\":\".07\",\"procedure_code\":\"1\",\"channel\":\"online\",\"received_at\":\"2025-03-06T08:15:00Z\"}", TTHC_REJ_INVALID_VALUE, "unit_code"},
+    {"{" ENV "\"event_type\":\"dossier.received\",\"unit_code\":\"H61-1.07\",\"procedure_code\":\"1\",\"channel\":\"online\",\"received_at\":\"2025-03-06T08:15:00Z\"}", TTHC_REJ_INVALID_VALUE, "unit_code"},
+    {"{" ENV "\"event_type\":\"dossier.received\",\"unit_code\":\"ABCDEFGHIJK.07\",\"procedure_code\":\"1\",\"channel\":\"online\",\"received_at\":\"2025-03-06T08:15:00Z\"}", TTHC_REJ_INVALID_VALUE, "unit_code"},
+    {"{" ENV "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.102.3\",\"procedure_code\":\"1\",\"channel\":\"online\",\"received_at\":\"2025-03-06T08:15:00Z\"}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"1 2\",\"channel\":\"online\",\"received_at\":\"2025-03-06T08:15:00Z\"}", TTHC_REJ_INVALID_VALUE, "procedure_code"},
+    {"{" ENV "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"1\",\"channel\":\"fax\",\"received_at\":\"2025-03-06T08:15:00Z\"}", TTHC_REJ_INVALID_VALUE, "channel"},
+    {"{" ENV "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"1\",\"channel\":2,\"received_at\":\"2025-03-06T08:15:00Z\"}", TTHC_REJ_WRONG_TYPE, "channel"},
+    {"{" ENV "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"1\",\"channel\":\"online\"}", TTHC_REJ_MISSING_FIELD, "received_at"},
+    {"{" ENV "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"1\",\"channel\":\"online\",\"received_at\":\"2025-13-06T08:15:00Z\"}", TTHC_REJ_INVALID_VALUE, "received_at"},
+    {"{" ENV RECV ",\"due_at\":\"tomorrow\"}", TTHC_REJ_INVALID_VALUE, "due_at"},
+    {"{" ENV RECV ",\"applicant_type\":\"alien\"}", TTHC_REJ_INVALID_VALUE, "applicant_type"},
+    /* dossier.digitized */
+    {"{" ENV "\"event_type\":\"dossier.digitized\"}", TTHC_REJ_MISSING_FIELD, "scope"},
+    {"{" ENV "\"event_type\":\"dossier.digitized\",\"scope\":\"all\"}", TTHC_REJ_INVALID_VALUE, "scope"},
+    /* dossier.id_tagged: the 12-digit rule */
+    {"{" ENV "\"event_type\":\"dossier.id_tagged\"}", TTHC_REJ_MISSING_FIELD, "id_kind"},
+    {"{" ENV "\"event_type\":\"dossier.id_tagged\",\"id_kind\":\"passport\"}", TTHC_REJ_INVALID_VALUE, "id_kind"},
+    {"{" ENV "\"event_type\":\"dossier.id_tagged\",\"id_kind\":\"citizen_id\",\"id_number\":\"07920300123\"}", TTHC_REJ_INVALID_VALUE, "id_number"},
+    {"{" ENV "\"event_type\":\"dossier.id_tagged\",\"id_kind\":\"citizen_id\",\"id_number\":\"0792030012345\"}", TTHC_REJ_INVALID_VALUE, "id_number"},
+    {"{" ENV "\"event_type\":\"dossier.id_tagged\",\"id_kind\":\"citizen_id\",\"id_number\":\"07920300123A\"}", TTHC_REJ_INVALID_VALUE, "id_number"},
+    {"{" ENV "\"event_type\":\"dossier.id_tagged\",\"id_kind\":\"citizen_id\",\"id_number\":79203001234}", TTHC_REJ_WRONG_TYPE, "id_number"},
+    /* dossier.paid */
+    {"{" ENV "\"event_type\":\"dossier.paid\",\"method\":\"online\",\"amount_vnd\":1}", TTHC_REJ_MISSING_FIELD, "payment_id"},
+    {"{" ENV "\"event_type\":\"dossier.paid\",\"payment_id\":\"\",\"method\":\"online\",\"amount_vnd\":1}", TTHC_REJ_INVALID_VALUE, "payment_id"},
+    {"{" ENV "\"event_type\":\"dossier.paid\",\"payment_id\":\"P\\n1\",\"method\":\"online\",\"amount_vnd\":1}", TTHC_REJ_INVALID_VALUE, "payment_id"},
+    {"{" ENV "\"event_type\":\"dossier.paid\",\"payment_id\":\"P\",\"method\":\"cash\",\"amount_vnd\":1}", TTHC_REJ_INVALID_VALUE, "method"},
+    {"{" ENV "\"event_type\":\"dossier.paid\",\"payment_id\":\"P\",\"method\":\"online\"}", TTHC_REJ_MISSING_FIELD, "amount_vnd"},
+    {"{" ENV "\"event_type\":\"dossier.paid\",\"payment_id\":\"P\",\"method\":\"online\",\"amount_vnd\":-1}", TTHC_REJ_INVALID_VALUE, "amount_vnd"},
+    {"{" ENV "\"event_type\":\"dossier.paid\",\"payment_id\":\"P\",\"method\":\"online\",\"amount_vnd\":10.5}", TTHC_REJ_INVALID_VALUE, "amount_vnd"},
+    {"{" ENV "\"event_type\":\"dossier.paid\",\"payment_id\":\"P\",\"method\":\"online\",\"amount_vnd\":\"100\"}", TTHC_REJ_WRONG_TYPE, "amount_vnd"},
+    {"{" ENV "\"event_type\":\"dossier.paid\",\"payment_id\":\"P\",\"method\":\"online\",\"amount_vnd\":1e300}", TTHC_REJ_INVALID_VALUE, "amount_vnd"},
+    {"{" ENV "\"event_type\":\"dossier.paid\",\"payment_id\":\"P\",\"method\":\"online\",\"amount_vnd\":1,\"gateway\":\"bank\"}", TTHC_REJ_INVALID_VALUE, "gateway"},
+    /* dossier.result_issued, dossier.rated */
+    {"{" ENV "\"event_type\":\"dossier.result_issued\",\"electronic\":true}", TTHC_REJ_MISSING_FIELD, "finished_at"},
+    {"{" ENV "\"event_type\":\"dossier.result_issued\",\"finished_at\":\"2025-03-10T10:00:00Z\"}", TTHC_REJ_MISSING_FIELD, "electronic"},
+    {"{" ENV "\"event_type\":\"dossier.result_issued\",\"finished_at\":\"2025-03-10T10:00:00Z\",\"electronic\":\"yes\"}", TTHC_REJ_WRONG_TYPE, "electronic"},
+    {"{" ENV "\"event_type\":\"dossier.rated\",\"satisfied\":1}", TTHC_REJ_WRONG_TYPE, "satisfied"},
+    {"{" ENV "\"event_type\":\"dossier.rated\"}", TTHC_REJ_MISSING_FIELD, "satisfied"},
+};
+
+int main(void)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        tthc_event ev;
+        tthc_reject rej;
+        int r = tthc_event_parse(cases[i].json, strlen(cases[i].json), &ev, &rej);
+        if (cases[i].reason == TTHC_REJ_NONE) {
+            CHECK(r == 0, "case %zu rejected (%s %s: %s): %s", i, tthc_reject_reason_name(rej.reason), rej.field,
+                  rej.detail, cases[i].json);
+        } else {
+            CHECK(r == -1 && rej.reason == cases[i].reason && !strcmp(rej.field, cases[i].field),
+                  "case %zu: got %s/%s, want %s/%s: %s", i, r ? tthc_reject_reason_name(rej.reason) : "accepted",
+                  rej.field, tthc_reject_reason_name(cases[i].reason), cases[i].field, cases[i].json);
+        }
+    }
+    /* Parsed values. */
+    const char *j = "{" ENV RECV ",\"due_at\":\"2025-03-20T17:00:00+07:00\"}";
+    tthc_event ev;
+    tthc_reject rej;
+    CHECK(tthc_event_parse(j, strlen(j), &ev, &rej) == 0, "parse");
+    CHECK_STR(ev.unit_code, "H61.07");
+    CHECK_STR(ev.dossier_id, "D1");
+    CHECK_INT(ev.channel, TTHC_CH_ONLINE);
+    CHECK(ev.has_due, "due_at kept");
+    /* The personal ID number is checked and dropped: no detail echoes it. */
+    const char *bad = "{" ENV "\"event_type\":\"dossier.id_tagged\",\"id_kind\":\"citizen_id\",\"id_number\":\"98765432109\"}";
+    CHECK(tthc_event_parse(bad, strlen(bad), &ev, &rej) == -1, "rejected");
+    CHECK(!strstr(rej.detail, "98765432109") && !strstr(rej.field, "98765432109"), "ID echoed");
+    /* Invalid UTF-8 (overlong, surrogate, truncated, stray continuation). */
+    const char *utf8_bad[] = {"{\"a\":\"\xC0\xAF\"}", "{\"a\":\"\xED\xA0\x80\"}", "{\"a\":\"\xE1\x80\"}", "{\"a\":\"\x80\"}",
+                              "{\"a\":\"\xF5\x80\x80\x80\"}"};
+    for (size_t i = 0; i < sizeof utf8_bad / sizeof *utf8_bad; i++) {
+        CHECK(tthc_event_parse(utf8_bad[i], strlen(utf8_bad[i]), &ev, &rej) == -1 && rej.reason == TTHC_REJ_INVALID_UTF8,
+              "utf8 case %zu: %s", i, tthc_reject_reason_name(rej.reason));
+    }
+    const char *utf8_ok = "{" ENV RECV ",\"note\":\"Vĩnh Long – 𝔘\"}";
+    CHECK(tthc_event_parse(utf8_ok, strlen(utf8_ok), &ev, &rej) == 0, "valid UTF-8 rejected: %s", rej.detail);
+    /* An embedded NUL is not JSON. */
+    const char nul[] = "{\"a\":1}\0{}";
+    CHECK(tthc_event_parse(nul, sizeof nul - 1, &ev, &rej) == -1 && rej.reason == TTHC_REJ_INVALID_JSON, "NUL");
+    /* Oversize: 64 KiB + 1 byte, even if it were valid JSON. */
+    size_t n = TTHC_EVENT_MAX_BYTES + 1;
+    char *big = malloc(n);
+    memset(big, ' ', n);
+    memcpy(big, "{" ENV RECV, strlen("{" ENV RECV));
+    big[n - 1] = '}';
+    CHECK(tthc_event_parse(big, n, &ev, &rej) == -1 && rej.reason == TTHC_REJ_TOO_LARGE, "too large");
+    CHECK(tthc_event_parse(big, n - 1, &ev, &rej) == -1 && rej.reason == TTHC_REJ_INVALID_JSON, "64 KiB exactly is parsed");
+    big[n - 2] = '}';
+    CHECK(tthc_event_parse(big, n - 1, &ev, &rej) == 0, "64 KiB exactly accepted: %s", rej.detail);
+    free(big);
+    char prov[16];
+    tthc_unit_province("H61.102.3", prov, sizeof prov);
+    CHECK_STR(prov, "H61");
+    return CHECK_DONE();
+}

@@ -1,0 +1,84 @@
+/* RFC 3339 parsing and the UTC+07 cohort month at its boundaries. */
+#include <stdint.h>
+
+#include "check.h"
+#include "timeutil.h"
+
+static const struct {
+    const char *in;
+    int ok;
+    const char *month; /* cohort month in UTC+07 when ok */
+} cases[] = {
+    {"2025-03-06T08:15:00+07:00", 1, "2025-03"},
+    {"2025-03-31T19:30:00Z", 1, "2025-04"},        /* the contract's example */
+    {"2025-03-31T16:59:59Z", 1, "2025-03"},        /* 23:59:59 in Vietnam */
+    {"2025-03-31T16:59:59.999999Z", 1, "2025-03"},
+    {"2025-03-31T17:00:00Z", 1, "2025-04"},        /* midnight in Vietnam */
+    {"2025-03-31T23:59:59+07:00", 1, "2025-03"},
+    {"2025-04-01T00:00:00+07:00", 1, "2025-04"},
+    {"2025-03-31T12:00:00-05:00", 1, "2025-04"},   /* 17:00Z */
+    {"2025-03-31T11:59:59-05:00", 1, "2025-03"},
+    {"2024-12-31T17:00:00Z", 1, "2025-01"},        /* year boundary */
+    {"2024-12-31T16:59:59Z", 1, "2024-12"},
+    {"2024-02-29T10:00:00Z", 1, "2024-02"},        /* leap day */
+    {"2025-01-01t00:00:00z", 1, "2025-01"},        /* lower case T and Z */
+    {"2025-06-30T23:59:60Z", 1, "2025-07"},        /* leap second */
+    {"2025-03-06T08:15:00.123456789+07:00", 1, "2025-03"},
+    {"2025-03-06T08:15:00", 0, NULL},              /* no offset */
+    {"2025-03-06 08:15:00Z", 0, NULL},             /* space instead of T */
+    {"2025-13-01T00:00:00Z", 0, NULL},
+    {"2025-00-01T00:00:00Z", 0, NULL},
+    {"2025-02-29T00:00:00Z", 0, NULL},             /* not a leap year */
+    {"2025-04-31T00:00:00Z", 0, NULL},
+    {"2025-03-06T24:00:00Z", 0, NULL},
+    {"2025-03-06T08:60:00Z", 0, NULL},
+    {"2025-03-06T08:15:00+24:00", 0, NULL},
+    {"2025-03-06T08:15:00+07", 0, NULL},
+    {"2025-03-06T08:15:00+0700", 0, NULL},
+    {"2025-03-06T08:15:00.Z", 0, NULL},
+    {"2025-03-06T08:15:00Zjunk", 0, NULL},
+    {"25-03-06T08:15:00Z", 0, NULL},
+    {"", 0, NULL},
+    {"2025-3-6T8:15:00Z", 0, NULL},
+};
+
+int main(void)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t us = 0;
+        int r = tthc_rfc3339_parse(cases[i].in, &us);
+        CHECK((r == 0) == cases[i].ok, "parse '%s' returned %d", cases[i].in, r);
+        if (r == 0 && cases[i].ok) {
+            char m[8];
+            tthc_cohort_month(us, m);
+            CHECK(!strcmp(m, cases[i].month), "'%s': month %s, want %s", cases[i].in, m, cases[i].month);
+        }
+    }
+    /* The same instant written with different offsets is equal. */
+    int64_t a, b, c;
+    CHECK(!tthc_rfc3339_parse("2025-03-06T08:15:00+07:00", &a) && !tthc_rfc3339_parse("2025-03-06T01:15:00Z", &b) &&
+              !tthc_rfc3339_parse("2025-03-05T20:15:00-05:00", &c),
+          "parse");
+    CHECK(a == b && b == c, "instants differ: %lld %lld %lld", (long long)a, (long long)b, (long long)c);
+    CHECK_INT(b, 1741223700LL * 1000000);
+    /* Fractions are kept to the microsecond. */
+    CHECK(!tthc_rfc3339_parse("1970-01-01T00:00:00.25Z", &a), "parse");
+    CHECK_INT(a, 250000);
+    /* Before 1970 and formatting round trip. */
+    CHECK(!tthc_rfc3339_parse("1969-12-31T23:59:59.5Z", &a), "parse");
+    CHECK_INT(a, -500000);
+    char buf[64];
+    tthc_format_pg(a, buf, sizeof buf);
+    CHECK_STR(buf, "1969-12-31 23:59:59.500000+00");
+    CHECK(!tthc_rfc3339_parse("2025-03-31T19:30:00Z", &a), "parse");
+    tthc_format_vn(a, buf, sizeof buf);
+    CHECK_STR(buf, "2025-04-01T02:30:00+07:00");
+    /* civil <-> days agree over a long range */
+    for (int64_t d = -800000; d < 800000; d += 997) {
+        int64_t y;
+        unsigned m, dd;
+        tthc_civil_from_days(d, &y, &m, &dd);
+        CHECK(tthc_days_from_civil(y, m, dd) == d, "round trip day %lld", (long long)d);
+    }
+    return CHECK_DONE();
+}
