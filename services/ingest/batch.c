@@ -38,7 +38,7 @@ void batch_reset(batch *b)
 {
     free_contents(b);
     b->nitems = b->nrejects = b->nparts = b->nslots = b->nbuckets = 0;
-    b->bytes = b->duplicates = 0;
+    b->messages = b->bytes = b->duplicates = 0;
     memset(b->applied_by_type, 0, sizeof b->applied_by_type);
     tthc_strmap_clear(&b->slotmap);
     tthc_strmap_clear(&b->bucketmap);
@@ -59,7 +59,7 @@ void batch_free(batch *b)
 
 size_t batch_count(const batch *b)
 {
-    return b->nitems + b->nrejects;
+    return b->messages;
 }
 
 /* Grows *arr (element size sz) to hold n+1 elements. */
@@ -122,6 +122,7 @@ int batch_add(batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const 
 {
     if (note_partition(b, partition, offset)) return -1;
     b->bytes += value_len;
+    b->messages++;
     if (reserve((void **)&b->items, &b->capitems, b->nitems, sizeof *b->items)) return -1;
     batch_item *it = &b->items[b->nitems];
     tthc_reject rej;

@@ -71,6 +71,7 @@ typedef struct {
     batch_bucket *buckets;
     size_t nbuckets, capbuckets;
     tthc_strmap bucketmap;
+    size_t messages;         /* messages added (items + malformed) */
     size_t bytes;            /* payload bytes added */
     size_t applied_by_type[TTHC_EV__COUNT];
     size_t duplicates;       /* events whose event_id was already applied */
