@@ -119,6 +119,23 @@ stop_pid() {
     rm -f "$file"
 }
 
+# sanitizer_check FILE...
+# Returns 1 (and shows the report) if a log holds an AddressSanitizer,
+# LeakSanitizer or UndefinedBehaviorSanitizer report.  For background
+# programs, whose exit status nobody sees: call it after stopping them.
+sanitizer_check() {
+    local f bad=0 re='ERROR: (Address|Leak)Sanitizer|runtime error: |SUMMARY: UndefinedBehaviorSanitizer'
+    for f in "$@"; do
+        [[ -f $f ]] || continue
+        if grep -Eq "$re" "$f"; then
+            tthc_error "sanitizer report in $f:"
+            grep -E -A 30 "$re" "$f" | head -n 60 >&2
+            bad=1
+        fi
+    done
+    return "$bad"
+}
+
 # ---- build ---------------------------------------------------------------
 
 # tthc_build DIR [CMAKE_ARGS...]

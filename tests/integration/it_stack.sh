@@ -120,5 +120,7 @@ expect_eq "each key in exactly one partition" 25 \
 
 broker_stop "$work"
 [[ ! -e $work/kafka.bootstrap ]] || fail "kafka.bootstrap left behind after a clean stop"
+grep -q 'event=stopped ' "$work/kafka.log" || fail "tthc-kafka-dev did not log a clean stop"
+sanitizer_check "$work"/*.log || fail "sanitizer report (see above)"
 echo "ok: broker stopped cleanly"
 echo "PASS it_stack"
