@@ -463,3 +463,32 @@ daemon_stop() {
     if (($# != 2)); then tthc_error "usage: daemon_stop DIR NAME"; return 2; fi
     stop_pid "$1/$2.pid" "$2"
 }
+
+# ---- test directories ----------------------------------------------------
+
+# tthc_mktemp NAME: creates and prints a fresh state directory for a test,
+# under TTHC_TEST_TMP (set by scripts/test, which cleans up whatever a killed
+# test left running there) or /tmp.
+tthc_mktemp() {
+    local base=${TTHC_TEST_TMP:-/tmp} name=${1:-test}
+    mkdir -p "$base" || return 1
+    mktemp -d "$base/tthc-$name.XXXXXX"
+}
+
+# state_dir_stop DIR: stops everything lib.sh started for DIR: daemons
+# (DIR/NAME.pid), the broker, PostgreSQL.  Leaves the files.
+state_dir_stop() {
+    if (($# != 1)); then tthc_error "usage: state_dir_stop DIR"; return 2; fi
+    local dir=$1 f name rc=0
+    [[ -d $dir ]] || return 0
+    for f in "$dir"/*.pid; do
+        [[ -e $f ]] || continue
+        name=${f##*/}
+        name=${name%.pid}
+        [[ $name == kafka ]] && continue
+        stop_pid "$f" "$name" || rc=1
+    done
+    broker_stop "$dir" || rc=1
+    pg_stop "$dir" || rc=1
+    return "$rc"
+}

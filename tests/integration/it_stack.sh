@@ -12,11 +12,10 @@ src=${TTHC_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 # shellcheck disable=SC1091
 source "$src/scripts/lib.sh"
 
-work=$(mktemp -d /tmp/tthc-it-stack.XXXXXX)
+work=$(tthc_mktemp it-stack)
 cleanup() {
     local rc=$?
-    broker_stop "$work" || true
-    pg_stop "$work" || true
+    state_dir_stop "$work" || true
     if ((rc != 0)); then
         for f in "$work"/*.log "$work"/pg/postgres.log; do
             [[ -f $f ]] || continue
