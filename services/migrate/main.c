@@ -9,7 +9,9 @@
  * block (CREATE INDEX CONCURRENTLY, VACUUM, ...).
  *
  * An applied file whose content changed since (FNV-1a 64 checksum) is an
- * error: migrations are append-only; write a new file instead.
+ * error: migrations are append-only; write a new file instead.  A file whose
+ * version is below the latest applied one is still applied, with a warning
+ * (two branches that each added a migration).
  *
  * Exit codes: 0 success (also --status with nothing changed), 1 any error. */
 #include <dirent.h>
@@ -516,6 +518,9 @@ static tthc_rc migrate(PGconn *conn, const mg_config *cfg, const mg_file *files,
         if (find_applied(applied, napplied, files[i].version)) continue;
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (napplied && files[i].version < applied[napplied - 1].version)
+            LOG_WARN("out_of_order", "version=%ld file=%s latest_applied=%ld", files[i].version, files[i].name,
+                     applied[napplied - 1].version);
         LOG_INFO("applying", "version=%ld file=%s", files[i].version, files[i].name);
         if ((rc = apply_file(conn, &files[i], err))) goto out;
         LOG_INFO("applied", "version=%ld file=%s checksum=%s ms=%ld", files[i].version, files[i].name,
