@@ -93,15 +93,16 @@ const char *tthc_http_req_query(const tthc_http_req *req, const char *name);
 const char *tthc_http_req_header(const tthc_http_req *req, const char *name);
 
 /* Response builders.  A later call replaces status and body; headers add up
- * (at most TTHC_HTTPD_MAX_HEADERS).  On failure (TTHC_ENOMEM, TTHC_EINVAL for
- * a bad status or too many headers) the response becomes a 500. */
+ * (at most TTHC_HTTPD_MAX_HEADERS).  A failure (TTHC_ENOMEM, TTHC_EINVAL for
+ * a bad status or too many headers) is remembered and the response becomes a
+ * plain 500, so the result is informative only and may be ignored. */
 tthc_rc tthc_http_resp_set(tthc_http_resp *resp, int status, const char *content_type, const char *body,
-                           size_t len) TTHC_MUSTCHECK;
+                           size_t len);
 /* Same, taking ownership of body (malloc'd; freed by the server in all cases). */
 tthc_rc tthc_http_resp_take(tthc_http_resp *resp, int status, const char *content_type, char *body,
-                            size_t len) TTHC_MUSTCHECK;
+                            size_t len);
 /* Prints json unformatted as "application/json" (json stays the caller's). */
-tthc_rc tthc_http_resp_json(tthc_http_resp *resp, int status, const struct cJSON *json) TTHC_MUSTCHECK;
-tthc_rc tthc_http_resp_header(tthc_http_resp *resp, const char *name, const char *value) TTHC_MUSTCHECK;
+tthc_rc tthc_http_resp_json(tthc_http_resp *resp, int status, const struct cJSON *json);
+tthc_rc tthc_http_resp_header(tthc_http_resp *resp, const char *name, const char *value);
 
 #endif

@@ -1,0 +1,231 @@
+/* tthc-portal-stub - a strict stand-in for the national portal's indicator
+ * report API (contract/portal-api.md), with storage in PostgreSQL (schema
+ * `portal`), an HTML overview, Prometheus metrics and fault injection.
+ *
+ * Lifecycle: load the configuration, connect to the database (a failure is
+ * logged and retried at each request: the API answers 503 meanwhile), serve
+ * until SIGTERM or SIGINT, then stop the server (in-flight requests finish)
+ * and close the database. */
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "auth.h"
+#include "config.h"
+#include "err.h"
+#include "httpd.h"
+#include "log.h"
+#include "store.h"
+
+typedef struct {
+    char *listen;
+    char *dsn;
+    char *token;
+    char *token_file;
+    char *port_file;
+    long fail_rate;
+    long fail_status;
+    long latency_ms;
+    long retry_after;
+    long seed;
+    long threads;
+    long statement_timeout_ms;
+    char *log_level;
+} stub_config;
+
+static const tthc_opt stub_opts[] = {
+    {"listen", TTHC_OPT_STR, offsetof(stub_config, listen), "TTHC_PORTAL_LISTEN", "127.0.0.1:8088", 0, 0, 1,
+     "HOST:PORT to serve on ([IPv6]:PORT; port 0 = any free port, see --port-file)"},
+    {"dsn", TTHC_OPT_STR, offsetof(stub_config, dsn), "TTHC_PORTAL_DSN", NULL, 0, 0, 0,
+     "libpq connection string of the stub's database; unset: $TTHC_PG_DSN, else postgresql:///tthc"},
+    {"token", TTHC_OPT_SECRET, offsetof(stub_config, token), "TTHC_PORTAL_TOKEN", NULL, 0, 0, 0,
+     "bearer token clients must send (required unless --token-file is given)"},
+    {"token-file", TTHC_OPT_STR, offsetof(stub_config, token_file), "TTHC_PORTAL_TOKEN_FILE", NULL, 0, 0, 0,
+     "read the bearer token from this file (first line; takes precedence over --token)"},
+    {"port-file", TTHC_OPT_STR, offsetof(stub_config, port_file), NULL, NULL, 0, 0, 0,
+     "write the bound port to this file once listening (atomically); removed at exit"},
+    {"fail-rate", TTHC_OPT_INT, offsetof(stub_config, fail_rate), "TTHC_PORTAL_FAIL_RATE", "0", 0, 100, 0,
+     "fault injection: percent of API requests answered --fail-status with Retry-After"},
+    {"fail-status", TTHC_OPT_INT, offsetof(stub_config, fail_status), "TTHC_PORTAL_FAIL_STATUS", "503", 429, 503, 0,
+     "status of injected faults: 429, 500 or 503"},
+    {"latency-ms", TTHC_OPT_INT, offsetof(stub_config, latency_ms), "TTHC_PORTAL_LATENCY_MS", "0", 0, 600000, 0,
+     "fault injection: delay added before answering each API request"},
+    {"retry-after", TTHC_OPT_INT, offsetof(stub_config, retry_after), "TTHC_PORTAL_RETRY_AFTER", "1", 0, 86400, 0,
+     "Retry-After seconds sent with injected faults and 503 answers"},
+    {"seed", TTHC_OPT_INT, offsetof(stub_config, seed), "TTHC_PORTAL_SEED", "0", 0, 2147483647L, 0,
+     "seed of the fault-injection dice (0 = from the clock)"},
+    {"threads", TTHC_OPT_INT, offsetof(stub_config, threads), "TTHC_PORTAL_THREADS", "4", 1, 64, 0,
+     "HTTP threads (injected latency overlaps across them; database work is serialized)"},
+    {"statement-timeout-ms", TTHC_OPT_INT, offsetof(stub_config, statement_timeout_ms), NULL, "5000", 100, 600000,
+     0, "statement_timeout and lock_timeout of the database session"},
+    {"log-level", TTHC_OPT_STR, offsetof(stub_config, log_level), "TTHC_LOG_LEVEL", "info", 0, 0, 0,
+     "debug (one line per request), info, warn or error"},
+};
+
+static const tthc_cli stub_cli = {
+    .prog = "tthc-portal-stub",
+    .summary = "Stand-in for the national portal's indicator-report API (contract/portal-api.md):\n"
+               "POST/GET /api/v1/indicator-reports, GET /healthz, /readyz, /metrics and an HTML overview at /.\n"
+               "Stores every accepted revision in PostgreSQL (schema portal). Serves until SIGTERM or SIGINT.",
+    .usage_tail = NULL,
+    .opts = stub_opts,
+    .nopts = sizeof stub_opts / sizeof stub_opts[0],
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* Installs the handlers and blocks SIGTERM/SIGINT in this thread (and so in
+ * the server threads started later); *wait_mask unblocks them for sigsuspend. */
+static tthc_rc install_signals(sigset_t *wait_mask, tthc_err *err)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_signal;
+    if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL))
+        return tthc_fail(err, TTHC_EIO, "sigaction: %s", strerror(errno));
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGPIPE, &sa, NULL)) return tthc_fail(err, TTHC_EIO, "sigaction: %s", strerror(errno));
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    if (pthread_sigmask(SIG_BLOCK, &block, wait_mask)) return tthc_fail(err, TTHC_EIO, "pthread_sigmask failed");
+    sigdelset(wait_mask, SIGTERM);
+    sigdelset(wait_mask, SIGINT);
+    return TTHC_OK;
+}
+
+/* Reads the first line of path into *token (malloc'd). */
+static tthc_rc read_token_file(const char *path, char **token, tthc_err *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return tthc_fail(err, TTHC_EIO, "--token-file %s: %s", path, strerror(errno));
+    char line[4100];
+    int ok = fgets(line, sizeof line, f) != NULL;
+    fclose(f);
+    if (!ok) return tthc_fail(err, TTHC_EINVAL, "--token-file %s: empty", path);
+    line[strcspn(line, "\r\n")] = '\0';
+    char *t = strdup(line);
+    explicit_bzero(line, sizeof line);
+    if (!t) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    free(*token);
+    *token = t;
+    return TTHC_OK;
+}
+
+static tthc_rc resolve_config(stub_config *c, tthc_err *err)
+{
+    if (c->fail_status != 429 && c->fail_status != 500 && c->fail_status != 503)
+        return tthc_fail(err, TTHC_EINVAL, "TTHC_PORTAL_FAIL_STATUS (--fail-status) must be 429, 500 or 503, got %ld",
+                         c->fail_status);
+    if (!c->dsn) {
+        const char *env = getenv("TTHC_PG_DSN");
+        if (!(c->dsn = strdup(env && *env ? env : "postgresql:///tthc")))
+            return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    }
+    if (c->token_file) {
+        tthc_rc rc = read_token_file(c->token_file, &c->token, err);
+        if (rc) return rc;
+    }
+    if (!c->token || !*c->token)
+        return tthc_fail(err, TTHC_EINVAL, "TTHC_PORTAL_TOKEN (--token) or --token-file is required");
+    if (!portal_token_valid(c->token))
+        return tthc_fail(err, TTHC_EINVAL, "the bearer token must be 1-4096 visible ASCII characters");
+    return TTHC_OK;
+}
+
+/* Writes the port to path atomically (temporary file, then rename). */
+static tthc_rc write_port_file(const char *path, unsigned port, tthc_err *err)
+{
+    char tmp[4096];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+        return tthc_fail(err, TTHC_EINVAL, "--port-file: path too long");
+    FILE *f = fopen(tmp, "w");
+    if (!f) return tthc_fail(err, TTHC_EIO, "--port-file %s: %s", tmp, strerror(errno));
+    int ok = fprintf(f, "%u\n", port) > 0;
+    ok = !fclose(f) && ok;
+    if (!ok || rename(tmp, path)) {
+        unlink(tmp);
+        return tthc_fail(err, TTHC_EIO, "--port-file %s: %s", path, strerror(errno));
+    }
+    return TTHC_OK;
+}
+
+int main(int argc, char **argv)
+{
+    stub_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    tthc_err err = {{0}};
+    portal_app app;
+    int app_ready = 0, port_written = 0;
+    tthc_httpd *httpd = NULL;
+    sigset_t wait_mask;
+    char q[600];
+
+    tthc_rc rc = tthc_config_load(&stub_cli, &cfg, argc, argv, NULL, NULL, &err);
+    if (rc == TTHC_EXIT) {
+        tthc_config_free(&stub_cli, &cfg);
+        return 0;
+    }
+    tthc_log_init("tthc-portal-stub", cfg.log_level);
+    if (rc || (rc = resolve_config(&cfg, &err))) goto fail;
+    if ((rc = install_signals(&wait_mask, &err))) goto fail;
+
+    portal_app_init(&app, (unsigned long long)cfg.seed);
+    app_ready = 1;
+    app.token = cfg.token;
+    app.fail_rate = cfg.fail_rate;
+    app.fail_status = cfg.fail_status;
+    app.latency_ms = cfg.latency_ms;
+    app.retry_after = cfg.retry_after;
+    if ((rc = portal_store_new(cfg.dsn, cfg.statement_timeout_ms, &app.store, &err))) goto fail;
+    if (portal_store_ping(app.store, &err)) /* not fatal: the API answers 503 until the database is back */
+        LOG_WARN("db_not_ready", "err=%s", tthc_log_quote(q, sizeof q, err.msg));
+    portal_metrics_db_up(&app.metrics, portal_store_up(app.store));
+
+    tthc_httpd_opts hopts = {
+        .listen = cfg.listen,
+        .body_max = PORTAL_BODY_MAX,
+        .timeout_s = 30,
+        .threads = (unsigned)cfg.threads,
+        .handler = portal_api_handle,
+        .observer = portal_api_observe,
+        .ctx = &app,
+    };
+    if ((rc = tthc_httpd_start(&hopts, &httpd, &err))) goto fail;
+    if (cfg.port_file) {
+        if ((rc = write_port_file(cfg.port_file, tthc_httpd_port(httpd), &err))) goto fail;
+        port_written = 1;
+    }
+    LOG_INFO("listening", "listen=%s port=%u threads=%ld fail_rate=%ld fail_status=%ld latency_ms=%ld",
+             tthc_log_quote(q, sizeof q, cfg.listen), tthc_httpd_port(httpd), cfg.threads, cfg.fail_rate,
+             cfg.fail_status, cfg.latency_ms);
+
+    while (!stop_requested) sigsuspend(&wait_mask);
+    LOG_INFO("stopping", "reason=signal");
+    rc = TTHC_OK;
+fail:
+    tthc_httpd_stop(httpd); /* waits for running handlers */
+    if (port_written) unlink(cfg.port_file);
+    if (app_ready) {
+        portal_store_free(app.store);
+        portal_app_destroy(&app);
+    }
+    if (rc) LOG_ERROR("exit", "rc=%s err=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err.msg));
+    else LOG_INFO("stopped", NULL);
+    if (cfg.token) explicit_bzero(cfg.token, strlen(cfg.token));
+    tthc_config_free(&stub_cli, &cfg);
+    return rc ? 1 : 0;
+}
