@@ -191,8 +191,8 @@ int main(int argc, char **argv)
     app.latency_ms = cfg.latency_ms;
     app.retry_after = cfg.retry_after;
     if ((rc = portal_store_new(cfg.dsn, cfg.statement_timeout_ms, &app.store, &err))) goto fail;
-    if (portal_store_ping(app.store, &err)) /* not fatal: the API answers 503 until the database is back */
-        LOG_WARN("db_not_ready", "err=%s", tthc_log_quote(q, sizeof q, err.msg));
+    if (portal_store_ping(app.store, &err)) /* not fatal; the failure itself is logged as db_unavailable */
+        LOG_WARN("db_not_ready", "note=\"the API answers 503 until the database is reachable\"");
     portal_metrics_db_up(&app.metrics, portal_store_up(app.store));
 
     tthc_httpd_opts hopts = {

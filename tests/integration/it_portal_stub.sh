@@ -91,7 +91,13 @@ start_stub() {
         --dsn "$dsn" --token-file "$work/token" --log-level debug "$@" || fail "stub did not start"
     base="http://127.0.0.1:$(cat "$work/port")"
 }
-stop_stub() { daemon_stop "$work" "$stub" || fail "stub did not stop"; }
+# Stops the stub; its log must hold no sanitizer report (ASan/UBSan builds).
+stop_stub() {
+    daemon_stop "$work" "$stub" || fail "stub did not stop"
+    if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:' "$work/$stub.log" "$work"/stub2.log 2>/dev/null; then
+        fail "sanitizer report in the stub's log"
+    fi
+}
 
 psql_q() { psql "$dsn" -XqAt -v ON_ERROR_STOP=1 -c "$1"; }
 

@@ -1,0 +1,237 @@
+/* test_portal_httpd.c - common/httpd.c on a loopback port, driven by libcurl:
+ * request accessors, response builder, body cap (413 without calling the
+ * handler), 500 for a handler that answers nothing, observer, listen errors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "httpd.h"
+#include "log.h"
+
+static int passed, failed;
+
+#define CHECK(cond, ...)                                \
+    do {                                                \
+        if (cond) {                                     \
+            passed++;                                   \
+        } else {                                        \
+            failed++;                                   \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+            printf(__VA_ARGS__);                        \
+            printf("\n");                               \
+        }                                               \
+    } while (0)
+
+typedef struct {
+    int handled;  /* handler calls */
+    int observed; /* observer calls */
+    int last_status;
+} counters;
+
+static void handler(void *ctx, const tthc_http_req *req, tthc_http_resp *resp)
+{
+    counters *c = ctx;
+    c->handled++;
+    if (!strcmp(req->path, "/nothing")) return;
+    if (!strcmp(req->path, "/badstatus")) {
+        (void)tthc_http_resp_set(resp, 42, "text/plain", "x", 1);
+        return;
+    }
+    if (!strcmp(req->path, "/empty")) {
+        (void)tthc_http_resp_set(resp, 204, "text/plain", NULL, 0);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    const char *a = tthc_http_req_query(req, "a"), *x = tthc_http_req_header(req, "x-test");
+    cJSON_AddStringToObject(o, "method", req->method);
+    cJSON_AddStringToObject(o, "path", req->path);
+    if (a) cJSON_AddStringToObject(o, "a", a);
+    if (x) cJSON_AddStringToObject(o, "x", x);
+    cJSON_AddNumberToObject(o, "len", (double)req->body_len);
+    cJSON_AddBoolToObject(o, "nul", req->body[req->body_len] == '\0');
+    if (req->body_len < 100) cJSON_AddStringToObject(o, "body", req->body);
+    (void)tthc_http_resp_json(resp, 201, o);
+    (void)tthc_http_resp_header(resp, "X-Reply", "yes");
+    cJSON_Delete(o);
+}
+
+static void observer(void *ctx, const char *method, const char *path, int status, double seconds)
+{
+    counters *c = ctx;
+    c->observed++;
+    c->last_status = status;
+}
+
+typedef struct {
+    char *data;
+    size_t len;
+} buf;
+
+static size_t on_data(char *p, size_t size, size_t n, void *ud)
+{
+    buf *b = ud;
+    char *d = realloc(b->data, b->len + size * n + 1);
+    if (!d) return 0;
+    memcpy(d + b->len, p, size * n);
+    b->data = d;
+    b->len += size * n;
+    b->data[b->len] = '\0';
+    return size * n;
+}
+
+static char reply_header[64];
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    if (n * size > 9 && !strncasecmp(p, "X-Reply: ", 9))
+        snprintf(reply_header, sizeof reply_header, "%.*s", (int)(n * size - 9 - 2), p + 9);
+    return size * n;
+}
+
+/* Performs one request; returns the status (0 on transport error), body in *out. */
+static long fetch(unsigned port, const char *method, const char *path, const char *body, size_t len, int chunked,
+                  buf *out)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = curl_slist_append(NULL, "X-Test: hello");
+    if (chunked) h = curl_slist_append(h, "Transfer-Encoding: chunked");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    reply_header[0] = '\0';
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+static const char *json_str(const buf *b, const char *name)
+{
+    static char v[256];
+    cJSON *o = cJSON_Parse(b->data ? b->data : "");
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, name);
+    snprintf(v, sizeof v, "%s", cJSON_IsString(it) ? it->valuestring : cJSON_IsNumber(it) ? "(number)" : "");
+    if (cJSON_IsNumber(it)) snprintf(v, sizeof v, "%.0f", it->valuedouble);
+    if (cJSON_IsBool(it)) snprintf(v, sizeof v, "%s", cJSON_IsTrue(it) ? "true" : "false");
+    cJSON_Delete(o);
+    return v;
+}
+
+static void reset(buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+}
+
+static void test_server(void)
+{
+    counters cnt = {0};
+    tthc_httpd_opts o = {.listen = "127.0.0.1:0", .body_max = 4096, .timeout_s = 5, .threads = 2,
+                         .handler = handler, .observer = observer, .ctx = &cnt};
+    tthc_httpd *h = NULL;
+    tthc_err err = {{0}};
+    tthc_rc rc = tthc_httpd_start(&o, &h, &err);
+    CHECK(rc == TTHC_OK, "start: %s", err.msg);
+    if (rc) return;
+    unsigned port = tthc_httpd_port(h);
+    CHECK(port > 0, "port %u", port);
+    buf b = {0};
+
+    long st = fetch(port, "GET", "/echo?a=1%202&a=3", NULL, 0, 0, &b);
+    CHECK(st == 201, "GET status %ld", st);
+    CHECK(!strcmp(json_str(&b, "method"), "GET"), "method %s", json_str(&b, "method"));
+    CHECK(!strcmp(json_str(&b, "path"), "/echo"), "path %s", json_str(&b, "path"));
+    CHECK(!strcmp(json_str(&b, "a"), "1 2"), "query %s", json_str(&b, "a"));
+    CHECK(!strcmp(json_str(&b, "x"), "hello"), "header %s", json_str(&b, "x"));
+    CHECK(!strcmp(json_str(&b, "len"), "0"), "len %s", json_str(&b, "len"));
+    CHECK(!strcmp(reply_header, "yes"), "X-Reply '%s'", reply_header);
+    reset(&b);
+
+    char body[5000];
+    memset(body, 'b', sizeof body);
+    st = fetch(port, "POST", "/echo", body, 4096, 0, &b);
+    CHECK(st == 201 && !strcmp(json_str(&b, "len"), "4096"), "POST at cap: %ld len %s", st, json_str(&b, "len"));
+    CHECK(!strcmp(json_str(&b, "nul"), "true"), "body NUL-terminated");
+    reset(&b);
+    st = fetch(port, "POST", "/echo", "hi", 2, 1, &b);
+    CHECK(st == 201 && !strcmp(json_str(&b, "body"), "hi"), "chunked small: %ld %s", st, b.data);
+    reset(&b);
+
+    int handled = cnt.handled;
+    st = fetch(port, "POST", "/echo", body, 4097, 0, &b);
+    CHECK(st == 413, "over cap: %ld", st);
+    CHECK(b.data && !strcmp(b.data, "{\"error\":\"payload_too_large\"}"), "413 body %s", b.data);
+    reset(&b);
+    st = fetch(port, "POST", "/echo", body, sizeof body, 1, &b);
+    CHECK(st == 413, "chunked over cap: %ld", st);
+    reset(&b);
+    CHECK(cnt.handled == handled, "handler called for an oversized body");
+    CHECK(cnt.last_status == 413, "observer saw %d", cnt.last_status);
+
+    st = fetch(port, "GET", "/nothing", NULL, 0, 0, &b);
+    CHECK(st == 500, "no response set: %ld", st);
+    reset(&b);
+    st = fetch(port, "GET", "/badstatus", NULL, 0, 0, &b);
+    CHECK(st == 500, "bad status: %ld", st);
+    reset(&b);
+    st = fetch(port, "GET", "/empty", NULL, 0, 0, &b);
+    CHECK(st == 204 && b.len == 0, "empty: %ld", st);
+    reset(&b);
+    CHECK(cnt.observed == 8, "observer calls %d", cnt.observed);
+
+    tthc_httpd *h2 = NULL;
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.1:%u", port);
+    tthc_httpd_opts o2 = {.listen = addr, .handler = handler, .ctx = &cnt};
+    rc = tthc_httpd_start(&o2, &h2, &err);
+    CHECK(rc == TTHC_EIO && h2 == NULL, "port in use: %s (%s)", tthc_rc_name(rc), err.msg);
+    tthc_httpd_stop(h);
+    CHECK(fetch(port, "GET", "/echo", NULL, 0, 0, &b) == 0, "still answering after stop");
+    reset(&b);
+}
+
+static void test_listen_errors(void)
+{
+    static const char *const bad[] = {"nope", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:8x",
+                                      "[::1", "[::1]8080", NULL};
+    for (int i = 0; bad[i]; i++) {
+        tthc_httpd *h = NULL;
+        tthc_err err = {{0}};
+        tthc_httpd_opts o = {.listen = bad[i], .handler = handler};
+        tthc_rc rc = tthc_httpd_start(&o, &h, &err);
+        CHECK(rc != TTHC_OK && h == NULL && err.msg[0], "listen '%s' accepted", bad[i]);
+        tthc_httpd_stop(h);
+    }
+    tthc_httpd *h = NULL;
+    tthc_err err;
+    tthc_httpd_opts o = {.listen = "127.0.0.1:0"};
+    CHECK(tthc_httpd_start(&o, &h, &err) == TTHC_EINVAL, "no handler accepted");
+    tthc_httpd_stop(NULL);
+}
+
+int main(void)
+{
+    tthc_log_init("test_portal_httpd", "error");
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    test_server();
+    test_listen_errors();
+    curl_global_cleanup();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
