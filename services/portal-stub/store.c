@@ -174,10 +174,23 @@ static tthc_rc connect_db(portal_store *s, tthc_err *err)
     return TTHC_OK;
 }
 
+/* One read statement outside a transaction, on a connection opened if
+ * needed; a connection found lost is replaced and the statement run again,
+ * once (e.g. after a database restart). */
+static tthc_rc q_read(portal_store *s, const char *what, const char *sql, int n, const char *const *params,
+                      PGresult **out, tthc_err *err)
+{
+    for (int attempt = 0;; attempt++) {
+        tthc_rc rc = connect_db(s, err);
+        if (!rc) rc = q(s, what, sql, n, params, PGRES_TUPLES_OK, out, err);
+        if (rc == TTHC_ERETRY && !s->conn && !s->last_failed_connect && attempt == 0) continue;
+        return rc;
+    }
+}
+
 tthc_rc portal_store_ping(portal_store *s, tthc_err *err)
 {
-    tthc_rc rc = connect_db(s, err);
-    if (!rc) rc = q(s, "ping", "SELECT 1", 0, NULL, PGRES_TUPLES_OK, NULL, err);
+    tthc_rc rc = q_read(s, "ping", "SELECT 1", 0, NULL, NULL, err);
     s->up = rc == TTHC_OK;
     return rc;
 }
@@ -377,10 +390,8 @@ tthc_rc portal_store_list(portal_store *s, const char *period, const char *unit_
 {
     *reports = NULL;
     PGresult *x = NULL;
-    tthc_rc rc = connect_db(s, err);
     const char *p[] = {period, unit_code};
-    if (!rc)
-        rc = q(s, "list",
+    tthc_rc rc = q_read(s, "list",
                "SELECT r.unit_code, r.revision, r.generated_at,"
                " to_char(r.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
                " i.code, i.numerator, i.denominator"
@@ -391,7 +402,7 @@ tthc_rc portal_store_list(portal_store *s, const char *period, const char *unit_
                "   ON i.unit_code = r.unit_code AND i.period = r.period AND i.revision = r.revision"
                " WHERE l.period = $1 AND ($2::text IS NULL OR l.unit_code = $2)"
                " ORDER BY l.unit_code COLLATE \"C\", i.position",
-               2, p, PGRES_TUPLES_OK, &x, err);
+               2, p, &x, err);
     if (rc) return rc;
     cJSON *arr = cJSON_CreateArray();
     if (!arr) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");
@@ -412,10 +423,9 @@ tthc_rc portal_store_periods(portal_store *s, int max, cJSON **periods, tthc_err
     char lim[16];
     snprintf(lim, sizeof lim, "%d", max);
     const char *p[] = {lim};
-    tthc_rc rc = connect_db(s, err);
-    if (!rc)
-        rc = q(s, "periods", "SELECT DISTINCT period FROM portal.report_latest ORDER BY period DESC LIMIT $1::int", 1,
-               p, PGRES_TUPLES_OK, &x, err);
+    tthc_rc rc = q_read(s, "periods",
+                        "SELECT DISTINCT period FROM portal.report_latest ORDER BY period DESC LIMIT $1::int", 1, p,
+                        &x, err);
     if (rc) return rc;
     cJSON *arr = cJSON_CreateArray();
     for (int i = 0; arr && i < PQntuples(x); i++) {
@@ -436,9 +446,7 @@ tthc_rc portal_store_targets(portal_store *s, int year, portal_targets *t, tthc_
 {
     portal_targets_builtin(t);
     PGresult *x = NULL;
-    tthc_rc rc = connect_db(s, err);
-    if (!rc) rc = q(s, "target table", "SELECT to_regclass('indicator_target') IS NOT NULL", 0, NULL,
-                    PGRES_TUPLES_OK, &x, err);
+    tthc_rc rc = q_read(s, "target table", "SELECT to_regclass('indicator_target') IS NOT NULL", 0, NULL, &x, err);
     if (rc) return rc;
     int exists = PQntuples(x) == 1 && !strcmp(PQgetvalue(x, 0, 0), "t");
     PQclear(x);

@@ -299,6 +299,12 @@ pg_start "$work" >/dev/null
 wait_until 20 curl -sf -o /dev/null "$base/readyz" || fail "stub did not reconnect"
 post k-outage "$(report H61.09 2025-03 1 1)"
 expect_eq "POST after the database came back" '200 {"status":"accepted","revision":1}' "$code $body"
+pg_restart "$work" >/dev/null
+req GET "$api?period=2025-03&unit_code=H61.09" "${auth[@]}"
+expect_eq "GET right after a database restart (reconnects at once)" '200 1' "$code $(jq '.reports[0].revision' <<<"$body")"
+pg_restart "$work" >/dev/null
+post k-outage-2 "$(report H61.09 2025-03 2 1)"
+expect_eq "POST right after a database restart" '200 {"status":"accepted","revision":2}' "$code $body"
 
 # ---- fault injection ------------------------------------------------------------
 
