@@ -251,9 +251,14 @@ expect_eq "page status" 200 "$code"
 grep -q '<td class="unit">H61.07</td>' "$work/body" || fail "page lacks the H61.07 row"
 grep -q 'built-in 2025 table' "$work/body" || fail "page does not name the built-in targets"
 grep -q 'class="missed"' "$work/body" || fail "page has no below-target cell"
-psql "$dsn" -Xq -v ON_ERROR_STOP=1 -f "$src/migrations/001_core.sql" >/dev/null # indicator_target
+# Targets are data: an indicator_target table (the shape of migrations/001_core.sql) wins.
+psql_q "CREATE TABLE indicator_target (indicator text, source_doc text, year integer, target_pct numeric(5, 2));
+        INSERT INTO indicator_target VALUES ('online_submission', 'IT-DOC #1', 2025, 55),
+                                            ('online_submission', 'IT-DOC #2', 2026, 99)" >/dev/null
 req GET "/?period=2025-03"
 grep -q 'table indicator_target, year 2025' "$work/body" || fail "page does not read indicator_target"
+grep -q '55% IT-DOC #1' "$work/body" || fail "page does not show the database target"
+grep -q 'IT-DOC #2' "$work/body" && fail "page shows a target of another year"
 req GET "/?period=2025-02"
 grep -q 'H61.07' "$work/body" || fail "page for 2025-02"
 req GET "/?period=<script>"
