@@ -1,0 +1,277 @@
+/* admin.c - the operator subcommands: reconcile, unpark, status.
+ *
+ * Each opens one connection, does its work in autocommit statements, prints
+ * a table on stdout and returns the exit code (see sync.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "outcome.h"
+#include "pg.h"
+#include "portal.h"
+#include "queue.h"
+#include "report.h"
+#include "sync.h"
+
+static int period_ok(const char *p)
+{
+    return p && strlen(p) == 7 && p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
+           p[2] <= '9' && p[3] >= '0' && p[3] <= '9' && p[4] == '-' &&
+           ((p[5] == '0' && p[6] >= '1' && p[6] <= '9') || (p[5] == '1' && p[6] >= '0' && p[6] <= '2'));
+}
+
+/* ---- reconcile ------------------------------------------------------------------ */
+
+typedef struct {
+    sync_totals t;
+    int bad; /* unit code too long for a report */
+} local_row;
+
+static int cmp_local(const void *a, const void *b)
+{
+    return strcmp(((const local_row *)a)->t.unit_code, ((const local_row *)b)->t.unit_code);
+}
+
+static int cmp_portal(const void *a, const void *b)
+{
+    return strcmp(((const sync_portal_report *)a)->unit_code, ((const sync_portal_report *)b)->unit_code);
+}
+
+static tthc_rc load_local(PGconn *c, const char *period, local_row **out, size_t *n, tthc_err *err)
+{
+    char sql[1024];
+    *out = NULL;
+    *n = 0;
+    snprintf(sql, sizeof sql, "SELECT t.unit_code, t.revision, %s FROM period_totals t WHERE t.period = $1 AND "
+                              "t.revision > 0",
+             sync_q_counter_list());
+    const char *p[1] = {period};
+    PGresult *r = PQexecParams(c, sql, 1, NULL, p, NULL, NULL, 0);
+    tthc_rc rc = tthc_pg_result(c, r, PGRES_TUPLES_OK, "read period_totals", err);
+    if (rc) {
+        PQclear(r);
+        return rc;
+    }
+    size_t rows = (size_t)PQntuples(r);
+    local_row *a = rows ? calloc(rows, sizeof *a) : NULL;
+    if (rows && !a) {
+        PQclear(r);
+        return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < rows; i++) {
+        const char *u = PQgetvalue(r, (int)i, 0);
+        if (strlen(u) > SYNC_UNIT_MAX) a[i].bad = 1;
+        snprintf(a[i].t.unit_code, sizeof a[i].t.unit_code, "%s", u);
+        snprintf(a[i].t.period, sizeof a[i].t.period, "%s", period);
+        a[i].t.revision = sync_q_ll(r, (int)i, 1);
+        for (int k = 0; k < TTHC_C__COUNT; k++) a[i].t.counts[k] = sync_q_ll(r, (int)i, 2 + k);
+    }
+    PQclear(r);
+    qsort(a, rows, sizeof *a, cmp_local);
+    *out = a;
+    *n = rows;
+    return TTHC_OK;
+}
+
+/* Re-queues one bucket: its revision goes above both ours and the portal's (a
+ * fresh Idempotency-Key, and a revision the portal accepts even if it still
+ * remembers the old key), any park is lifted and the backoff reset.  Returns
+ * the new revision in *rev (unchanged when the bucket moved meanwhile: its
+ * newer revision is then pending anyway). */
+static tthc_rc requeue(PGconn *c, const local_row *l, long long portal_rev, long long *rev, tthc_err *err)
+{
+    char from[32], to[32];
+    long long target = (l->t.revision > portal_rev ? l->t.revision : portal_rev) + 1;
+    snprintf(from, sizeof from, "%lld", l->t.revision);
+    snprintf(to, sizeof to, "%lld", target);
+    const char *p[4] = {l->t.unit_code, l->t.period, from, to};
+    PGresult *r = PQexecParams(c,
+                               "INSERT INTO sync_state (unit_code, period, waiting_since) VALUES ($1, $2, now())"
+                               " ON CONFLICT DO NOTHING",
+                               2, NULL, p, NULL, NULL, 0);
+    tthc_rc rc = tthc_pg_result(c, r, PGRES_COMMAND_OK, "re-queue", err);
+    PQclear(r);
+    if (rc) return rc;
+    r = PQexecParams(c,
+                     "WITH raised AS (UPDATE period_totals SET revision = $4::bigint, updated_at = now()"
+                     "   WHERE unit_code = $1 AND period = $2 AND revision = $3::bigint RETURNING revision)"
+                     " UPDATE sync_state SET status = 'pending', parked_revision = NULL, attempts = 0,"
+                     "   next_attempt_at = '-infinity', waiting_since = COALESCE(waiting_since, now()),"
+                     "   updated_at = now()"
+                     " WHERE unit_code = $1 AND period = $2"
+                     " RETURNING (SELECT revision FROM raised)",
+                     4, NULL, p, NULL, NULL, 0);
+    rc = tthc_pg_result(c, r, PGRES_TUPLES_OK, "re-queue", err);
+    *rev = l->t.revision;
+    if (!rc && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)) *rev = sync_q_ll(r, 0, 0);
+    PQclear(r);
+    return rc;
+}
+
+static void print_rev(char *buf, size_t cap, long long v)
+{
+    if (v < 0) snprintf(buf, cap, "-");
+    else snprintf(buf, cap, "%lld", v);
+}
+
+static void print_row(const char *unit, const char *period, const char *what, long long ours, long long theirs,
+                      const char *action)
+{
+    char a[32], b[32];
+    print_rev(a, sizeof a, ours);
+    print_rev(b, sizeof b, theirs);
+    printf("%-24s %-8s %-16s %10s %10s  %s\n", unit, period, what, a, b, action);
+}
+
+int sync_reconcile(const sync_config *cfg, const char *token, tthc_err *err)
+{
+    int code = 2;
+    PGconn *c = NULL;
+    sync_portal *portal = NULL;
+    sync_portal_report *reps = NULL;
+    local_row *loc = NULL;
+    size_t nrep = 0, nloc = 0;
+    sync_http_result res;
+    if (!period_ok(cfg->period)) {
+        tthc_fail(err, TTHC_EINVAL, "reconcile needs --period YYYY-MM");
+        return 2;
+    }
+    sync_portal_opts po = {.base_url = cfg->portal_url,
+                           .token = token,
+                           .ca_file = cfg->ca_file,
+                           .insecure = cfg->insecure,
+                           .connect_timeout_ms = cfg->connect_timeout_ms,
+                           .timeout_ms = cfg->timeout_ms,
+                           .body_max = 256u * 1024 * 1024};
+    if (sync_portal_new(&po, &portal, err)) goto done;
+    if (sync_portal_get(portal, cfg->period, NULL, &res, err)) goto done;
+    if (res.status != 200) {
+        char text[300];
+        if (res.status == 0) tthc_fail(err, TTHC_EHTTP, "portal: %s", res.error);
+        else
+            tthc_fail(err, TTHC_EHTTP, "portal answered %ld: %s", res.status,
+                      sync_sanitize(text, sizeof text, res.body, res.body_len));
+        goto done;
+    }
+    if (res.body_truncated) {
+        tthc_fail(err, TTHC_EHTTP, "portal answer larger than 256 MiB");
+        goto done;
+    }
+    if (sync_parse_reports(res.body, res.body_len, &reps, &nrep, err)) goto done;
+    qsort(reps, nrep, sizeof *reps, cmp_portal);
+    if (tthc_pg_connect(cfg->dsn, "tthc-sync reconcile", (int)cfg->statement_timeout_ms, &c, err)) goto done;
+    if (load_local(c, cfg->period, &loc, &nloc, err)) goto done;
+
+    printf("%-24s %-8s %-16s %10s %10s  %s\n", "UNIT", "PERIOD", "DIFFERENCE", "OURS", "PORTAL", "ACTION");
+    size_t i = 0, j = 0, diffs = 0, requeued = 0;
+    while (i < nloc || j < nrep) {
+        int cmp = i >= nloc ? 1 : j >= nrep ? -1 : strcmp(loc[i].t.unit_code, reps[j].unit_code);
+        if (cmp > 0) { /* only on the portal */
+            if (strcmp(reps[j].period, cfg->period)) { /* not asked for: ignore */
+                j++;
+                continue;
+            }
+            print_row(reps[j].unit_code, cfg->period, "extra", -1, reps[j].revision,
+                      "none (not in period_totals; the API has no delete)");
+            diffs++;
+            j++;
+            continue;
+        }
+        const local_row *l = &loc[i];
+        const sync_portal_report *p = cmp == 0 ? &reps[j] : NULL;
+        i++;
+        if (p) j++;
+        char what[32] = "";
+        if (!p) {
+            snprintf(what, sizeof what, "missing");
+        } else {
+            sync_values ours;
+            sync_values_from_counts(l->t.counts, &ours);
+            int rdiff = p->revision != l->t.revision, cdiff = !sync_values_equal(&ours, &p->v);
+            if (!rdiff && !cdiff) continue;
+            snprintf(what, sizeof what, "%s%s%s", rdiff ? "revision" : "", rdiff && cdiff ? "+" : "",
+                     cdiff ? "counts" : "");
+        }
+        diffs++;
+        if (l->bad) {
+            print_row(l->t.unit_code, cfg->period, what, l->t.revision, p ? p->revision : -1,
+                      "none (unit code too long to send)");
+            continue;
+        }
+        long long rev = 0;
+        if (requeue(c, l, p ? p->revision : 0, &rev, err)) goto done;
+        char action[64];
+        snprintf(action, sizeof action, "requeued r%lld", rev);
+        print_row(l->t.unit_code, cfg->period, what, l->t.revision, p ? p->revision : -1, action);
+        requeued++;
+    }
+    if (requeued && sync_q_notify(c, err)) goto done;
+    printf("%zu difference(s), %zu re-queued; %zu bucket(s) here, %zu report(s) on the portal for %s\n", diffs,
+           requeued, nloc, nrep, cfg->period);
+    LOG_INFO("reconciled", "period=%s differences=%zu requeued=%zu", cfg->period, diffs, requeued);
+    code = diffs ? 1 : 0;
+done:
+    free(reps);
+    free(loc);
+    sync_portal_free(portal);
+    if (c) PQfinish(c);
+    return code;
+}
+
+/* ---- unpark ------------------------------------------------------------------------ */
+
+int sync_unpark(const sync_config *cfg, tthc_err *err)
+{
+    PGconn *c = NULL;
+    if (cfg->period && !period_ok(cfg->period)) {
+        tthc_fail(err, TTHC_EINVAL, "--period wants YYYY-MM, got '%s'", cfg->period);
+        return 2;
+    }
+    if (tthc_pg_connect(cfg->dsn, "tthc-sync unpark", (int)cfg->statement_timeout_ms, &c, err)) return 2;
+    long n = 0;
+    tthc_rc rc = sync_q_unpark(c, cfg->unit, cfg->period, 0, &n, err);
+    PQfinish(c);
+    if (rc) return 2;
+    printf("%ld report(s) un-parked\n", n);
+    LOG_INFO("unparked", "count=%ld unit=%s period=%s", n, cfg->unit ? cfg->unit : "*",
+             cfg->period ? cfg->period : "*");
+    return 0;
+}
+
+/* ---- status ------------------------------------------------------------------------ */
+
+int sync_status(const sync_config *cfg, tthc_err *err)
+{
+    PGconn *c = NULL;
+    PGresult *r = NULL;
+    int code = 2;
+    sync_stats st;
+    if (tthc_pg_connect(cfg->dsn, "tthc-sync status", (int)cfg->statement_timeout_ms, &c, err)) return 2;
+    if (sync_q_stats(c, &st, err)) goto done;
+    printf("queue depth:     %ld (in flight: %ld, retrying: %ld)\n", st.depth, st.leased, st.retrying);
+    printf("oldest waiting:  %.1f s\n", st.oldest_s);
+    printf("parked:          %ld\n", st.parked);
+    r = PQexec(c, "SELECT s.unit_code, s.period, s.parked_revision, t.revision, COALESCE(s.last_status, 0),"
+                  " COALESCE(s.last_error, ''), to_char(s.updated_at AT TIME ZONE 'Asia/Ho_Chi_Minh',"
+                  " 'YYYY-MM-DD HH24:MI:SS')"
+                  " FROM sync_state s JOIN period_totals t ON t.unit_code = s.unit_code AND t.period = s.period"
+                  " WHERE s.status = 'parked' AND t.revision <= s.parked_revision"
+                  " ORDER BY s.period, s.unit_code LIMIT 1000");
+    if (tthc_pg_result(c, r, PGRES_TUPLES_OK, "parked reports", err)) goto done;
+    if (PQntuples(r)) {
+        printf("\n%-24s %-8s %10s %6s %-19s  %s\n", "UNIT", "PERIOD", "REVISION", "STATUS", "SINCE (+07)", "ANSWER");
+        for (int i = 0; i < PQntuples(r); i++) {
+            char text[201];
+            const char *a = PQgetvalue(r, i, 5);
+            printf("%-24s %-8s %10s %6s %-19s  %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), PQgetvalue(r, i, 2),
+                   PQgetvalue(r, i, 4), PQgetvalue(r, i, 6), sync_sanitize(text, sizeof text, a, strlen(a)));
+        }
+        if (PQntuples(r) == 1000) printf("(first 1000 shown)\n");
+    }
+    code = 0;
+done:
+    PQclear(r);
+    PQfinish(c);
+    return code;
+}
