@@ -33,5 +33,6 @@ void tthc_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 /* Current wall clock, microseconds since the epoch; and a monotonic clock in ms. */
 int64_t tthc_now_us(void);
 int64_t tthc_mono_ms(void);
+int64_t tthc_mono_us(void);
 
 #endif

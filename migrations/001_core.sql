@@ -30,8 +30,7 @@ CREATE TABLE dossier (
     updated_at       timestamptz NOT NULL DEFAULT now(),
     CHECK (NOT received OR (unit_code IS NOT NULL AND period IS NOT NULL AND received_at IS NOT NULL)),
     CHECK (cardinality(payment_ids) = cardinality(payment_online))
-);
-CREATE INDEX dossier_bucket_idx ON dossier (unit_code, period) WHERE received;
+) WITH (fillfactor = 80);  -- room for HOT updates: a dossier row is rewritten as its facts arrive
 
 -- Counts per bucket.  unit_code is a unit ('H61.07') or a province alone
 -- ('H61') for the roll-up.  Every numerator is a subset of its denominator.

@@ -1,6 +1,7 @@
 #include "ingest.h"
 
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +24,37 @@ typedef struct {
     int64_t consumed; /* offset after the last message added to a batch */
 } part_state;
 
+/* The apply worker: one thread that runs store_apply() on a full batch while
+ * the main thread polls and parses the next one.  Hand-off protocol: the main
+ * thread only touches the store (and the in-flight batch) when the worker is
+ * idle, i.e. after worker_collect(). */
+typedef struct {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool started, has_job, done, quit;
+    batch *job;
+    int64_t *expected;
+    size_t expected_cap;
+    tthc_rc rc;
+    tthc_err err;
+    int64_t started_ms;
+} worker;
+
 typedef struct {
     const ingest_config *cfg;
     rd_kafka_t *rk;
     store *st;
     dlq *dq;
-    batch b;
+    batch bufs[2];
+    batch *cur;       /* being filled by the main thread */
+    batch *inflight;  /* handed to the worker, or NULL */
+    worker w;
     int64_t batch_started_ms;
     part_state *parts;
     int32_t max_parts;
     bool need_reposition;
+    bool db_up; /* main thread's view: connected, and no failure collected since */
     int64_t next_connect_ms;
     int backoff_ms;
     /* counters for logs and metrics */
@@ -80,7 +102,7 @@ static tthc_rc load_positions(app *a, rd_kafka_topic_partition_list_t *l, tthc_e
  * its stored offset, and the local batch is dropped. */
 static void reposition(app *a)
 {
-    batch_reset(&a->b);
+    batch_reset(a->cur); /* the worker is idle here (see worker_collect) */
     tthc_err err = {{0}};
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     for (int32_t p = 0; p < a->max_parts; p++)
@@ -111,11 +133,11 @@ static void reposition(app *a)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-static void commit_to_kafka(app *a)
+static void commit_to_kafka(app *a, const batch *b)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)a->b.nparts);
-    for (size_t i = 0; i < a->b.nparts; i++)
-        rd_kafka_topic_partition_list_add(l, a->cfg->topic, a->b.parts[i].partition)->offset = a->b.parts[i].next;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)b->nparts);
+    for (size_t i = 0; i < b->nparts; i++)
+        rd_kafka_topic_partition_list_add(l, a->cfg->topic, b->parts[i].partition)->offset = b->parts[i].next;
     rd_kafka_resp_err_t e = rd_kafka_commit(a->rk, l, 1);
     if (e) LOG_DEBUG("kafka_commit_failed", "error=\"%s\"", rd_kafka_err2str(e));
     rd_kafka_topic_partition_list_destroy(l);
@@ -125,7 +147,8 @@ static void lost_database(app *a, const tthc_err *err)
 {
     LOG_ERROR("database_unavailable", "error=\"%s\"", err->msg);
     store_disconnect(a->st);
-    batch_reset(&a->b);
+    a->db_up = false;
+    batch_reset(a->cur);
     for (int32_t p = 0; p < a->max_parts; p++) a->parts[p].positioned = false;
     set_paused(a, true);
     a->need_reposition = true;
@@ -133,33 +156,55 @@ static void lost_database(app *a, const tthc_err *err)
     a->backoff_ms = 100;
 }
 
-/* Applies the current batch.  Always leaves the batch empty. */
-static void flush_batch(app *a)
+/* ---- the apply worker ---- */
+
+static void *worker_main(void *arg)
 {
-    batch *b = &a->b;
-    if (!batch_count(b)) return;
-    int64_t *expected = malloc(sizeof *expected * (b->nparts + 1));
-    if (!expected) {
-        tthc_err e = {{0}};
-        tthc_fail(&e, TTHC_ENOMEM, "out of memory");
-        lost_database(a, &e);
-        return;
+    app *a = arg;
+    worker *w = &a->w;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->has_job && !w->quit) pthread_cond_wait(&w->cv, &w->mu);
+        if (!w->has_job) break;
+        batch *b = w->job;
+        pthread_mutex_unlock(&w->mu);
+        tthc_err err = {{0}};
+        tthc_rc rc;
+        for (int attempt = 1;; attempt++) {
+            rc = store_apply(a->st, b, w->expected, dlq_send_batch, a->dq, &err);
+            if (rc != TTHC_ERETRY || !store_connected(a->st) || attempt >= 5) break;
+            LOG_WARN("batch_retry", "attempt=%d error=\"%s\"", attempt, err.msg);
+            struct timespec ts = {0, 20000000L * attempt};
+            nanosleep(&ts, NULL);
+        }
+        pthread_mutex_lock(&w->mu);
+        w->rc = rc;
+        w->err = err;
+        w->has_job = false;
+        w->done = true;
+        pthread_cond_broadcast(&w->cv);
     }
-    for (size_t i = 0; i < b->nparts; i++) expected[i] = a->parts[b->parts[i].partition].expected;
-    tthc_err err = {{0}};
-    tthc_rc rc;
-    int64_t t0 = tthc_mono_ms();
-    for (int attempt = 1;; attempt++) {
-        rc = store_apply(a->st, b, expected, dlq_send_batch, a->dq, &err);
-        if (rc != TTHC_ERETRY || !store_connected(a->st) || attempt >= 5) break;
-        LOG_WARN("batch_retry", "attempt=%d error=\"%s\"", attempt, err.msg);
-        struct timespec ts = {0, 20000000L * attempt};
-        nanosleep(&ts, NULL);
-    }
-    free(expected);
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Waits for the in-flight batch, if any, and acts on its outcome.  After it
+ * returns the worker is idle and the main thread may use the store. */
+static void worker_collect(app *a)
+{
+    worker *w = &a->w;
+    if (!a->inflight) return;
+    pthread_mutex_lock(&w->mu);
+    while (!w->done) pthread_cond_wait(&w->cv, &w->mu);
+    w->done = false;
+    tthc_rc rc = w->rc;
+    tthc_err err = w->err;
+    pthread_mutex_unlock(&w->mu);
+    batch *b = a->inflight;
+    a->inflight = NULL;
     if (rc == TTHC_OK) {
         for (size_t i = 0; i < b->nparts; i++) a->parts[b->parts[i].partition].expected = b->parts[i].next;
-        commit_to_kafka(a);
+        commit_to_kafka(a, b);
         a->batches++;
         a->messages += batch_count(b);
         a->bytes += b->bytes;
@@ -168,16 +213,51 @@ static void flush_batch(app *a)
             a->applied += b->applied_by_type[t];
         }
         LOG_DEBUG("batch_applied", "messages=%zu dossiers=%zu rejects=%zu buckets=%zu ms=%lld", batch_count(b),
-                  b->nslots, b->nrejects, b->nbuckets, (long long)(tthc_mono_ms() - t0));
+                  b->nslots, b->nrejects, b->nbuckets, (long long)(tthc_mono_ms() - w->started_ms));
         batch_reset(b);
     } else if (rc == TTHC_EFENCED) {
+        batch_reset(b);
         a->fenced++;
         LOG_WARN("batch_fenced", "error=\"%s\"", err.msg);
-        reposition(a);
+        reposition(a); /* drops the batch being filled too */
     } else {
+        batch_reset(b);
         a->failures++;
         lost_database(a, &err);
     }
+}
+
+/* Hands the batch being filled to the worker (after the previous one is
+ * done); with wait, also waits for it. */
+static void flush_batch(app *a, bool wait)
+{
+    worker_collect(a);
+    batch *b = a->cur;
+    if (batch_count(b) && a->db_up) {
+        worker *w = &a->w;
+        if (w->expected_cap < b->nparts) {
+            int64_t *e = realloc(w->expected, sizeof *e * b->nparts);
+            if (!e) {
+                tthc_err err = {{0}};
+                tthc_fail(&err, TTHC_ENOMEM, "out of memory");
+                lost_database(a, &err);
+                return;
+            }
+            w->expected = e;
+            w->expected_cap = b->nparts;
+        }
+        for (size_t i = 0; i < b->nparts; i++) w->expected[i] = a->parts[b->parts[i].partition].expected;
+        pthread_mutex_lock(&w->mu);
+        w->job = b;
+        w->has_job = true;
+        w->done = false;
+        w->started_ms = tthc_mono_ms();
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        a->inflight = b;
+        a->cur = b == &a->bufs[0] ? &a->bufs[1] : &a->bufs[0];
+    }
+    if (wait) worker_collect(a);
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_partition_list_t *l, void *opaque)
@@ -187,12 +267,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
     tthc_err err = {{0}};
     a->rebalances++;
     if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        worker_collect(a); /* the store is ours again */
         for (int i = 0; i < l->cnt; i++) {
             int32_t p = l->elems[i].partition;
             if (p < 0 || p >= a->max_parts) continue;
             a->parts[p] = (part_state){.assigned = true, .expected = -1};
         }
-        bool positioned = store_connected(a->st) && !load_positions(a, l, &err);
+        bool positioned = a->db_up && !load_positions(a, l, &err);
         if (!positioned) LOG_WARN("assign_unpositioned", "partitions=%d error=\"%s\"", l->cnt, err.msg);
         rd_kafka_error_t *ke = NULL;
         if (coop) ke = rd_kafka_incremental_assign(rk, l);
@@ -207,7 +288,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
         }
         LOG_INFO("partitions_assigned", "count=%d positioned=%s", l->cnt, positioned ? "true" : "false");
     } else if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
-        flush_batch(a); /* finish the work of the partitions we give up */
+        flush_batch(a, true); /* finish the work of the partitions we give up */
         for (int i = 0; i < l->cnt; i++) {
             int32_t p = l->elems[i].partition;
             if (p >= 0 && p < a->max_parts) a->parts[p] = (part_state){.expected = -1};
@@ -240,9 +321,9 @@ static void on_message(app *a, rd_kafka_message_t *m)
     part_state *ps = &a->parts[p];
     if (!ps->assigned || !ps->positioned) return;
     if (m->offset < ps->consumed || (ps->expected >= 0 && m->offset < ps->expected)) return; /* applied already */
-    if (!batch_count(&a->b)) a->batch_started_ms = tthc_mono_ms();
+    if (!batch_count(a->cur)) a->batch_started_ms = tthc_mono_ms();
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
-    if (batch_add(&a->b, p, m->offset, ts, m->key, m->key_len, m->payload, m->len)) {
+    if (batch_add(a->cur, p, m->offset, ts, m->key, m->key_len, m->payload, m->len)) {
         tthc_err e = {{0}};
         tthc_fail(&e, TTHC_ENOMEM, "out of memory adding a message");
         lost_database(a, &e);
@@ -266,6 +347,7 @@ static void try_connect(app *a)
         return;
     }
     a->backoff_ms = 0;
+    a->db_up = true;
     LOG_INFO("database_connected", "%s", "");
     reposition(a);
 }
@@ -284,7 +366,7 @@ static tthc_rc make_consumer(app *a, tthc_err *err)
     const ingest_config *c = a->cfg;
     static const char *const defaults[] = {
         "enable.auto.commit", "false", "enable.auto.offset.store", "false", "auto.offset.reset", "earliest",
-        "enable.partition.eof", "false", "queued.max.messages.kbytes", "16384", "fetch.max.bytes", "16777216",
+        "enable.partition.eof", "false", "queued.max.messages.kbytes", "8192", "fetch.max.bytes", "8388608",
         "client.id", "tthc-ingest", NULL,
     };
     rd_kafka_conf_t *conf = NULL;
@@ -318,7 +400,11 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
     memset(&a, 0, sizeof a);
     a.cfg = cfg;
     a.max_parts = (int32_t)cfg->max_partitions;
-    batch_init(&a.b);
+    batch_init(&a.bufs[0]);
+    batch_init(&a.bufs[1]);
+    a.cur = &a.bufs[0];
+    pthread_mutex_init(&a.w.mu, NULL);
+    pthread_cond_init(&a.w.cv, NULL);
     srand((unsigned)(tthc_now_us() ^ (int64_t)getpid()));
     tthc_rc rc = TTHC_OK;
     a.parts = calloc((size_t)a.max_parts, sizeof *a.parts);
@@ -330,40 +416,59 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
     if ((rc = dlq_new(cfg->brokers, cfg->dlq_topic, cfg->topic, (int)cfg->dlq_flush_ms, &a.dq, err))) goto done;
     tthc_err cerr = {{0}};
     if (store_connect(a.st, &cerr)) LOG_WARN("database_connect_failed", "error=\"%s\"", cerr.msg);
+    else a.db_up = true;
     if ((rc = make_consumer(&a, err))) goto done;
     LOG_INFO("started", "topic=%s group=%s batch_max=%ld batch_ms=%ld", cfg->topic, cfg->group, cfg->batch_max,
              cfg->batch_ms);
     a.last_report_ms = tthc_mono_ms();
 
+    a.w.started = pthread_create(&a.w.thread, NULL, worker_main, &a) == 0;
+    if (!a.w.started) {
+        rc = tthc_fail(err, TTHC_ENOMEM, "cannot start the apply thread");
+        goto done;
+    }
     while (!ingest_stop) {
-        if (!store_connected(a.st)) try_connect(&a);
+        if (!a.db_up || a.need_reposition) worker_collect(&a);
+        if (!a.db_up) try_connect(&a);
         else if (a.need_reposition) reposition(&a);
         int timeout = 100;
-        if (batch_count(&a.b)) {
+        if (batch_count(a.cur)) {
             int64_t left = a.batch_started_ms + cfg->batch_ms - tthc_mono_ms();
             timeout = left < 0 ? 0 : left < 100 ? (int)left : 100;
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(a.rk, timeout);
         if (m) {
-            if (store_connected(a.st) && !a.need_reposition) on_message(&a, m);
+            if (a.db_up && !a.need_reposition) on_message(&a, m);
             rd_kafka_message_destroy(m);
         }
-        if ((long)batch_count(&a.b) >= cfg->batch_max ||
-            (batch_count(&a.b) && tthc_mono_ms() - a.batch_started_ms >= cfg->batch_ms))
-            flush_batch(&a);
+        if ((long)batch_count(a.cur) >= cfg->batch_max ||
+            (batch_count(a.cur) && tthc_mono_ms() - a.batch_started_ms >= cfg->batch_ms))
+            flush_batch(&a, false);
         report(&a);
     }
-    LOG_INFO("stopping", "pending=%zu", batch_count(&a.b));
-    flush_batch(&a);
+    LOG_INFO("stopping", "pending=%zu", batch_count(a.cur));
+    flush_batch(&a, true);
     rd_kafka_consumer_close(a.rk); /* leaves the group; the revoke callback runs here */
     a.last_report_ms = 0;
     report(&a);
 
 done:
+    if (a.w.started) {
+        worker_collect(&a);
+        pthread_mutex_lock(&a.w.mu);
+        a.w.quit = true;
+        pthread_cond_broadcast(&a.w.cv);
+        pthread_mutex_unlock(&a.w.mu);
+        pthread_join(a.w.thread, NULL);
+    }
+    free(a.w.expected);
     if (a.rk) rd_kafka_destroy(a.rk);
     dlq_free(a.dq);
     store_free(a.st);
-    batch_free(&a.b);
+    batch_free(&a.bufs[0]);
+    batch_free(&a.bufs[1]);
+    pthread_mutex_destroy(&a.w.mu);
+    pthread_cond_destroy(&a.w.cv);
     free(a.parts);
     return rc;
 }

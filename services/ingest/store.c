@@ -25,7 +25,12 @@ struct store {
     "satisfied, payment_ids, payment_online, event_ids"
 
 static const char *const session_sql[] = {
-    "CREATE TEMP TABLE IF NOT EXISTS stage_dossier (LIKE dossier INCLUDING DEFAULTS, existed boolean NOT NULL) "
+    /* The staged rows are few against a large dossier table: look each one up
+     * by its key instead of hashing the whole table (the planner has no
+     * statistics for the temp tables and would otherwise choose a seq scan). */
+    "SET enable_hashjoin = off",
+    "SET enable_mergejoin = off",
+    "CREATE TEMP TABLE IF NOT EXISTS stage_dossier (LIKE dossier INCLUDING DEFAULTS) "
     "ON COMMIT DELETE ROWS",
     "CREATE TEMP TABLE IF NOT EXISTS stage_totals (LIKE period_totals INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
     NULL,
@@ -235,7 +240,7 @@ static tthc_rc load_dossiers(store *s, batch *b, tthc_err *err)
         "(extract(epoch FROM finished_at) * 1000000)::int8, synced, rated, satisfied, "
         "array_to_string(payment_ids, E'\\x1f'), array_to_string(payment_online, ''), "
         "array_to_string(event_ids, E'\\x1f') "
-        "FROM dossier WHERE dossier_id = ANY($1::text[]) ORDER BY dossier_id FOR UPDATE",
+        "FROM dossier WHERE dossier_id = ANY($1::text[]) ORDER BY dossier_id FOR NO KEY UPDATE",
         1, NULL, p, NULL, NULL, 0);
     tthc_rc rc = tthc_pg_result(s->conn, r, PGRES_TUPLES_OK, "load dossiers", err);
     for (int row = 0; !rc && row < PQntuples(r); row++) {
@@ -284,7 +289,7 @@ static int copy_dossier_row(tthc_sb *c, const batch_slot *sl)
     for (uint32_t i = 0; i < d->npay; i++) r |= tthc_sb_addf(c, "%s%c", i ? "," : "", d->pay_online[i] ? 't' : 'f');
     r |= tthc_sb_adds(c, "}\t{");
     for (uint32_t i = 0; i < d->nev; i++) r |= (i ? tthc_sb_addc(c, ',') : 0) | tthc_sb_add_copy_array_elem(c, d->event_ids[i]);
-    r |= tthc_sb_addf(c, "}\t%c\n", sl->exists ? 't' : 'f');
+    r |= tthc_sb_adds(c, "}\n");
     return r;
 }
 
@@ -308,33 +313,38 @@ static tthc_rc exec_count(store *s, const char *sql, const char *what, long *cou
     return rc;
 }
 
-/* 4a. Changed dossiers: new rows inserted (a concurrent creator makes the
- * batch retry), existing rows updated under the locks taken in 2. */
+/* 4a. Changed dossiers.  New rows are copied straight into the table: a
+ * dossier created concurrently by another instance (a producer that broke
+ * the key-to-partition rule) fails the COPY with a unique violation, and the
+ * batch is retried, then finding and locking that row.  Existing rows, locked
+ * in 2, are updated from a staged copy. */
 static tthc_rc write_dossiers(store *s, const batch *b, tthc_err *err)
 {
+    long fresh = 0, old = 0;
     tthc_sb_reset(&s->copy);
-    long fresh = 0, dirty = 0;
     for (size_t i = 0; i < b->nslots; i++) {
         const batch_slot *sl = &b->slots[i];
-        if (!sl->dirty) continue;
-        dirty++;
-        fresh += !sl->exists;
+        if (!sl->dirty || sl->exists) continue;
+        fresh++;
         if (copy_dossier_row(&s->copy, sl)) return tthc_fail(err, TTHC_ENOMEM, "COPY buffer full");
     }
-    if (!dirty) return TTHC_OK;
-    tthc_rc rc = copy_in(s, "COPY stage_dossier (" DOSSIER_COLS ", existed) FROM STDIN", "copy dossiers", err);
-    if (rc) return rc;
-    long inserted = 0;
+    tthc_rc rc = TTHC_OK;
     if (fresh) {
-        rc = exec_count(s,
-                        "INSERT INTO dossier (" DOSSIER_COLS ") SELECT " DOSSIER_COLS
-                        " FROM stage_dossier WHERE NOT existed ON CONFLICT (dossier_id) DO NOTHING",
-                        "insert dossiers", &inserted, err);
+        rc = copy_in(s, "COPY dossier (" DOSSIER_COLS ") FROM STDIN", "copy new dossiers", err);
+        if (rc == TTHC_EDB && strstr(err->msg, "23505"))
+            return tthc_fail(err, TTHC_ERETRY, "a new dossier was created concurrently: %s", err->msg);
         if (rc) return rc;
-        if (inserted != fresh)
-            return tthc_fail(err, TTHC_ERETRY, "%ld of %ld new dossiers were created concurrently", fresh - inserted, fresh);
     }
-    if (dirty > fresh)
+    tthc_sb_reset(&s->copy);
+    for (size_t i = 0; i < b->nslots; i++) {
+        const batch_slot *sl = &b->slots[i];
+        if (!sl->dirty || !sl->exists) continue;
+        old++;
+        if (copy_dossier_row(&s->copy, sl)) return tthc_fail(err, TTHC_ENOMEM, "COPY buffer full");
+    }
+    if (!old) return TTHC_OK;
+    rc = copy_in(s, "COPY stage_dossier (" DOSSIER_COLS ") FROM STDIN", "copy changed dossiers", err);
+    if (!rc)
         rc = exec_count(s,
                         "UPDATE dossier d SET received = s.received, unit_code = s.unit_code, period = s.period, "
                         "procedure_code = s.procedure_code, channel = s.channel, received_at = s.received_at, "
@@ -343,7 +353,7 @@ static tthc_rc write_dossiers(store *s, const batch *b, tthc_err *err)
                         "id_tagged = s.id_tagged, issued = s.issued, electronic = s.electronic, "
                         "finished_at = s.finished_at, synced = s.synced, rated = s.rated, satisfied = s.satisfied, "
                         "payment_ids = s.payment_ids, payment_online = s.payment_online, event_ids = s.event_ids, "
-                        "updated_at = now() FROM stage_dossier s WHERE s.existed AND d.dossier_id = s.dossier_id",
+                        "updated_at = now() FROM stage_dossier s WHERE d.dossier_id = s.dossier_id",
                         "update dossiers", NULL, err);
     return rc;
 }
@@ -379,13 +389,23 @@ tthc_rc store_apply(store *s, batch *b, const int64_t *expected, store_dlq_fn dl
     if (!store_connected(s)) return tthc_fail(err, TTHC_ERETRY, "not connected to PostgreSQL");
     tthc_rc rc = tthc_pg_exec(s->conn, "BEGIN", err);
     if (rc) return rc;
+    int64_t t[8];
+    t[0] = tthc_mono_us();
     if (!(rc = move_offsets(s, b, expected, err)) && !(rc = batch_prepare_slots(b) ? TTHC_ENOMEM : TTHC_OK) &&
-        !(rc = load_dossiers(s, b, err))) {
+        !(t[1] = tthc_mono_us(), rc = load_dossiers(s, b, err))) {
+        t[2] = tthc_mono_us();
         if (batch_fold(b)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory folding the batch");
+        t[3] = tthc_mono_us();
         if (!rc) rc = write_dossiers(s, b, err);
+        t[4] = tthc_mono_us();
         if (!rc) rc = write_totals(s, b, err);
+        t[5] = tthc_mono_us();
         if (!rc && b->nrejects && dlq) rc = dlq(dlq_ctx, b, err);
         if (!rc) rc = tthc_pg_exec(s->conn, "COMMIT", err);
+        t[6] = tthc_mono_us();
+        LOG_DEBUG("apply_phases", "offsets_us=%lld load_us=%lld fold_us=%lld dossiers_us=%lld totals_us=%lld commit_us=%lld slots=%zu",
+                  (long long)(t[1] - t[0]), (long long)(t[2] - t[1]), (long long)(t[3] - t[2]), (long long)(t[4] - t[3]),
+                  (long long)(t[5] - t[4]), (long long)(t[6] - t[5]), b->nslots);
     } else if (rc == TTHC_ENOMEM) {
         tthc_fail(err, rc, "out of memory");
     }
