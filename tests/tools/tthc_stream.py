@@ -249,7 +249,7 @@ def _is_int(v):
 
 def _check_field(obj, name, required, kind, allowed):
     """Returns the field's value (None if absent and optional) or raises."""
-    if name not in obj:
+    if obj.get(name) is None:                # absent or JSON null
         if required:
             raise Rejected("missing_field", name)
         return None
@@ -259,8 +259,10 @@ def _check_field(obj, name, required, kind, allowed):
             raise Rejected("wrong_type", name)
         return v
     if kind == "uint":
-        if isinstance(v, float):            # 1500.5, 1.0, 1e3: not an integer
-            raise Rejected("invalid_value", name)
+        if isinstance(v, float):            # 1500.5: not an integer; 1.0 and 1e3 are integral
+            if v != v or v in (float("inf"), float("-inf")) or not v.is_integer() or abs(v) > 2**53 - 1:
+                raise Rejected("invalid_value", name)
+            v = int(v)
         if not _is_int(v):
             raise Rejected("wrong_type", name)
         if v < 0:
@@ -306,10 +308,12 @@ def validate(value):
     if not isinstance(obj, dict):
         raise Rejected("not_object")
 
-    if "schema_version" in obj:
+    if obj.get("schema_version") is not None:
         sv = obj["schema_version"]
-        if isinstance(sv, float):
-            raise Rejected("invalid_value", "schema_version")
+        if isinstance(sv, float):           # 1.5: not an integer; 1.0 is integral
+            if sv != sv or sv in (float("inf"), float("-inf")) or not sv.is_integer():
+                raise Rejected("invalid_value", "schema_version")
+            sv = int(sv)
         if not _is_int(sv):
             raise Rejected("wrong_type", "schema_version")
         if sv < 1:
@@ -318,14 +322,14 @@ def validate(value):
             raise Rejected("unsupported_schema_version")
 
     eid = obj.get("event_id")
-    if "event_id" not in obj:
+    if eid is None:
         raise Rejected("missing_field", "event_id")
     if not isinstance(eid, str):
         raise Rejected("wrong_type", "event_id")
     if not EVENT_ID_RE.fullmatch(eid):
         raise Rejected("invalid_value", "event_id")
 
-    if "event_type" not in obj:
+    if obj.get("event_type") is None:
         raise Rejected("missing_field", "event_type")
     etype = obj["event_type"]
     if not isinstance(etype, str):
