@@ -110,7 +110,7 @@ static tthc_rc parse_line(char *line, const char *where, int lineno, emit_unit *
     char *p = line;
     while (nf < 3) {
         f[nf++] = p;
-        char *tab = strchr(p, '\t');
+        char *tab = nf < 3 ? strchr(p, '\t') : NULL;
         if (!tab) break;
         *tab = '\0';
         p = tab + 1;
