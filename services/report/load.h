@@ -1,0 +1,21 @@
+/* load.h - reads one province's period_totals rows, the year's targets and
+ * the indicator names from PostgreSQL into a report_data (model.h).
+ *
+ * One read-only transaction (REPEATABLE READ): the roll-up rows and the unit
+ * rows come from the same snapshot, so they add up.  Every statement goes
+ * through PQexecParams. */
+#ifndef REPORT_LOAD_H
+#define REPORT_LOAD_H
+
+#include <libpq-fe.h>
+
+#include "err.h"
+#include "model.h"
+
+/* d must have been set up with report_data_init(). */
+tthc_rc report_load(PGconn *c, report_data *d, tthc_err *err) TTHC_MUSTCHECK;
+
+/* The SELECT list of counters, in tthc_counter order (exposed for tests). */
+extern const char report_counter_sql[];
+
+#endif
