@@ -49,10 +49,10 @@ static const char css[] =
     "footer{max-width:1240px;margin:0 auto;padding:0 28px 30px;color:#6b7a8a;font-size:12px}";
 
 /* Colours: every target met, some met, none met, no target. */
-#define C_MET "#2e7d32"
-#define C_SOME "#e0a21b"
-#define C_BEHIND "#c62828"
-#define C_NONE "#7d8a97"
+#define COL_MET "#2e7d32"
+#define COL_SOME "#e0a21b"
+#define COL_BEHIND "#c62828"
+#define COL_NONE "#7d8a97"
 
 /* 2 all targets met, 1 some, 0 none, -1 no target or no data. */
 static int met_level(const report_data *d, int i, report_nd nd)
@@ -66,7 +66,7 @@ static int met_level(const report_data *d, int i, report_nd nd)
 
 static const char *level_colour(int level)
 {
-    return level == 2 ? C_MET : level == 1 ? C_SOME : level == 0 ? C_BEHIND : C_NONE;
+    return level == 2 ? COL_MET : level == 1 ? COL_SOME : level == 0 ? COL_BEHIND : COL_NONE;
 }
 
 static const char *ind_label(const report_data *d, int i)
@@ -213,8 +213,8 @@ static void bar_chart(const report_ctx *x, FILE *f)
                 x0 + w + 14, y + 18, has ? report_rate_str(nd, rate, sizeof rate) : "no data", has ? "%" : "");
     }
     fputs("</svg><p class=\"legend\">Bars: rate over the period"
-          "<i style=\"background:" C_MET "\"></i>every target met<i style=\"background:" C_SOME
-          "\"></i>some met<i style=\"background:" C_BEHIND "\"></i>behind<i style=\"background:" C_NONE
+          "<i style=\"background:" COL_MET "\"></i>every target met<i style=\"background:" COL_SOME
+          "\"></i>some met<i style=\"background:" COL_BEHIND "\"></i>behind<i style=\"background:" COL_NONE
           "\"></i>no target<i style=\"background:#111;width:3px\"></i>target</p></div>\n",
           f);
 }
