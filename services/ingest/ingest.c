@@ -12,6 +12,7 @@
 #include "dlq.h"
 #include "kafka.h"
 #include "log.h"
+#include "observe.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -22,6 +23,7 @@ typedef struct {
     bool positioned; /* fetch position set from the stored offset */
     int64_t expected; /* stored next offset as this process believes it; -1 none */
     int64_t consumed; /* offset after the last message added to a batch */
+    bool pending_noted; /* the oldest unapplied message's time was reported */
 } part_state;
 
 /* The apply worker: one thread that runs store_apply() on a full batch while
@@ -46,6 +48,7 @@ typedef struct {
     rd_kafka_t *rk;
     store *st;
     dlq *dq;
+    observe *obs;
     batch bufs[2];
     batch *cur;       /* being filled by the main thread */
     batch *inflight;  /* handed to the worker, or NULL */
@@ -60,7 +63,7 @@ typedef struct {
     /* counters for logs and metrics */
     unsigned long long messages, bytes, applied, batches, fenced, failures, rebalances;
     unsigned long long applied_by_type[TTHC_EV__COUNT];
-    int64_t last_report_ms;
+    int64_t last_report_ms, last_beat_ms;
 } app;
 
 static void set_paused(app *a, bool pause)
@@ -91,6 +94,7 @@ static tthc_rc load_positions(app *a, rd_kafka_topic_partition_list_t *l, tthc_e
             a->parts[p].expected = next[i];
             a->parts[p].consumed = next[i] >= 0 ? next[i] : 0;
             a->parts[p].positioned = true;
+            observe_assign(a->obs, p, next[i]);
         }
     }
     free(parts);
@@ -148,6 +152,7 @@ static void lost_database(app *a, const tthc_err *err)
     LOG_ERROR("database_unavailable", "error=\"%s\"", err->msg);
     store_disconnect(a->st);
     a->db_up = false;
+    observe_db(a->obs, false);
     batch_reset(a->cur);
     for (int32_t p = 0; p < a->max_parts; p++) a->parts[p].positioned = false;
     set_paused(a, true);
@@ -212,12 +217,15 @@ static void worker_collect(app *a)
             a->applied_by_type[t] += b->applied_by_type[t];
             a->applied += b->applied_by_type[t];
         }
+        for (size_t i = 0; i < b->nparts; i++) a->parts[b->parts[i].partition].pending_noted = false;
+        observe_applied(a->obs, b, (double)(tthc_mono_ms() - w->started_ms) / 1000.0, dlq_counts(a->dq));
         LOG_DEBUG("batch_applied", "messages=%zu dossiers=%zu rejects=%zu buckets=%zu ms=%lld", batch_count(b),
                   b->nslots, b->nrejects, b->nbuckets, (long long)(tthc_mono_ms() - w->started_ms));
         batch_reset(b);
     } else if (rc == TTHC_EFENCED) {
         batch_reset(b);
         a->fenced++;
+        observe_fenced(a->obs);
         LOG_WARN("batch_fenced", "error=\"%s\"", err.msg);
         reposition(a); /* drops the batch being filled too */
     } else {
@@ -225,6 +233,16 @@ static void worker_collect(app *a)
         a->failures++;
         lost_database(a, &err);
     }
+}
+
+/* Collects the in-flight batch if the worker has finished it (never waits). */
+static void worker_poll(app *a)
+{
+    if (!a->inflight) return;
+    pthread_mutex_lock(&a->w.mu);
+    bool done = a->w.done;
+    pthread_mutex_unlock(&a->w.mu);
+    if (done) worker_collect(a);
 }
 
 /* Hands the batch being filled to the worker (after the previous one is
@@ -266,6 +284,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
     bool coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
     tthc_err err = {{0}};
     a->rebalances++;
+    observe_rebalance(a->obs);
     if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         worker_collect(a); /* the store is ours again */
         for (int i = 0; i < l->cnt; i++) {
@@ -292,6 +311,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
         for (int i = 0; i < l->cnt; i++) {
             int32_t p = l->elems[i].partition;
             if (p >= 0 && p < a->max_parts) a->parts[p] = (part_state){.expected = -1};
+            observe_revoke(a->obs, p);
         }
         if (coop) {
             rd_kafka_error_t *ke = rd_kafka_incremental_unassign(rk, l);
@@ -330,6 +350,10 @@ static void on_message(app *a, rd_kafka_message_t *m)
         return;
     }
     ps->consumed = m->offset + 1;
+    if (!ps->pending_noted) {
+        observe_pending_ts(a->obs, p, ts);
+        ps->pending_noted = true;
+    }
 }
 
 static void try_connect(app *a)
@@ -348,6 +372,7 @@ static void try_connect(app *a)
     }
     a->backoff_ms = 0;
     a->db_up = true;
+    observe_db(a->obs, true);
     LOG_INFO("database_connected", "%s", "");
     reposition(a);
 }
@@ -355,10 +380,22 @@ static void try_connect(app *a)
 static void report(app *a)
 {
     int64_t now = tthc_mono_ms();
+    if (now - a->last_beat_ms >= 1000) {
+        a->last_beat_ms = now;
+        observe_heartbeat(a->obs);
+    }
     if (now - a->last_report_ms < 10000) return;
     a->last_report_ms = now;
     LOG_INFO("progress", "messages=%llu applied=%llu batches=%llu fenced=%llu failures=%llu rebalances=%llu",
              a->messages, a->applied, a->batches, a->fenced, a->failures, a->rebalances);
+}
+
+static int on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque)
+{
+    (void)rk;
+    app *a = opaque;
+    observe_stats(a->obs, json, len);
+    return 0; /* librdkafka frees json */
 }
 
 static tthc_rc make_consumer(app *a, tthc_err *err)
@@ -367,11 +404,12 @@ static tthc_rc make_consumer(app *a, tthc_err *err)
     static const char *const defaults[] = {
         "enable.auto.commit", "false", "enable.auto.offset.store", "false", "auto.offset.reset", "earliest",
         "enable.partition.eof", "false", "queued.max.messages.kbytes", "8192", "fetch.max.bytes", "8388608",
-        "client.id", "tthc-ingest", NULL,
+        "client.id", "tthc-ingest", "statistics.interval.ms", "5000", NULL,
     };
     rd_kafka_conf_t *conf = NULL;
     tthc_rc rc = tthc_kafka_conf(c->brokers, defaults, &conf, err);
     if (!rc) rc = tthc_kafka_set(conf, "group.id", c->group, err);
+    if (!rc) rd_kafka_conf_set_stats_cb(conf, on_stats);
     if (rc) {
         if (conf) rd_kafka_conf_destroy(conf);
         return rc;
@@ -412,11 +450,14 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
         rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");
         goto done;
     }
+    if ((rc = observe_new(cfg->group, cfg->topic, a.max_parts, &a.obs, err))) goto done;
+    if ((rc = observe_serve(a.obs, cfg->metrics_listen, err))) goto done;
     if ((rc = store_new(cfg->dsn, cfg->group, cfg->topic, (int)cfg->statement_timeout_ms, &a.st, err))) goto done;
     if ((rc = dlq_new(cfg->brokers, cfg->dlq_topic, cfg->topic, (int)cfg->dlq_flush_ms, &a.dq, err))) goto done;
     tthc_err cerr = {{0}};
     if (store_connect(a.st, &cerr)) LOG_WARN("database_connect_failed", "error=\"%s\"", cerr.msg);
     else a.db_up = true;
+    observe_db(a.obs, a.db_up);
     if ((rc = make_consumer(&a, err))) goto done;
     LOG_INFO("started", "topic=%s group=%s batch_max=%ld batch_ms=%ld", cfg->topic, cfg->group, cfg->batch_max,
              cfg->batch_ms);
@@ -429,6 +470,7 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
     }
     while (!ingest_stop) {
         if (!a.db_up || a.need_reposition) worker_collect(&a);
+        else worker_poll(&a);
         if (!a.db_up) try_connect(&a);
         else if (a.need_reposition) reposition(&a);
         int timeout = 100;
@@ -463,6 +505,7 @@ done:
     }
     free(a.w.expected);
     if (a.rk) rd_kafka_destroy(a.rk);
+    observe_free(a.obs);
     dlq_free(a.dq);
     store_free(a.st);
     batch_free(&a.bufs[0]);

@@ -1,0 +1,396 @@
+#include "observe.h"
+
+#include <cjson/cJSON.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "httpd.h"
+#include "lag.h"
+#include "log.h"
+#include "prom.h"
+#include "timeutil.h"
+
+typedef struct {
+    bool assigned;
+    int64_t applied;    /* next offset stored in PostgreSQL; -1 unknown */
+    int64_t committed;  /* Kafka's committed offset (stats); -1 unknown */
+    int64_t hi, lo;     /* watermarks (stats); -1 unknown */
+    int64_t pending_ts_ms; /* timestamp of the oldest unapplied message; -1 none known */
+    double last_commit;    /* wall time of the last transaction that moved it */
+    double lag_seconds;
+    tthc_partition_status status;
+    tthc_lag_ring ring;         /* (log end, time) samples */
+    tthc_burrow_window window;  /* (time, applied, log end) samples */
+} part_obs;
+
+struct observe {
+    pthread_mutex_t mu;
+    char *group, *topic;
+    int32_t max_parts;
+    part_obs *parts;
+    tthc_httpd *httpd;
+    /* group */
+    char cgrp_state[32];
+    unsigned long long rebalances;
+    double last_rebalance;
+    /* counters */
+    unsigned long long messages, bytes, batches, fenced;
+    unsigned long long applied_by_type[TTHC_EV__COUNT];
+    unsigned long dlq[TTHC_REJ__COUNT];
+    tthc_prom_hist batch_hist, apply_hist;
+    double last_stats, last_commit, last_heartbeat, started;
+    bool db_up;
+    tthc_group_status group_status;
+};
+
+static double now_s(void)
+{
+    return (double)tthc_now_us() / 1e6;
+}
+
+static void part_reset(part_obs *p)
+{
+    memset(p, 0, sizeof *p);
+    p->applied = p->committed = p->hi = p->lo = p->pending_ts_ms = -1;
+    tthc_lag_ring_init(&p->ring);
+    tthc_burrow_init(&p->window);
+}
+
+tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, observe **out, tthc_err *err)
+{
+    static const double batch_le[] = {1, 10, 100, 1000, 5000, 10000, 20000, 50000, 100000};
+    static const double apply_le[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    observe *o = calloc(1, sizeof *o);
+    if (!o) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    o->group = strdup(group);
+    o->topic = strdup(topic);
+    o->parts = calloc((size_t)max_parts, sizeof *o->parts);
+    if (!o->group || !o->topic || !o->parts) {
+        observe_free(o);
+        return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    }
+    o->max_parts = max_parts;
+    for (int32_t i = 0; i < max_parts; i++) part_reset(&o->parts[i]);
+    pthread_mutex_init(&o->mu, NULL);
+    tthc_prom_hist_init(&o->batch_hist, batch_le, sizeof batch_le / sizeof *batch_le);
+    tthc_prom_hist_init(&o->apply_hist, apply_le, sizeof apply_le / sizeof *apply_le);
+    snprintf(o->cgrp_state, sizeof o->cgrp_state, "init");
+    o->started = o->last_heartbeat = now_s();
+    *out = o;
+    return TTHC_OK;
+}
+
+void observe_free(observe *o)
+{
+    if (!o) return;
+    tthc_httpd_stop(o->httpd);
+    if (o->parts) pthread_mutex_destroy(&o->mu);
+    free(o->group);
+    free(o->topic);
+    free(o->parts);
+    free(o);
+}
+
+static part_obs *part(observe *o, int32_t p)
+{
+    return p >= 0 && p < o->max_parts ? &o->parts[p] : NULL;
+}
+
+void observe_assign(observe *o, int32_t partition, int64_t applied_next)
+{
+    pthread_mutex_lock(&o->mu);
+    part_obs *p = part(o, partition);
+    if (p) {
+        part_reset(p);
+        p->assigned = true;
+        p->applied = applied_next;
+        p->last_commit = now_s();
+    }
+    pthread_mutex_unlock(&o->mu);
+}
+
+void observe_revoke(observe *o, int32_t partition)
+{
+    pthread_mutex_lock(&o->mu);
+    part_obs *p = part(o, partition);
+    if (p) part_reset(p);
+    pthread_mutex_unlock(&o->mu);
+}
+
+void observe_rebalance(observe *o)
+{
+    pthread_mutex_lock(&o->mu);
+    o->rebalances++;
+    o->last_rebalance = now_s();
+    pthread_mutex_unlock(&o->mu);
+}
+
+void observe_applied(observe *o, const batch *b, double apply_seconds, const unsigned long *dlq_total)
+{
+    double t = now_s();
+    pthread_mutex_lock(&o->mu);
+    for (size_t i = 0; i < b->nparts; i++) {
+        part_obs *p = part(o, b->parts[i].partition);
+        if (!p) continue;
+        p->applied = b->parts[i].next;
+        p->last_commit = t;
+        p->pending_ts_ms = -1;
+    }
+    o->messages += batch_count(b);
+    o->bytes += b->bytes;
+    o->batches++;
+    for (int k = 0; k < TTHC_EV__COUNT; k++) o->applied_by_type[k] += b->applied_by_type[k];
+    if (dlq_total) memcpy(o->dlq, dlq_total, sizeof o->dlq);
+    tthc_prom_hist_observe(&o->batch_hist, (double)batch_count(b));
+    tthc_prom_hist_observe(&o->apply_hist, apply_seconds);
+    o->last_commit = t;
+    pthread_mutex_unlock(&o->mu);
+}
+
+void observe_pending_ts(observe *o, int32_t partition, int64_t ts_ms)
+{
+    pthread_mutex_lock(&o->mu);
+    part_obs *p = part(o, partition);
+    if (p && (p->pending_ts_ms < 0 || ts_ms < p->pending_ts_ms)) p->pending_ts_ms = ts_ms;
+    pthread_mutex_unlock(&o->mu);
+}
+
+void observe_db(observe *o, bool up)
+{
+    pthread_mutex_lock(&o->mu);
+    o->db_up = up;
+    pthread_mutex_unlock(&o->mu);
+}
+
+void observe_fenced(observe *o)
+{
+    pthread_mutex_lock(&o->mu);
+    o->fenced++;
+    pthread_mutex_unlock(&o->mu);
+}
+
+void observe_heartbeat(observe *o)
+{
+    pthread_mutex_lock(&o->mu);
+    o->last_heartbeat = now_s();
+    pthread_mutex_unlock(&o->mu);
+}
+
+static int64_t json_i64(const cJSON *obj, const char *name)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    return cJSON_IsNumber(it) ? (int64_t)it->valuedouble : -1;
+}
+
+/* One statistics tick: watermarks and committed offsets from the stats
+ * document, then a lag sample and a status evaluation per assigned partition. */
+void observe_stats(observe *o, const char *json, size_t len)
+{
+    cJSON *root = cJSON_ParseWithLength(json, len);
+    if (!root) return;
+    double t = now_s();
+    pthread_mutex_lock(&o->mu);
+    const cJSON *cgrp = cJSON_GetObjectItemCaseSensitive(root, "cgrp");
+    const cJSON *state = cJSON_GetObjectItemCaseSensitive(cgrp, "state");
+    if (cJSON_IsString(state)) snprintf(o->cgrp_state, sizeof o->cgrp_state, "%s", state->valuestring);
+    const cJSON *topics = cJSON_GetObjectItemCaseSensitive(root, "topics");
+    const cJSON *tp = cJSON_GetObjectItemCaseSensitive(topics, o->topic);
+    const cJSON *parts = cJSON_GetObjectItemCaseSensitive(tp, "partitions");
+    const cJSON *pj;
+    cJSON_ArrayForEach(pj, parts)
+    {
+        int32_t id = (int32_t)json_i64(pj, "partition");
+        part_obs *p = part(o, id);
+        if (!p || !p->assigned) continue;
+        int64_t hi = json_i64(pj, "hi_offset"), lo = json_i64(pj, "lo_offset");
+        int64_t committed = json_i64(pj, "committed_offset");
+        if (hi >= 0) p->hi = hi;
+        if (lo >= 0) p->lo = lo;
+        if (committed >= 0) p->committed = committed;
+    }
+    tthc_partition_status st[1024];
+    size_t nst = 0;
+    for (int32_t i = 0; i < o->max_parts; i++) {
+        part_obs *p = &o->parts[i];
+        if (!p->assigned || p->hi < 0) continue;
+        int64_t applied = p->applied >= 0 ? p->applied : (p->lo >= 0 ? p->lo : 0);
+        tthc_lag_ring_add(&p->ring, p->hi, t);
+        double pending = p->pending_ts_ms >= 0 ? (double)p->pending_ts_ms / 1000.0 : -1.0;
+        p->lag_seconds = tthc_lag_seconds(&p->ring, applied, t, pending);
+        tthc_burrow_add(&p->window, t, applied, p->hi, p->last_commit);
+        p->status = tthc_burrow_eval(&p->window, t);
+        if (nst < sizeof st / sizeof *st) st[nst++] = p->status;
+    }
+    o->group_status = tthc_burrow_group(st, nst);
+    o->last_stats = t;
+    pthread_mutex_unlock(&o->mu);
+    cJSON_Delete(root);
+}
+
+/* ---- rendering ---- */
+
+static int render_partitions(observe *o, tthc_sb *b)
+{
+    static const struct {
+        const char *name, *help;
+        int which;
+    } gauges[] = {
+        {"tthc_ingest_partition_applied_offset", "Next offset to apply, as stored in PostgreSQL with the facts.", 0},
+        {"tthc_ingest_partition_committed_offset", "Offset committed to Kafka (written after each database commit).", 1},
+        {"tthc_ingest_partition_high_watermark", "Log-end offset of the partition.", 2},
+        {"tthc_ingest_partition_low_watermark", "Oldest offset still in the partition.", 3},
+        {"tthc_ingest_partition_lag_seconds", "Age of the oldest unapplied message (0 when caught up).", 4},
+    };
+    int r = 0;
+    char pbuf[16];
+    for (size_t g = 0; g < sizeof gauges / sizeof *gauges; g++) {
+        r |= tthc_prom_family(b, gauges[g].name, "gauge", gauges[g].help);
+        for (int32_t i = 0; i < o->max_parts; i++) {
+            part_obs *p = &o->parts[i];
+            if (!p->assigned) continue;
+            snprintf(pbuf, sizeof pbuf, "%d", (int)i);
+            const char *labels[] = {"topic", o->topic, "partition", pbuf, NULL};
+            double v;
+            switch (gauges[g].which) {
+            case 0: v = (double)p->applied; break;
+            case 1: v = (double)p->committed; break;
+            case 2: v = (double)p->hi; break;
+            case 3: v = (double)p->lo; break;
+            default: v = p->lag_seconds; break;
+            }
+            if (gauges[g].which != 4 && v < 0) continue; /* unknown yet */
+            r |= tthc_prom_sample(b, gauges[g].name, labels, v);
+        }
+    }
+    r |= tthc_prom_family(b, "tthc_ingest_partition_lag_messages", "gauge",
+                          "Messages between the log end and the applied or committed offset.");
+    for (int32_t i = 0; i < o->max_parts; i++) {
+        part_obs *p = &o->parts[i];
+        if (!p->assigned || p->hi < 0) continue;
+        snprintf(pbuf, sizeof pbuf, "%d", (int)i);
+        int64_t base = p->lo >= 0 ? p->lo : 0;
+        int64_t applied = p->applied >= 0 ? p->applied : base, committed = p->committed >= 0 ? p->committed : base;
+        int64_t la = p->hi - applied, lc = p->hi - committed;
+        const char *l1[] = {"topic", o->topic, "partition", pbuf, "offset", "applied", NULL};
+        const char *l2[] = {"topic", o->topic, "partition", pbuf, "offset", "committed", NULL};
+        r |= tthc_prom_sample(b, "tthc_ingest_partition_lag_messages", l1, (double)(la > 0 ? la : 0));
+        r |= tthc_prom_sample(b, "tthc_ingest_partition_lag_messages", l2, (double)(lc > 0 ? lc : 0));
+    }
+    r |= tthc_prom_family(b, "tthc_ingest_partition_status", "gauge",
+                          "Burrow-style status of the partition over the sliding window (1 = current).");
+    for (int32_t i = 0; i < o->max_parts; i++) {
+        part_obs *p = &o->parts[i];
+        if (!p->assigned) continue;
+        snprintf(pbuf, sizeof pbuf, "%d", (int)i);
+        for (int s = 0; s < TTHC_PARTITION_STATUS_COUNT; s++) {
+            const char *labels[] = {"topic", o->topic, "partition", pbuf, "status",
+                                    tthc_partition_status_name((tthc_partition_status)s), NULL};
+            r |= tthc_prom_sample(b, "tthc_ingest_partition_status", labels, p->status == (tthc_partition_status)s);
+        }
+    }
+    return r;
+}
+
+static int render_group(observe *o, tthc_sb *b)
+{
+    int r = 0, assigned = 0;
+    for (int32_t i = 0; i < o->max_parts; i++) assigned += o->parts[i].assigned;
+    const char *g[] = {"group", o->group, NULL};
+    r |= tthc_prom_family(b, "tthc_ingest_group_status", "gauge", "Burrow-style status of the group (1 = current).");
+    for (int s = 0; s < TTHC_GROUP_STATUS_COUNT; s++) {
+        const char *labels[] = {"group", o->group, "status", tthc_group_status_name((tthc_group_status)s), NULL};
+        r |= tthc_prom_sample(b, "tthc_ingest_group_status", labels, o->group_status == (tthc_group_status)s);
+    }
+    r |= tthc_prom_family(b, "tthc_ingest_group_state", "gauge", "Consumer group state reported by librdkafka (1 = current).");
+    const char *sl[] = {"group", o->group, "state", o->cgrp_state, NULL};
+    r |= tthc_prom_sample(b, "tthc_ingest_group_state", sl, 1);
+    r |= tthc_prom_family(b, "tthc_ingest_group_assigned_partitions", "gauge", "Partitions assigned to this instance.");
+    r |= tthc_prom_sample(b, "tthc_ingest_group_assigned_partitions", g, assigned);
+    r |= tthc_prom_family(b, "tthc_ingest_rebalances_total", "counter", "Rebalance callbacks (assign and revoke).");
+    r |= tthc_prom_sample(b, "tthc_ingest_rebalances_total", g, (double)o->rebalances);
+    r |= tthc_prom_family(b, "tthc_ingest_last_rebalance_timestamp_seconds", "gauge", "Time of the last rebalance.");
+    r |= tthc_prom_sample(b, "tthc_ingest_last_rebalance_timestamp_seconds", g, o->last_rebalance);
+    return r;
+}
+
+static int render_counters(observe *o, tthc_sb *b)
+{
+    int r = 0;
+    r |= tthc_prom_family(b, "tthc_ingest_messages_total", "counter", "Messages applied or dead-lettered (committed).");
+    r |= tthc_prom_sample(b, "tthc_ingest_messages_total", NULL, (double)o->messages);
+    r |= tthc_prom_family(b, "tthc_ingest_bytes_total", "counter", "Payload bytes of the committed messages.");
+    r |= tthc_prom_sample(b, "tthc_ingest_bytes_total", NULL, (double)o->bytes);
+    r |= tthc_prom_family(b, "tthc_ingest_events_applied_total", "counter",
+                          "Events that changed a dossier's state, by type (duplicates excluded).");
+    for (int k = 0; k < TTHC_EV__COUNT; k++) {
+        const char *labels[] = {"type", tthc_event_type_name((tthc_event_type)k), NULL};
+        r |= tthc_prom_sample(b, "tthc_ingest_events_applied_total", labels, (double)o->applied_by_type[k]);
+    }
+    r |= tthc_prom_family(b, "tthc_ingest_dlq_messages_total", "counter", "Messages sent to the dead-letter topic, by reason.");
+    for (int k = 1; k < TTHC_REJ__COUNT; k++) {
+        const char *labels[] = {"reason", tthc_reject_reason_name((tthc_reject_reason)k), NULL};
+        r |= tthc_prom_sample(b, "tthc_ingest_dlq_messages_total", labels, (double)o->dlq[k]);
+    }
+    r |= tthc_prom_family(b, "tthc_ingest_fenced_batches_total", "counter",
+                          "Batches dropped because another owner had moved the stored offset.");
+    r |= tthc_prom_sample(b, "tthc_ingest_fenced_batches_total", NULL, (double)o->fenced);
+    r |= tthc_prom_hist_write(b, "tthc_ingest_batch_messages", "Messages per committed batch.", &o->batch_hist);
+    r |= tthc_prom_hist_write(b, "tthc_ingest_apply_duration_seconds", "Time to apply and commit one batch.", &o->apply_hist);
+    r |= tthc_prom_family(b, "tthc_ingest_last_stats_timestamp_seconds", "gauge", "Time of the last librdkafka statistics tick.");
+    r |= tthc_prom_sample(b, "tthc_ingest_last_stats_timestamp_seconds", NULL, o->last_stats);
+    r |= tthc_prom_family(b, "tthc_ingest_last_commit_timestamp_seconds", "gauge", "Time of the last database commit of a batch.");
+    r |= tthc_prom_sample(b, "tthc_ingest_last_commit_timestamp_seconds", NULL, o->last_commit);
+    r |= tthc_prom_family(b, "tthc_ingest_db_up", "gauge", "1 if the PostgreSQL connection is usable.");
+    r |= tthc_prom_sample(b, "tthc_ingest_db_up", NULL, o->db_up);
+    r |= tthc_prom_family(b, "tthc_ingest_start_timestamp_seconds", "gauge", "Process start time.");
+    r |= tthc_prom_sample(b, "tthc_ingest_start_timestamp_seconds", NULL, o->started);
+    return r;
+}
+
+static void handle(void *ctx, const tthc_http_req *req, tthc_http_resp *resp)
+{
+    observe *o = ctx;
+    if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
+        (void)tthc_http_resp_set(resp, 405, "application/json", "{\"error\":\"method_not_allowed\"}", 30);
+        return;
+    }
+    double t = now_s();
+    pthread_mutex_lock(&o->mu);
+    if (!strcmp(req->path, "/metrics")) {
+        tthc_sb b;
+        tthc_sb_init(&b, 16u << 20);
+        int r = render_partitions(o, &b) | render_group(o, &b) | render_counters(o, &b);
+        pthread_mutex_unlock(&o->mu);
+        if (r) {
+            tthc_sb_free(&b);
+            (void)tthc_http_resp_set(resp, 500, "text/plain", "metrics too large\n", 18);
+            return;
+        }
+        (void)tthc_http_resp_set(resp, 200, "text/plain; version=0.0.4; charset=utf-8", b.p, b.len);
+        tthc_sb_free(&b);
+        return;
+    }
+    bool live = t - o->last_heartbeat < 30;
+    bool ready = live && o->db_up && !strcmp(o->cgrp_state, "up");
+    pthread_mutex_unlock(&o->mu);
+    if (!strcmp(req->path, "/healthz")) {
+        if (live) (void)tthc_http_resp_set(resp, 200, "application/json", "{\"status\":\"ok\"}", 15);
+        else (void)tthc_http_resp_set(resp, 503, "application/json", "{\"status\":\"stalled\"}", 20);
+    } else if (!strcmp(req->path, "/readyz")) {
+        if (ready) (void)tthc_http_resp_set(resp, 200, "application/json", "{\"status\":\"ready\"}", 18);
+        else (void)tthc_http_resp_set(resp, 503, "application/json", "{\"status\":\"not_ready\"}", 22);
+    } else {
+        (void)tthc_http_resp_set(resp, 404, "application/json", "{\"error\":\"not_found\"}", 21);
+    }
+}
+
+tthc_rc observe_serve(observe *o, const char *listen, tthc_err *err)
+{
+    if (!listen || !*listen) return TTHC_OK;
+    tthc_httpd_opts opts = {.listen = listen, .handler = handle, .ctx = o, .timeout_s = 10};
+    tthc_rc rc = tthc_httpd_start(&opts, &o->httpd, err);
+    if (!rc) LOG_INFO("metrics_listening", "listen=%s port=%u", listen, tthc_httpd_port(o->httpd));
+    return rc;
+}

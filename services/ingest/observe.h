@@ -1,0 +1,45 @@
+/* observe.h - what operators see of tthc-ingest: /metrics, /healthz, /readyz.
+ *
+ * The main thread reports events (assignments, applied batches, statistics
+ * ticks from librdkafka); the HTTP thread renders them.  Every call takes the
+ * module's lock, so both sides may call at any time.
+ *
+ * Per assigned partition it keeps: applied offset (stored in PostgreSQL),
+ * Kafka's committed offset, low/high watermarks, lag in messages against
+ * both, lag in seconds (from a ring of log-end samples, see common/lag.h) and
+ * a Burrow-style status over a sliding window.  Series of a revoked
+ * partition disappear.  Lag is computed from raw offsets: librdkafka 2.0.2
+ * reports consumer_lag as -1 in several cases, and
+ * rd_kafka_query_watermark_offsets is never called (it can hang). */
+#ifndef TTHC_INGEST_OBSERVE_H
+#define TTHC_INGEST_OBSERVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "err.h"
+
+typedef struct observe observe;
+
+tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, observe **out, tthc_err *err) TTHC_MUSTCHECK;
+void observe_free(observe *o);
+
+/* Starts the HTTP endpoint (listen "" = none). */
+tthc_rc observe_serve(observe *o, const char *listen, tthc_err *err) TTHC_MUSTCHECK;
+
+void observe_assign(observe *o, int32_t partition, int64_t applied_next);
+void observe_revoke(observe *o, int32_t partition);
+void observe_rebalance(observe *o);
+/* A batch was committed to PostgreSQL after apply_seconds. dlq_total: the DLQ
+ * producer's acknowledged counts per reason so far. */
+void observe_applied(observe *o, const batch *b, double apply_seconds, const unsigned long *dlq_total);
+/* The oldest unapplied message's timestamp (ms) of a partition, -1 if none. */
+void observe_pending_ts(observe *o, int32_t partition, int64_t ts_ms);
+/* A librdkafka statistics JSON document (called on the poll thread). */
+void observe_stats(observe *o, const char *json, size_t len);
+void observe_db(observe *o, bool up);
+void observe_fenced(observe *o);
+void observe_heartbeat(observe *o);
+
+#endif
