@@ -227,6 +227,7 @@ static void handle(void *ctx, const tthc_http_req *req, tthc_http_resp *resp)
 
 tthc_rc sync_metrics_serve(sync_metrics *m, const char *listen, struct tthc_httpd **out, tthc_err *err)
 {
-    tthc_httpd_opts o = {.listen = listen, .handler = handle, .ctx = m, .timeout_s = 10, .max_connections = 32};
+    tthc_httpd_opts o = {.listen = listen, .handler = handle, .ctx = m, .timeout_s = 10, .max_connections = 32,
+                         .threads = 2 /* handle() is thread-safe; 1 would make MHD warn */};
     return tthc_httpd_start(&o, out, err);
 }
