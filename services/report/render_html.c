@@ -124,7 +124,8 @@ static void cards(const report_ctx *x, FILE *f)
             (long long)v->total[TTHC_IND_ONLINE_PAYMENT].den);
     if (d->province_scope) {
         size_t n = 0;
-        for (size_t u = 0; u < d->nunits; u++) n += (d->units[u].present & 0xfff) != 0;
+        unsigned mask = ((1u << d->period.last) - 1) & ~((1u << (d->period.first - 1)) - 1);
+        for (size_t u = 0; u < d->nunits; u++) n += (d->units[u].present & mask) != 0;
         fprintf(f, "<div class=\"card\"><b>%zu</b><span>units reporting</span></div>", n);
     }
     fputs("</div>\n", f);
@@ -205,7 +206,8 @@ static void bar_chart(const report_ctx *x, FILE *f)
             double tx = x0 + w * (double)d->targets[i][t].centi / 10000.0;
             fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#111\" stroke-width=\"2.5\"/>", tx, y,
                     tx, y + 26);
-            fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" fill=\"#111\" text-anchor=\"%s\">%lld</text>",
+            fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" fill=\"#111\" stroke=\"#fff\" stroke-width=\"2.5\" "
+                       "paint-order=\"stroke\" text-anchor=\"%s\">%lld</text>",
                     tx + (tx > x0 + w - 20 ? -4 : 4), y + 8, tx > x0 + w - 20 ? "end" : "start",
                     (long long)(d->targets[i][t].centi / 100));
         }
