@@ -8,6 +8,7 @@
 #   PREFIX/bin/tthc-*                    every program the build made, except the
 #                                        dev broker tthc-kafka-dev (tests only)
 #   PREFIX/share/tthc/migrations/*.sql   the migration files (TTHC_MIGRATIONS_DIR)
+#   PREFIX/share/doc/tthc/operations.md  this guide (the units' Documentation=)
 # The Dockerfile's build stage runs it with PREFIX=/out and copies /out to
 # /usr/local; tests/integration/it_deploy.sh runs the same script on the host
 # and checks the result; on a plain Debian 12 host, PREFIX=/usr/local installs
@@ -35,4 +36,7 @@ for p in "$build"/bin/tthc-*; do
 done
 [ "$n" -gt 0 ] || { echo "build.sh: no tthc-* programs in $build/bin" >&2; exit 1; }
 install -m 0644 "$src"/migrations/[0-9]*_*.sql "$prefix/share/tthc/migrations/"
+# The units' Documentation= points here.
+install -d "$prefix/share/doc/tthc"
+install -m 0644 "$src/docs/operations.md" "$prefix/share/doc/tthc/"
 echo "build.sh: $n programs into $prefix/bin, migrations into $prefix/share/tthc/migrations" >&2

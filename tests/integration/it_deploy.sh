@@ -52,7 +52,7 @@ need() {
         command -v "$t" >/dev/null || it_fail "$t not found (scripts/deps installs it from scripts/packages.txt)"
     done
 }
-need docker-compose systemd-analyze shellcheck python3 dpkg-query objdump ldd psql kcat curl
+need docker-compose systemd-analyze shellcheck python3 dpkg-query objdump ldd psql kcat pkg-config openssl
 python3 -c 'import yaml, docker.utils.build' 2>/dev/null ||
     it_fail "python3 modules yaml and docker missing (Debian's docker-compose brings them)"
 
@@ -234,6 +234,7 @@ for p in tthc-migrate tthc-ingest tthc-sync tthc-portal-stub; do
     "$out/bin/$p" --version >/dev/null 2>&1 || fail "$p --version failed"
 done
 [[ ! -e $out/bin/tthc-kafka-dev ]] || fail "the dev broker tthc-kafka-dev is in the image"
+[[ -f $out/share/doc/tthc/operations.md ]] || fail "docs/operations.md (the units' Documentation=) is not in the image"
 diff <(cd "$src/migrations" && ls [0-9]*_*.sql) <(cd "$out/share/tthc/migrations" && ls) >/dev/null ||
     fail "the image's migrations differ from migrations/"
 for f in "$src"/migrations/[0-9]*_*.sql; do
