@@ -24,10 +24,13 @@ sit_fail() {
 }
 sit_ok() { echo "ok: $*"; }
 
+SIT_BG_PIDS=() # helpers started by a test (killed at exit)
+
 sit_cleanup() {
     local rc=$? f
     set +e
     sit_writer_stop
+    for f in "${SIT_BG_PIDS[@]}"; do kill "$f" 2>/dev/null; done
     for f in "$SIT_DIR"/sync-*.pid; do
         [[ -e $f ]] && kill -KILL "$(cat "$f")" 2>/dev/null
     done

@@ -99,9 +99,9 @@ static char *read_token(const char *path, tthc_err *err)
     return t;
 }
 
-static int fail_usage(const char *msg)
+static int fail_usage(const char *msg, const char *arg)
 {
-    fprintf(stderr, "tthc-sync: %s (see --help)\n", msg);
+    fprintf(stderr, "tthc-sync: %s%s%s%s (see --help)\n", msg, arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
     return 2;
 }
 
@@ -126,17 +126,17 @@ int main(int argc, char **argv)
     tthc_log_init("tthc-sync", cfg.log_level);
     const char *cmd = nrest ? rest[0] : "run";
     if (nrest > 1) {
-        code = fail_usage("too many arguments");
+        code = fail_usage("unexpected argument", rest[1]);
         goto done;
     }
     int needs_token = !strcmp(cmd, "run") || !strcmp(cmd, "reconcile");
     if (strcmp(cmd, "run") && strcmp(cmd, "reconcile") && strcmp(cmd, "unpark") && strcmp(cmd, "status")) {
-        code = fail_usage("unknown subcommand");
+        code = fail_usage("unknown subcommand", cmd);
         goto done;
     }
     if (needs_token) {
         if (strncmp(cfg.portal_url, "http://", 7) && strncmp(cfg.portal_url, "https://", 8)) {
-            code = fail_usage("--portal-url must start with http:// or https://");
+            code = fail_usage("--portal-url must start with http:// or https://, got", cfg.portal_url);
             goto done;
         }
         if (cfg.token_file && *cfg.token_file) {
@@ -147,7 +147,7 @@ int main(int argc, char **argv)
         } else if (cfg.token && *cfg.token) {
             if (!(token = strdup(cfg.token))) goto done;
         } else {
-            code = fail_usage("TTHC_PORTAL_TOKEN (--token) or --token-file is required");
+            code = fail_usage("TTHC_PORTAL_TOKEN (--token) or --token-file is required", NULL);
             goto done;
         }
         if (cfg.insecure) LOG_WARN("insecure", "note=\"TLS certificate verification of the portal is OFF\"");

@@ -33,7 +33,7 @@ static void build_sql(void)
              "   AND (s.status <> 'parked' OR t.revision > s.parked_revision)"
              "   AND s.next_attempt_at <= now()"
              "   AND (s.lease_until IS NULL OR s.lease_until < now())"
-             " ORDER BY s.next_attempt_at, s.unit_code, s.period"
+             " ORDER BY COALESCE(s.waiting_since, t.updated_at), s.unit_code, s.period" /* oldest change first */
              " LIMIT $2"
              " FOR UPDATE OF s SKIP LOCKED)"
              " UPDATE sync_state s"
