@@ -84,6 +84,9 @@ struct sync_daemon {
     sync_worker *workers;
     char instance[128];
     char self[200]; /* "<instance>/<pid>/<nonce>/": the prefix of our lease owners */
+    /* The last transient failure, for the periodic warning (under mu). */
+    long last_retry_status;
+    char last_retry_error[256];
 };
 
 volatile sig_atomic_t sync_stop_requested;
@@ -238,6 +241,10 @@ static void retry(sync_worker *w, const sync_item *it, const sync_http_result *r
                      .delay_ms = delay};
     if (!finish(w, it, &f)) return;
     sync_metrics_outcome(w->d->m, SYNC_M_RETRY);
+    pthread_mutex_lock(&w->d->mu);
+    w->d->last_retry_status = res->status;
+    sync_sanitize(w->d->last_retry_error, sizeof w->d->last_retry_error, text, strlen(text));
+    pthread_mutex_unlock(&w->d->mu);
     LOG_DEBUG("retry", "unit=%s period=%s revision=%lld status=%ld attempt=%d delay_ms=%lld answer=%s",
               it->t.unit_code, it->t.period, it->t.revision, res->status, it->attempts + 1, (long long)delay,
               tthc_log_quote(q, sizeof q, text));
@@ -606,6 +613,16 @@ static void progress_log(sync_daemon *d, unsigned long long prev[SYNC_M__COUNT])
     LOG_INFO("progress", "accepted=%llu duplicate=%llu stale_synced=%llu stale_raised=%llu parked=%llu retry=%llu",
              delta[SYNC_M_ACCEPTED], delta[SYNC_M_DUPLICATE], delta[SYNC_M_STALE_SYNCED], delta[SYNC_M_STALE_RAISED],
              parked, delta[SYNC_M_RETRY]);
+    if (delta[SYNC_M_RETRY]) { /* one warning per interval, not one per failed request */
+        char err[256], q[300];
+        long st;
+        pthread_mutex_lock(&d->mu);
+        st = d->last_retry_status;
+        memcpy(err, d->last_retry_error, sizeof err);
+        pthread_mutex_unlock(&d->mu);
+        LOG_WARN("retrying", "count=%llu last_status=%ld last_error=%s", delta[SYNC_M_RETRY], st,
+                 tthc_log_quote(q, sizeof q, err));
+    }
 }
 
 static void dispatch(sync_daemon *d, const sigset_t *run_mask)
@@ -642,6 +659,7 @@ static void dispatch(sync_daemon *d, const sigset_t *run_mask)
                 tthc_err err;
                 tthc_fail(&err, TTHC_ERETRY, "listen connection: %s", PQerrorMessage(ds.conn));
                 disp_failed(d, &ds, TTHC_ERETRY, &err, "listen");
+                disp_drop(d, &ds); /* even if libpq still calls it OK: a readable socket would spin */
                 continue;
             }
             if (drain_notifies(ds.conn)) {

@@ -176,7 +176,7 @@ char *sync_metrics_render(sync_metrics *m, size_t *len)
     r |= gauge(&b, "tthc_sync_parked_reports", "Reports parked at their current revision (see tthc-sync status).",
                (double)m->parked);
     r |= gauge(&b, "tthc_sync_leased_reports", "Reports currently claimed by a sender.", (double)m->leased);
-    r |= gauge(&b, "tthc_sync_auth_blocked", "1 while sending is paused after a 401 (wrong token).",
+    r |= gauge(&b, "tthc_sync_auth_blocked", "1 from a 401 (token refused) until the portal accepts a report again; sending pauses meanwhile.",
                (double)m->auth_blocked);
     r |= gauge(&b, "tthc_sync_last_success_timestamp_seconds", "Unix time of the last acknowledged report.",
                m->last_success);
