@@ -9,7 +9,9 @@
 #    exit 1; the daemon pushes them, the portal equals period_totals again,
 #    and reconcile says 0;
 #  - a revision planted far ahead on the portal: the next change gets 409
-#    stale_revision, and the daemon resolves it (re-read, raise, resend);
+#    stale_revision, and the daemon resolves it (re-read, raise, resend); if
+#    the portal's copy has our very counters, it acknowledges and adopts the
+#    portal's revision number;
 #  - a report only on the portal is listed as "extra" (exit 1, nothing to do);
 #  - errors (no --period, portal unreachable, wrong token) exit 2.
 source "${TTHC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}/services/sync/it_lib.sh"
@@ -78,6 +80,25 @@ sit_wait_in_sync 30
 grep -q 'event=stale_resolved unit=H61.04 period=2025-04 revision=2 portal_revision=50 action=raised new_revision=51' \
     "$SIT_DIR/sync-a.log" || sit_fail "no stale_resolved line"
 sit_ok "409 stale_revision: re-read the portal, raised to 51, sent"
+
+# Ahead on the portal with the very same counters: acknowledged, and our
+# revision adopts the portal's number (so the next change is not stale again).
+same=$(curl -sf -H "Authorization: Bearer $SIT_TOKEN" "$SIT_PORTAL$SIT_API?period=2025-04&unit_code=H61.06" |
+    jq -c '.reports[0] | {unit_code, period, revision: 60, generated_at: "2025-05-01T00:00:00+07:00",
+                          indicators: [.indicators[] | {code, numerator, denominator}]}')
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $SIT_TOKEN" -H 'Content-Type: application/json' \
+    -H 'Idempotency-Key: someone-else-3' --data-binary "$same" "$SIT_PORTAL$SIT_API")
+[[ $code == 200 ]] || sit_fail "planting revision 60: $code"
+sit_sql "UPDATE period_totals SET revision = revision + 1 WHERE unit_code = 'H61.06' AND period = '2025-04';
+         NOTIFY tthc_totals;"
+_adopted() { [[ $(sit_sql "SELECT t.revision || ':' || s.sent_revision FROM period_totals t JOIN sync_state s
+                           USING (unit_code, period) WHERE unit_code = 'H61.06' AND period = '2025-04'") == 60:60 ]]; }
+wait_until 20 _adopted || sit_fail "409 with equal counters: revision 60 not adopted"
+sit_wait_in_sync 30
+grep -q 'event=stale_resolved unit=H61.06 period=2025-04 revision=2 portal_revision=60 action=acknowledged' \
+    "$SIT_DIR/sync-a.log" || sit_fail "no stale_resolved acknowledged line"
+[[ $(sit_sync_metric a 'tthc_sync_reports_total{outcome="stale_synced"}') == 1 ]] || sit_fail "stale_synced != 1"
+sit_ok "409 with the same counters on the portal: acknowledged, revision 60 adopted"
 
 # Only on the portal: listed, nothing to re-queue.
 body=$(jq -c '.unit_code = "H63.01" | .period = "2025-03" | .revision = 1' <<<"$body")
