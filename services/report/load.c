@@ -1,28 +1,37 @@
 #include "load.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pg.h"
 
 /* In tthc_counter order (common/dossier.h); test_report checks it. */
-const char report_counter_sql[] =
-    "received, online, comp_digitized, data_reused, id_tagged, issued, result_digitized, e_result, synced, "
-    "due_issued, on_time, payments, payments_online, rated, satisfied";
+#define COUNTERS                                                                                                 \
+    "received, online, comp_digitized, data_reused, id_tagged, issued, result_digitized, e_result, synced, " \
+    "due_issued, on_time, payments, payments_online, rated, satisfied"
+
+const char report_counter_sql[] = COUNTERS;
+
+/* A statement without rows, through PQexecParams like every other. */
+static tthc_rc exec0(PGconn *c, const char *sql, tthc_err *err)
+{
+    PGresult *r = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
+    tthc_rc rc = tthc_pg_result(c, r, PGRES_COMMAND_OK, sql, err);
+    PQclear(r);
+    return rc;
+}
 
 static tthc_rc load_rows(PGconn *c, report_data *d, tthc_err *err)
 {
-    char from[8], to[8], sql[768];
+    char from[8], to[8];
     report_month_str(d->period.year, 1, from);
     report_month_str(d->period.year, d->period.last, to);
-    snprintf(sql, sizeof sql,
-             "SELECT unit_code, period, %s FROM period_totals"
-             " WHERE (unit_code = $1 OR left(unit_code, length($1) + 1) = $1 || '.')"
-             " AND period >= $2 AND period <= $3 ORDER BY unit_code, period",
-             report_counter_sql);
     const char *params[3] = {d->province, from, to};
-    PGresult *r = PQexecParams(c, sql, 3, NULL, params, NULL, NULL, 0);
+    PGresult *r = PQexecParams(c,
+                               "SELECT unit_code, period, " COUNTERS " FROM period_totals"
+                               " WHERE (unit_code = $1 OR left(unit_code, length($1) + 1) = $1 || '.')"
+                               " AND period >= $2 AND period <= $3 ORDER BY unit_code, period",
+                               3, NULL, params, NULL, NULL, 0);
     tthc_rc rc = tthc_pg_result(c, r, PGRES_TUPLES_OK, "select period_totals", err);
     for (int row = 0; !rc && row < PQntuples(r); row++) {
         tthc_counts cnt;
@@ -60,12 +69,12 @@ static tthc_rc load_targets(PGconn *c, report_data *d, tthc_err *err)
 
 tthc_rc report_load(PGconn *c, report_data *d, tthc_err *err)
 {
-    tthc_rc rc = tthc_pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+    tthc_rc rc = exec0(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
     if (rc) return rc;
     rc = load_rows(c, d, err);
     if (!rc) rc = load_targets(c, d, err);
     tthc_err ignore;
-    if (rc) (void)!tthc_pg_exec(c, "ROLLBACK", &ignore);
-    else rc = tthc_pg_exec(c, "COMMIT", err);
+    if (rc) (void)!exec0(c, "ROLLBACK", &ignore);
+    else rc = exec0(c, "COMMIT", err);
     return rc;
 }
