@@ -2,6 +2,7 @@
 # services/sync/bench.sh - how fast tthc-sync pushes, and how late.
 #
 #   services/sync/bench.sh [--buckets N] [--tps T] [--touch K] [--seconds S] [--workers W] [--batch B]
+#                          [--latency-ms L] [--stub-threads N]
 #
 # 1. drain: N buckets all waiting, one tthc-sync; reports/s until the portal
 #    (tthc-portal-stub, same machine) equals period_totals;
@@ -18,7 +19,7 @@ src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=../../scripts/lib.sh
 source "$src/scripts/lib.sh"
 
-buckets=300 tps=5 touch=150 seconds=30 workers=4 batch=32
+buckets=300 tps=5 touch=150 seconds=30 workers=8 batch=32 latency=0 stub_threads=4
 while (($#)); do
     case $1 in
         --buckets) buckets=$2 ;;
@@ -27,7 +28,9 @@ while (($#)); do
         --seconds) seconds=$2 ;;
         --workers) workers=$2 ;;
         --batch) batch=$2 ;;
-        -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+        --latency-ms) latency=$2 ;; # the stub waits this long before each answer (a distant portal)
+        --stub-threads) stub_threads=$2 ;;
+        -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
     esac
     shift 2
@@ -48,7 +51,8 @@ token=bench-token-0123456789
 printf '%s\n' "$token" >"$dir/token"
 port=$(_pg_free_port)
 TTHC_READY_CMD="curl -sf http://127.0.0.1:$port/healthz" daemon_start "$dir" tthc-portal-stub \
-    --listen "127.0.0.1:$port" --dsn "$dsn" --token-file "$dir/token" --log-level warn >/dev/null
+    --listen "127.0.0.1:$port" --dsn "$dsn" --token-file "$dir/token" --log-level warn \
+    --latency-ms "$latency" --threads "$stub_threads" >/dev/null
 mport=$(_pg_free_port)
 start_sync() {
     TTHC_READY_CMD="curl -sf http://127.0.0.1:$mport/readyz" daemon_start "$dir" tthc-sync --dsn "$dsn" \

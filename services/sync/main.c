@@ -39,7 +39,7 @@ static const tthc_opt opts[] = {
     OPT("lease-ms", TTHC_OPT_INT, lease_ms, "TTHC_SYNC_LEASE_MS", "60000", 1000, 3600000,
         "how long a claimed report belongs to one sender; must exceed 3 x --timeout-ms + 5000"),
     OPT("batch", TTHC_OPT_INT, batch, "TTHC_SYNC_BATCH", "32", 1, 10000, "reports one worker claims per scan"),
-    OPT("workers", TTHC_OPT_INT, workers, "TTHC_SYNC_WORKERS", "4", 1, 64,
+    OPT("workers", TTHC_OPT_INT, workers, "TTHC_SYNC_WORKERS", "8", 1, 64,
         "senders working in parallel (each with its own database and portal connection)"),
     OPT("poll-ms", TTHC_OPT_INT, poll_ms, "TTHC_SYNC_POLL_MS", "1000", 10, 600000,
         "longest time between two scans (a NOTIFY tthc_totals triggers one at once)"),
