@@ -387,14 +387,20 @@ tthc_rc tthc_httpd_start(const tthc_httpd_opts *opts, tthc_httpd **out, tthc_err
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (ipv6) flags |= MHD_USE_IPv6;
-    unsigned threads = opts->threads > 1 ? opts->threads : 0; /* 0: no pool (MHD warns about a pool of 1) */
-    h->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)(opts->timeout_s ? opts->timeout_s : TTHC_HTTPD_TIMEOUT_DEFAULT), MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)(opts->max_connections ? opts->max_connections : TTHC_HTTPD_CONNECTIONS_DEFAULT),
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)NULL,
-        MHD_OPTION_END);
+    unsigned timeout = opts->timeout_s ? opts->timeout_s : TTHC_HTTPD_TIMEOUT_DEFAULT;
+    unsigned limit = opts->max_connections ? opts->max_connections : TTHC_HTTPD_CONNECTIONS_DEFAULT;
+    /* MHD warns about a thread pool of 0 or 1: give the option only for a real pool. */
+    if (opts->threads > 1)
+        h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+                                  (void *)NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+                                  MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT, limit,
+                                  MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED,
+                                  on_completed, (void *)NULL, MHD_OPTION_END);
+    else
+        h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+                                  (void *)NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+                                  MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT, limit,
+                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)NULL, MHD_OPTION_END);
     if (!h->mhd) {
         close(fd);
         free(h);

@@ -46,7 +46,7 @@ it_setup() {
     TTHC_KAFKA_BROKERS=$(cat "$IT_DIR/kafka.bootstrap")
     # A short session timeout: the dev broker waits session.timeout.ms - 1 s for rejoins.
     export TTHC_PG_DSN TTHC_KAFKA_BROKERS TTHC_KAFKA_SESSION_TIMEOUT_MS=6000
-    export TTHC_INGEST_METRICS_LISTEN=""
+    export TTHC_INGEST_METRICS_LISTEN=127.0.0.1:0 # an ephemeral port: tests run side by side
 }
 
 # it_sql SQL: one value, unaligned.
