@@ -246,7 +246,8 @@ static tthc_rc run_all(lag_run *run, tthc_group_status *group, tthc_err *err)
     run->owners_deadline_ms = tthc_mono_ms() + owners_ms + 2000;
     rc = lag_probe_open(run->cfg.brokers, run->cfg.group, &run->probe, err);
     if (!rc) rc = build_rows(run, err);
-    if (!rc && run->cfg.dsn) rc = tthc_pg_connect(run->cfg.dsn, "tthc-lag", bounded(run, 10000), &run->pg, err);
+    if (!rc && run->cfg.dsn && *run->cfg.dsn) /* an empty TTHC_PG_DSN counts as unset */
+        rc = tthc_pg_connect(run->cfg.dsn, "tthc-lag", bounded(run, 10000), &run->pg, err);
     if (!rc) rc = sample_window(run, err);
     if (run->owners) { /* also on failure: the helper is always reaped */
         int64_t until = run->owners_deadline_ms < run->deadline_ms ? run->owners_deadline_ms : run->deadline_ms;
