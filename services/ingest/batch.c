@@ -17,16 +17,13 @@ static const char *bucket_key(const void *ctx, uint32_t i)
 void batch_init(batch *b)
 {
     memset(b, 0, sizeof *b);
+    tthc_sb_init(&b->arena, (size_t)UINT32_MAX - 1);
     tthc_strmap_init(&b->slotmap, slot_key, b);
     tthc_strmap_init(&b->bucketmap, bucket_key, b);
 }
 
 static void free_contents(batch *b)
 {
-    for (size_t i = 0; i < b->nitems; i++) {
-        free(b->items[i].raw);
-        free(b->items[i].key);
-    }
     for (size_t i = 0; i < b->nrejects; i++) {
         free(b->rejects[i].key);
         free(b->rejects[i].value);
@@ -39,6 +36,7 @@ void batch_reset(batch *b)
     free_contents(b);
     b->nitems = b->nrejects = b->nparts = b->nslots = b->nbuckets = 0;
     b->messages = b->bytes = b->duplicates = 0;
+    tthc_sb_reset(&b->arena);
     memset(b->applied_by_type, 0, sizeof b->applied_by_type);
     tthc_strmap_clear(&b->slotmap);
     tthc_strmap_clear(&b->bucketmap);
@@ -52,6 +50,7 @@ void batch_free(batch *b)
     free(b->parts);
     free(b->slots);
     free(b->buckets);
+    tthc_sb_free(&b->arena);
     tthc_strmap_free(&b->slotmap);
     tthc_strmap_free(&b->bucketmap);
     memset(b, 0, sizeof *b);
@@ -117,6 +116,81 @@ static int add_reject(batch *b, int32_t partition, int64_t offset, int64_t ts_ms
     return 0;
 }
 
+/* Copies n bytes (plus a NUL) into the arena; *off = their offset. */
+static int arena_put(batch *b, const void *p, size_t n, uint32_t *off)
+{
+    if (b->arena.len + n + 1 >= (size_t)UINT32_MAX) return -1;
+    *off = (uint32_t)b->arena.len;
+    if (tthc_sb_add(&b->arena, p, n) || tthc_sb_addc(&b->arena, '\0')) return -1;
+    return 0;
+}
+
+static int arena_str(batch *b, const char *s, uint32_t *off)
+{
+    return arena_put(b, s, strlen(s), off);
+}
+
+const char *batch_item_dossier(const batch *b, const batch_item *it)
+{
+    return b->arena.p + it->dossier_id;
+}
+
+static void copy_out(const batch *b, uint32_t off, char *dst, size_t cap)
+{
+    if (off == BATCH_NONE) {
+        dst[0] = '\0';
+        return;
+    }
+    snprintf(dst, cap, "%s", b->arena.p + off);
+}
+
+void batch_item_event(const batch *b, const batch_item *it, tthc_event *ev)
+{
+    memset(ev, 0, sizeof *ev);
+    ev->type = (tthc_event_type)it->type;
+    copy_out(b, it->event_id, ev->event_id, sizeof ev->event_id);
+    copy_out(b, it->dossier_id, ev->dossier_id, sizeof ev->dossier_id);
+    copy_out(b, it->unit_code, ev->unit_code, sizeof ev->unit_code);
+    copy_out(b, it->procedure_code, ev->procedure_code, sizeof ev->procedure_code);
+    copy_out(b, it->payment_id, ev->payment_id, sizeof ev->payment_id);
+    ev->channel = it->channel;
+    ev->applicant_type = it->applicant_type;
+    ev->scope = it->scope;
+    ev->id_kind = it->id_kind;
+    ev->has_due = it->has_due;
+    ev->pay_online = it->pay_online;
+    ev->electronic = it->electronic;
+    ev->satisfied = it->satisfied;
+    ev->received_at = it->received_at;
+    ev->due_at = it->due_at;
+    ev->finished_at = it->finished_at;
+}
+
+static int pack(batch *b, batch_item *it, const tthc_event *ev)
+{
+    it->type = (uint8_t)ev->type;
+    it->channel = ev->channel;
+    it->applicant_type = ev->applicant_type;
+    it->scope = ev->scope;
+    it->id_kind = ev->id_kind;
+    it->has_due = ev->has_due;
+    it->pay_online = ev->pay_online;
+    it->electronic = ev->electronic;
+    it->satisfied = ev->satisfied;
+    it->received_at = ev->received_at;
+    it->due_at = ev->due_at;
+    it->finished_at = ev->finished_at;
+    it->unit_code = it->procedure_code = it->payment_id = BATCH_NONE;
+    it->raw = it->key = BATCH_NONE;
+    it->raw_len = it->key_len = 0;
+    if (arena_str(b, ev->event_id, &it->event_id) || arena_str(b, ev->dossier_id, &it->dossier_id)) return -1;
+    if (ev->type == TTHC_EV_RECEIVED &&
+        (arena_str(b, ev->unit_code, &it->unit_code) || arena_str(b, ev->procedure_code, &it->procedure_code)))
+        return -1;
+    if (ev->type == TTHC_EV_PAID && arena_str(b, ev->payment_id, &it->payment_id)) return -1;
+    return 0;
+}
+
 int batch_add(batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const void *key, size_t key_len,
               const void *value, size_t value_len)
 {
@@ -125,24 +199,21 @@ int batch_add(batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const 
     b->messages++;
     if (reserve((void **)&b->items, &b->capitems, b->nitems, sizeof *b->items)) return -1;
     batch_item *it = &b->items[b->nitems];
+    tthc_event ev;
     tthc_reject rej;
-    if (tthc_event_parse(value, value_len, &it->ev, &rej))
+    if (tthc_event_parse(value, value_len, &ev, &rej))
         return add_reject(b, partition, offset, ts_ms, key, key_len, value ? value : "", value ? value_len : 0, &rej,
                           TTHC_EV__COUNT);
     it->partition = partition;
     it->offset = offset;
     it->ts_ms = ts_ms;
-    it->raw = it->key = NULL;
-    it->raw_len = it->key_len = 0;
-    if (it->ev.type == TTHC_EV_RECEIVED) {
-        if (!(it->raw = dup_bytes(value, value_len))) return -1;
-        it->raw_len = value_len;
+    if (pack(b, it, &ev)) return -1;
+    if (ev.type == TTHC_EV_RECEIVED) {
+        if (arena_put(b, value, value_len, &it->raw)) return -1;
+        it->raw_len = (uint32_t)value_len;
         if (key) {
-            if (!(it->key = dup_bytes(key, key_len))) {
-                free(it->raw);
-                return -1;
-            }
-            it->key_len = key_len;
+            if (arena_put(b, key, key_len, &it->key)) return -1;
+            it->key_len = (uint32_t)key_len;
         }
     }
     b->nitems++;
@@ -161,7 +232,7 @@ int batch_prepare_slots(batch *b)
     b->nslots = 0;
     tthc_strmap_clear(&b->slotmap);
     for (size_t i = 0; i < b->nitems; i++) {
-        const char *id = b->items[i].ev.dossier_id;
+        const char *id = batch_item_dossier(b, &b->items[i]);
         if (tthc_strmap_get(&b->slotmap, id) >= 0) continue;
         if (reserve((void **)&b->slots, &b->capslots, b->nslots, sizeof *b->slots)) return -1;
         batch_slot *s = &b->slots[b->nslots];
@@ -219,12 +290,14 @@ int batch_fold(batch *b)
     }
     for (size_t i = 0; i < b->nitems; i++) {
         batch_item *it = &b->items[i];
-        batch_slot *s = batch_slot_find(b, it->ev.dossier_id);
-        int r = tthc_dossier_apply(&s->d, &it->ev);
+        tthc_event ev;
+        batch_item_event(b, it, &ev);
+        batch_slot *s = batch_slot_find(b, ev.dossier_id);
+        int r = tthc_dossier_apply(&s->d, &ev);
         if (r < 0) return -1;
         if (r == TTHC_APPLY_CHANGED) {
             s->dirty = true;
-            b->applied_by_type[it->ev.type]++;
+            b->applied_by_type[ev.type]++;
         } else if (r == TTHC_APPLY_DUPLICATE) {
             b->duplicates++;
         } else {
@@ -232,8 +305,9 @@ int batch_fold(batch *b)
             snprintf(rej.field, sizeof rej.field, "received");
             snprintf(rej.detail, sizeof rej.detail,
                      "a receipt for this dossier with another unit_code, procedure_code, channel or received_at was applied first");
-            if (add_reject(b, it->partition, it->offset, it->ts_ms, it->key, it->key_len, it->raw, it->raw_len, &rej,
-                           it->ev.type))
+            const char *key = it->key == BATCH_NONE ? NULL : b->arena.p + it->key;
+            if (add_reject(b, it->partition, it->offset, it->ts_ms, key, it->key_len, b->arena.p + it->raw, it->raw_len,
+                           &rej, ev.type))
                 return -1;
         }
     }
