@@ -35,6 +35,15 @@ bool tthc_lag_ring_newest(const tthc_lag_ring *r, int64_t *log_end, double *t)
     return true;
 }
 
+bool tthc_lag_ring_oldest(const tthc_lag_ring *r, int64_t *log_end, double *t)
+{
+    if (!r->n) return false;
+    const tthc_lag_sample *s = ring_at(r, 0);
+    if (log_end) *log_end = s->log_end;
+    if (t) *t = s->t;
+    return true;
+}
+
 void tthc_lag_ring_add(tthc_lag_ring *r, int64_t log_end, double t)
 {
     if (log_end < 0 || !isfinite(t)) return;

@@ -138,8 +138,9 @@ void tthc_lag_ring_add(tthc_lag_ring *r, int64_t log_end, double t);
 
 size_t tthc_lag_ring_len(const tthc_lag_ring *r);
 
-/* The newest sample into *log_end / *t (either may be NULL); false if empty. */
+/* The newest / oldest sample into *log_end / *t (either may be NULL); false if empty. */
 bool tthc_lag_ring_newest(const tthc_lag_ring *r, int64_t *log_end, double *t);
+bool tthc_lag_ring_oldest(const tthc_lag_ring *r, int64_t *log_end, double *t);
 
 /* Age in seconds of message consumer_offset (the next one to apply) at `now`;
  * next_msg_ts is that message's timestamp in seconds, or negative if unknown.

@@ -213,7 +213,7 @@ static tthc_rc judge(lag_run *run, tthc_err *err)
         int64_t basis = lag_row_basis(r, run->pg != NULL), oldest_end = -1;
         want[i] = -1;
         if (basis < 0 || r->log_end < 0) continue;
-        if (tthc_lag_ring_len(&r->ring)) oldest_end = r->ring.s[r->ring.head].log_end;
+        if (!tthc_lag_ring_oldest(&r->ring, &oldest_end, NULL)) oldest_end = -1;
         if (basis < r->log_end && (oldest_end < 0 || basis < oldest_end)) want[i] = basis;
     }
     tthc_rc rc = lag_probe_timestamps(run->probe, run->rows, run->n, want, bounded(run, 5000), err);

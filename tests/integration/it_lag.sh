@@ -16,8 +16,9 @@ PRODUCER_PID=
 
 lag_cleanup() {
     local rc=$?
+    set +e
     [[ -n $PRODUCER_PID ]] && kill "$PRODUCER_PID" 2>/dev/null && wait "$PRODUCER_PID" 2>/dev/null
-    (exit "$rc")
+    (exit "$rc") # it_cleanup reads the exit status from $?
     it_cleanup
 }
 
@@ -28,7 +29,8 @@ TTHC_PG_DSN=$(cat "$IT_DIR/pg/dsn")
 "$TTHC_BIN_DIR/tthc-migrate" --dsn "$TTHC_PG_DSN" 2>>"$IT_DIR/migrate.log"
 broker_start "$IT_DIR" --partitions 4 --extra-topics "$LAGT:3" >/dev/null
 TTHC_KAFKA_BROKERS=$(cat "$IT_DIR/kafka.bootstrap")
-export TTHC_PG_DSN TTHC_KAFKA_BROKERS TTHC_KAFKA_SESSION_TIMEOUT_MS=6000 TTHC_INGEST_METRICS_LISTEN=""
+# Metrics on a free port: 9464 may be taken by another ingest on this host.
+export TTHC_PG_DSN TTHC_KAFKA_BROKERS TTHC_KAFKA_SESSION_TIMEOUT_MS=6000 TTHC_INGEST_METRICS_LISTEN=127.0.0.1:0
 
 # lag_run NAME [ARGS...]: tthc-lag --json into IT_DIR/NAME.json (stderr appended
 # to IT_DIR/lag-NAME.log, checked for sanitizer reports at exit); exit code in LAG_RC.

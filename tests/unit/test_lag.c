@@ -80,7 +80,7 @@ static void test_ring_details(void)
     int64_t le = -1;
     double t = -1;
     tthc_lag_ring_init(&r);
-    CHECK(!tthc_lag_ring_newest(&r, &le, &t), "empty ring has no newest sample");
+    CHECK(!tthc_lag_ring_newest(&r, &le, &t) && !tthc_lag_ring_oldest(&r, NULL, NULL), "empty ring has no sample");
     tthc_lag_ring_add(&r, 100, 0);
     tthc_lag_ring_add(&r, 100, 10);
     tthc_lag_ring_add(&r, 100, 20);
@@ -94,6 +94,7 @@ static void test_ring_details(void)
     tthc_lag_ring_init(&r);
     for (int i = 0; i < 200; i++) tthc_lag_ring_add(&r, (int64_t)i * 10, i);
     CHECK_INT(tthc_lag_ring_len(&r), TTHC_LAG_RING_CAP);
+    CHECK(tthc_lag_ring_oldest(&r, &le, &t) && le == 800 && t == 80, "oldest (%lld, %g)", (long long)le, t);
     double got = tthc_lag_seconds(&r, 500, 200, NO_TS); /* oldest kept: (800, 80) */
     CHECK(fabs(got - 120) < 1e-9, "overflow, older than ring: %g", got);
     got = tthc_lag_seconds(&r, 1005, 200, NO_TS); /* between (1000, 100) and (1010, 101) */
