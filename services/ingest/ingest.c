@@ -403,7 +403,7 @@ static tthc_rc make_consumer(app *a, tthc_err *err)
     const ingest_config *c = a->cfg;
     static const char *const defaults[] = {
         "enable.auto.commit", "false", "enable.auto.offset.store", "false", "auto.offset.reset", "earliest",
-        "enable.partition.eof", "false", "queued.max.messages.kbytes", "8192", "fetch.max.bytes", "8388608",
+        "enable.partition.eof", "false", "queued.max.messages.kbytes", "16384", "fetch.max.bytes", "16777216",
         "client.id", "tthc-ingest", "statistics.interval.ms", "5000", NULL,
     };
     rd_kafka_conf_t *conf = NULL;

@@ -17,7 +17,7 @@ static const tthc_opt opts[] = {
     OPT("topic", TTHC_OPT_STR, topic, "TTHC_DOSSIER_TOPIC", "tthc.dossier.events", 0, 0, 1, "dossier events topic"),
     OPT("dlq-topic", TTHC_OPT_STR, dlq_topic, "TTHC_DLQ_TOPIC", "tthc.dlq", 0, 0, 1, "dead-letter topic"),
     OPT("group", TTHC_OPT_STR, group, "TTHC_GROUP_ID", "tthc-ingest", 0, 0, 1, "consumer group id"),
-    OPT("batch-max", TTHC_OPT_INT, batch_max, "TTHC_INGEST_BATCH_MAX", "20000", 1, 1000000, 0,
+    OPT("batch-max", TTHC_OPT_INT, batch_max, "TTHC_INGEST_BATCH_MAX", "50000", 1, 1000000, 0,
         "most messages applied in one transaction"),
     OPT("batch-ms", TTHC_OPT_INT, batch_ms, "TTHC_INGEST_BATCH_MS", "200", 1, 60000, 0,
         "longest wait after a batch's first message before it is applied"),

@@ -232,7 +232,9 @@ static tthc_rc load_dossiers(store *s, batch *b, tthc_err *err)
     w |= tthc_sb_addc(&s->ids, '}');
     if (w) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
     const char *p[1] = {s->ids.p};
-    PGresult *r = PQexecParams(
+    /* Single-row mode: rows are folded into the slots as they arrive, so the
+     * whole result set is never held in memory at once. */
+    int sent = PQsendQueryParams(
         s->conn,
         "SELECT dossier_id, received, unit_code, period, procedure_code, channel, "
         "(extract(epoch FROM received_at) * 1000000)::int8, (extract(epoch FROM due_at) * 1000000)::int8, "
@@ -242,12 +244,19 @@ static tthc_rc load_dossiers(store *s, batch *b, tthc_err *err)
         "array_to_string(event_ids, E'\\x1f') "
         "FROM dossier WHERE dossier_id = ANY($1::text[]) ORDER BY dossier_id FOR NO KEY UPDATE",
         1, NULL, p, NULL, NULL, 0);
-    tthc_rc rc = tthc_pg_result(s->conn, r, PGRES_TUPLES_OK, "load dossiers", err);
-    for (int row = 0; !rc && row < PQntuples(r); row++) {
-        batch_slot *sl = batch_slot_find(b, PQgetvalue(r, row, 0));
-        if (sl && load_row(sl, r, row)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    if (!sent) return tthc_fail(err, TTHC_ERETRY, "load dossiers: %s", PQerrorMessage(s->conn));
+    if (!PQsetSingleRowMode(s->conn)) LOG_DEBUG("single_row_mode_unavailable", "%s", "");
+    tthc_rc rc = TTHC_OK;
+    PGresult *r;
+    while ((r = PQgetResult(s->conn))) {
+        ExecStatusType st = PQresultStatus(r);
+        if (!rc && st != PGRES_SINGLE_TUPLE) rc = tthc_pg_result(s->conn, r, PGRES_TUPLES_OK, "load dossiers", err);
+        for (int row = 0; !rc && row < PQntuples(r); row++) {
+            batch_slot *sl = batch_slot_find(b, PQgetvalue(r, row, 0));
+            if (sl && load_row(sl, r, row)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");
+        }
+        PQclear(r); /* every result is read to the end, so the connection stays usable */
     }
-    PQclear(r);
     return rc;
 }
 
