@@ -54,6 +54,7 @@ static void part_reset(part_obs *p)
 {
     memset(p, 0, sizeof *p);
     p->applied = p->committed = p->hi = p->lo = p->pending_ts_ms = -1;
+    p->last_commit = -1; /* unknown (0 would read as a commit at the epoch) */
     tthc_lag_ring_init(&p->ring);
     tthc_burrow_init(&p->window);
 }
