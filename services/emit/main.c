@@ -14,6 +14,7 @@
 #include "config.h"
 #include "indicators.h"
 #include "log.h"
+#include "signals.h"
 #include "producer.h"
 #include "profile.h"
 #include "stream.h"
@@ -78,14 +79,6 @@ static const tthc_cli cli = {
     "Emits the dossier events of a simulated province (Vinh Long, H61) to Kafka, or to a file.",
     NULL, opts, sizeof opts / sizeof opts[0],
 };
-
-static volatile sig_atomic_t emit_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    emit_stop = 1;
-}
 
 static tthc_rc parse_double(const char *name, const char *s, double lo, double hi, double *out, tthc_err *err)
 {
@@ -269,7 +262,7 @@ static tthc_rc sink_put(emit_sink *k, const emit_msg *m, tthc_err *err)
             fwrite(m->value, 1, m->len, k->file) != m->len || fputc('\n', k->file) == EOF)
             return tthc_fail(err, TTHC_EIO, "write failed: %s", strerror(errno));
     }
-    if (k->kafka) return emit_producer_send(k->kafka, m->key, m->key_len, m->value, m->len, &emit_stop, err);
+    if (k->kafka) return emit_producer_send(k->kafka, m->key, m->key_len, m->value, m->len, &tthc_stop_requested, err);
     return TTHC_OK;
 }
 
@@ -302,7 +295,7 @@ static tthc_rc run(emit_setup *S, emit_sink *k, emit_stream *s, tthc_err *err)
     emit_stats st;
     emit_msg m;
     tthc_rc rc = TTHC_OK;
-    while (!emit_stop) {
+    while (!tthc_stop_requested) {
         int r = emit_stream_next(s, &m, err);
         if (r < 0) return TTHC_EINVAL;
         if (r == 0) break;
@@ -311,7 +304,7 @@ static tthc_rc run(emit_setup *S, emit_sink *k, emit_stream *s, tthc_err *err)
             emit_stream_stats(s, &st);
             n = st.messages;
             int64_t due = start + (int64_t)((double)(n - 1) * 1000.0 / (double)c->rate);
-            while (!emit_stop && tthc_mono_ms() < due) sleep_ms(k, due - tthc_mono_ms() < 100 ? due - tthc_mono_ms() : 100);
+            while (!tthc_stop_requested && tthc_mono_ms() < due) sleep_ms(k, due - tthc_mono_ms() < 100 ? due - tthc_mono_ms() : 100);
         }
         if ((rc = sink_put(k, &m, err))) return rc;
         int64_t now = tthc_mono_ms();
@@ -322,7 +315,7 @@ static tthc_rc run(emit_setup *S, emit_sink *k, emit_stream *s, tthc_err *err)
             last_sent = st.messages;
         }
     }
-    if (emit_stop) {
+    if (tthc_stop_requested) {
         LOG_INFO("stopping", "reason=signal");
         emit_stream_finish(s);
     }
@@ -380,14 +373,11 @@ int main(int argc, char **argv)
         return 2;
     }
     tthc_log_init("tthc-emit", S.cfg.log_level);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
+    tthc_err serr = {{0}};
+    if (tthc_signals_install(&serr)) {
+        fprintf(stderr, "%s\n", serr.msg);
+        return 1;
+    }
 
     int code = 0;
     emit_stream *s = NULL;

@@ -13,10 +13,9 @@
 #include "kafka.h"
 #include "log.h"
 #include "observe.h"
+#include "signals.h"
 #include "store.h"
 #include "timeutil.h"
-
-volatile sig_atomic_t ingest_stop = 0;
 
 typedef struct {
     bool assigned;
@@ -468,7 +467,7 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
         rc = tthc_fail(err, TTHC_ENOMEM, "cannot start the apply thread");
         goto done;
     }
-    while (!ingest_stop) {
+    while (!tthc_stop_requested) {
         if (!a.db_up || a.need_reposition) worker_collect(&a);
         else worker_poll(&a);
         if (!a.db_up) try_connect(&a);

@@ -17,9 +17,7 @@ typedef struct {
     long batch_max, batch_ms, statement_timeout_ms, dlq_flush_ms, max_partitions;
 } ingest_config;
 
-extern volatile sig_atomic_t ingest_stop;
-
-/* Runs until ingest_stop is set; returns TTHC_OK after a clean shutdown. */
+/* Runs until tthc_stop_requested (signals.h) is set; returns TTHC_OK after a clean shutdown. */
 tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err) TTHC_MUSTCHECK;
 
 #endif

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "ingest.h"
 #include "log.h"
+#include "signals.h"
 
 #define OPT(name, type, field, env, def, min, max, req, help) \
     {name, type, offsetof(ingest_config, field), env, def, min, max, req, help}
@@ -38,12 +39,6 @@ static const tthc_cli cli = {
     NULL, opts, sizeof opts / sizeof opts[0],
 };
 
-static void on_signal(int sig)
-{
-    (void)sig;
-    ingest_stop = 1;
-}
-
 int main(int argc, char **argv)
 {
     ingest_config cfg;
@@ -60,14 +55,11 @@ int main(int argc, char **argv)
         return 2;
     }
     tthc_log_init("tthc-ingest", cfg.log_level);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
+    tthc_err serr = {{0}};
+    if (tthc_signals_install(&serr)) {
+        fprintf(stderr, "%s\n", serr.msg);
+        return 1;
+    }
 
     rc = ingest_run(&cfg, &err);
     if (rc) LOG_ERROR("exit", "rc=%s error=\"%s\"", tthc_rc_name(rc), err.msg);

@@ -23,6 +23,7 @@
 #include "kafka_probe.h"
 #include "lag.h"
 #include "log.h"
+#include "signals.h"
 #include "owners.h"
 #include "pg.h"
 #include "render.h"
@@ -76,14 +77,6 @@ static const tthc_cli cli = {
     "3 usage, connection or timeout error, or no offset at all for the group.",
     NULL, opts, sizeof opts / sizeof opts[0],
 };
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 typedef struct {
     lag_config cfg;
@@ -183,7 +176,7 @@ static void sleep_until_ms(int64_t when_mono_ms)
 {
     for (;;) {
         int64_t left = when_mono_ms - tthc_mono_ms();
-        if (left <= 0 || stop_requested) return;
+        if (left <= 0 || tthc_stop_requested) return;
         struct timespec ts = {left / 1000, (left % 1000) * 1000000L};
         if (!nanosleep(&ts, NULL) || errno != EINTR) return;
     }
@@ -194,7 +187,7 @@ static tthc_rc sample_window(lag_run *run, tthc_err *err)
     int64_t t0 = tthc_mono_ms();
     for (long k = 0; k < run->cfg.samples; k++) {
         if (k) sleep_until_ms(t0 + k * run->cfg.interval_ms);
-        if (stop_requested) return tthc_fail(err, TTHC_EINVAL, "interrupted");
+        if (tthc_stop_requested) return tthc_fail(err, TTHC_EINVAL, "interrupted");
         if (!left_ms(run)) return tthc_fail(err, TTHC_ETIMEOUT, "--timeout %ld s expired while sampling", run->cfg.timeout_s);
         tthc_rc rc = sample(run, k == 0, err);
         if (rc) return rc;
@@ -273,18 +266,6 @@ static tthc_rc run_all(lag_run *run, tthc_group_status *group, tthc_err *err)
     return TTHC_OK;
 }
 
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_signal;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-}
-
 int main(int argc, char **argv)
 {
     static lag_run run;
@@ -301,7 +282,11 @@ int main(int argc, char **argv)
         return EXIT_UNKNOWN;
     }
     tthc_log_init(NULL, run.cfg.log_level);
-    install_signals();
+    tthc_err serr = {{0}};
+    if (tthc_signals_install(&serr)) {
+        fprintf(stderr, "tthc-lag: %s\n", serr.msg);
+        return 3;
+    }
     int code = EXIT_UNKNOWN;
     if ((run.cfg.samples - 1) * run.cfg.interval_ms >= run.cfg.timeout_s * 1000) {
         fprintf(stderr, "tthc-lag: --samples %ld x --interval-ms %ld does not fit in --timeout %ld s\n",

@@ -40,6 +40,7 @@
 #include "backoff.h"
 #include "httpd.h"
 #include "log.h"
+#include "signals.h"
 #include "metrics.h"
 #include "outcome.h"
 #include "pg.h"
@@ -89,7 +90,6 @@ struct sync_daemon {
     char last_retry_error[256];
 };
 
-volatile sig_atomic_t sync_stop_requested;
 
 /* ---- waiting ---------------------------------------------------------------- */
 
@@ -631,7 +631,7 @@ static void dispatch(sync_daemon *d, const sigset_t *run_mask)
     dispatcher ds = {.next_due_ms = -1};
     int64_t next_scan = 0, last_scan = 0, next_progress = tthc_mono_ms() + PROGRESS_INTERVAL_MS;
     unsigned long long totals[SYNC_M__COUNT] = {0};
-    while (!sync_stop_requested) {
+    while (!tthc_stop_requested) {
         int64_t now = tthc_mono_ms();
         int up = disp_connect(d, &ds);
         if (up && now >= next_scan) {

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "signals.h"
 #include "sync.h"
 
 #define OPT(name, type, field, env, def, min, max, help) \
@@ -69,12 +70,6 @@ static const tthc_cli cli = {
     opts,
     sizeof opts / sizeof opts[0],
 };
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    sync_stop_requested = 1;
-}
 
 /* Reads the token from path into a malloc'd string (trailing blanks cut). */
 static char *read_token(const char *path, tthc_err *err)
@@ -157,14 +152,11 @@ int main(int argc, char **argv)
         goto done;
     }
     if (!strcmp(cmd, "run")) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
-        sa.sa_handler = SIG_IGN;
-        sigaction(SIGPIPE, &sa, NULL);
+        tthc_err serr = {{0}};
+        if (tthc_signals_install(&serr)) {
+            fprintf(stderr, "%s\n", serr.msg);
+            goto done;
+        }
         rc = sync_daemon_run(&cfg, token, &err);
         if (rc) LOG_ERROR("exit", "rc=%s error=\"%s\"", tthc_rc_name(rc), err.msg);
         else LOG_INFO("exit", "rc=ok");

@@ -20,9 +20,8 @@ typedef struct {
 } sync_config;
 
 /* Set by the SIGTERM/SIGINT handler of the daemon (main.c). */
-extern volatile sig_atomic_t sync_stop_requested;
-
-/* The daemon: runs until sync_stop_requested; TTHC_OK after a clean stop.
+extern 
+/* The daemon: runs until tthc_stop_requested; TTHC_OK after a clean stop.
  * token is the bearer token (never logged). */
 tthc_rc sync_daemon_run(const sync_config *cfg, const char *token, tthc_err *err) TTHC_MUSTCHECK;
 

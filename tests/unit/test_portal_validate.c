@@ -5,19 +5,7 @@
 
 #include <stdio.h>
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                          \
-    do {                                          \
-        if (cond) {                               \
-            passed++;                             \
-        } else {                                  \
-            failed++;                             \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                  \
-            printf("\n");                         \
-        }                                         \
-    } while (0)
+#include "check.h"
 
 /* ---- bodies ---- */
 
@@ -132,7 +120,7 @@ static void test_cases(void)
         cJSON *details = cJSON_CreateArray();
         tthc_rc rc = portal_report_validate(c->body, strlen(c->body), &r, details, &err);
         int n = cJSON_GetArraySize(details);
-        int before = failed;
+        int before = check_failed;
         CHECK((rc == TTHC_OK) == c->ok, "%s: rc=%s (%s)", c->name, tthc_rc_name(rc), err.msg);
         if (!c->ok) {
             CHECK(rc == TTHC_EINVAL, "%s: rc=%s, want einval", c->name, tthc_rc_name(rc));
@@ -142,7 +130,7 @@ static void test_cases(void)
         }
         for (int k = 0; k < 12 && c->expect[k]; k++)
             CHECK(has_detail(details, c->expect[k]), "%s: no detail containing \"%s\"", c->name, c->expect[k]);
-        if (failed != before) print_details(details);
+        if (check_failed != before) print_details(details);
         cJSON_Delete(details);
     }
 }
@@ -284,6 +272,5 @@ int main(void)
     test_many_problems_capped();
     test_fields();
     test_json_int();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return CHECK_DONE();
 }
