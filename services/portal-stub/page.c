@@ -1,6 +1,7 @@
 /* page.c - HTML overview; see page.h.  Written to a memory stream: text
  * through html() (escaped), numbers through fprintf. */
 #include "page.h"
+#include "html.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,19 +23,10 @@ static const char css[] =
     ".legend span{display:inline-block;padding:0 .5em;margin-right:.5em;border:1px solid #ccc}"
     "footer{margin-top:1em;color:#666;font-size:.9em}";
 
-/* Writes s with & < > " ' escaped. */
+/* Escaped text (common/html.h). */
 static void html(FILE *f, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-    }
+    tthc_html_write(f, s);
 }
 
 static const char *str_of(const cJSON *o, const char *name)

@@ -4,20 +4,12 @@
 #include <string.h>
 
 #include "render.h"
+#include "html.h"
 
-/* Writes s with & < > " ' escaped. */
+/* Escaped text (common/html.h). */
 static void html(FILE *f, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-    }
+    tthc_html_write(f, s);
 }
 
 static const char css[] =
