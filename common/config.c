@@ -101,9 +101,9 @@ void tthc_config_help(const tthc_cli *cli, FILE *out)
         const tthc_opt *o = &cli->opts[i];
         const char *arg = o->type == TTHC_OPT_INT ? " N" : o->type == TTHC_OPT_BOOL ? " BOOL" : " VALUE";
         fprintf(out, "  --%s%s\n      %s\n", o->name, arg, o->help);
-        fprintf(out, "      env: %s; default: %s%s\n", o->env ? o->env : "-",
-                o->type == TTHC_OPT_SECRET && o->def ? "(hidden)" : (o->def ? o->def : "none"),
-                o->required ? " (required)" : "");
+        /* Compiled-in defaults are never secret; values from the environment are never printed. */
+        fprintf(out, "      env: %s; default: %s%s\n", o->env ? o->env : "-", o->def ? o->def : "none",
+                o->required && !o->def ? " (required)" : "");
         if (o->type == TTHC_OPT_INT) fprintf(out, "      range: %ld..%ld\n", o->min, o->max);
     }
     fprintf(out, "  --config FILE\n      read 'name = value' lines (names as the flags above)\n"
