@@ -101,6 +101,8 @@ static tthc_rc load_positions(app *a, rd_kafka_topic_partition_list_t *l, tthc_e
     return rc;
 }
 
+static void lost_database(app *a, const tthc_err *err);
+
 /* After a failed or fenced transaction: every assigned partition goes back to
  * its stored offset, and the local batch is dropped. */
 static void reposition(app *a)
@@ -111,7 +113,13 @@ static void reposition(app *a)
     for (int32_t p = 0; p < a->max_parts; p++)
         if (a->parts[p].assigned) rd_kafka_topic_partition_list_add(l, a->cfg->topic, p);
     tthc_rc rc = l->cnt ? load_positions(a, l, &err) : TTHC_OK;
-    if (!rc && l->cnt) {
+    if (rc) {
+        /* PostgreSQL failed us: reconnect with backoff, then reposition again. */
+        rd_kafka_topic_partition_list_destroy(l);
+        lost_database(a, &err);
+        return;
+    }
+    if (l->cnt) {
         rd_kafka_error_t *e = rd_kafka_seek_partitions(a->rk, l, 10000);
         if (e) {
             LOG_WARN("seek_failed", "error=\"%s\"", rd_kafka_error_string(e));
