@@ -466,6 +466,17 @@ daemon_stop() {
 
 # ---- test directories ----------------------------------------------------
 
+# dump_logs DIR [LINES]: the tail (default 30 lines) of every log a test's
+# state directory holds (DIR/*.log and PostgreSQL's), on stderr.
+dump_logs() {
+    local dir=$1 n=${2:-30} f
+    for f in "$dir"/*.log "$dir"/pg/postgres.log; do
+        [[ -f $f ]] || continue
+        echo "---- $f (last $n lines)" >&2
+        tail -n "$n" "$f" >&2
+    done
+}
+
 # tthc_mktemp NAME: creates and prints a fresh state directory for a test,
 # under TTHC_TEST_TMP (set by scripts/test, which cleans up whatever a killed
 # test left running there) or /tmp.

@@ -33,6 +33,7 @@
 #include "config.h"
 #include "err.h"
 #include "log.h"
+#include "signals.h"
 
 #define MAX_TOPICS 64
 
@@ -79,27 +80,6 @@ typedef struct {
     char name[250]; /* Kafka's limit is 249 characters */
     int partitions;
 } kd_topic;
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-static tthc_rc install_signals(tthc_err *err)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_signal;
-    if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL))
-        return tthc_fail(err, TTHC_EIO, "sigaction: %s", strerror(errno));
-    sa.sa_handler = SIG_IGN;
-    if (sigaction(SIGPIPE, &sa, NULL)) return tthc_fail(err, TTHC_EIO, "sigaction: %s", strerror(errno));
-    return TTHC_OK;
-}
 
 static int valid_topic_name(const char *s, size_t len)
 {
@@ -231,7 +211,7 @@ static tthc_rc new_handle(rd_kafka_t **out, tthc_err *err)
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) && errno == EINTR && !stop_requested) {
+    while (nanosleep(&ts, &ts) && errno == EINTR && !tthc_stop_requested) {
     }
 }
 
@@ -262,7 +242,7 @@ int main(int argc, char **argv)
                         &err)))
         goto fail;
     if (cfg.extra_topics && (rc = parse_extra_topics(cfg.extra_topics, topics, &ntopics, &err))) goto fail;
-    if ((rc = install_signals(&err))) goto fail;
+    if ((rc = tthc_signals_install(&err))) goto fail;
     if ((rc = new_handle(&rk, &err))) goto fail;
 
     mcluster = rd_kafka_mock_cluster_new(rk, (int)cfg.brokers);
@@ -294,7 +274,7 @@ int main(int argc, char **argv)
 
     /* The mock cluster serves from its own thread; this one only waits for a
      * signal, in short bounded steps. */
-    while (!stop_requested) sleep_ms(200);
+    while (!tthc_stop_requested) sleep_ms(200);
     LOG_INFO("stopping", "reason=signal");
     exit_code = 0;
     goto out;

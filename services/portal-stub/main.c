@@ -20,6 +20,7 @@
 #include "err.h"
 #include "httpd.h"
 #include "log.h"
+#include "signals.h"
 #include "store.h"
 
 typedef struct {
@@ -77,26 +78,13 @@ static const tthc_cli stub_cli = {
     .nopts = sizeof stub_opts / sizeof stub_opts[0],
 };
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
-/* Installs the handlers and blocks SIGTERM/SIGINT in this thread (and so in
- * the server threads started later); *wait_mask unblocks them for sigsuspend. */
+/* Installs the handlers (signals.h) and blocks SIGTERM/SIGINT in this thread
+ * (and so in the server threads started later); *wait_mask unblocks them for
+ * sigsuspend. */
 static tthc_rc install_signals(sigset_t *wait_mask, tthc_err *err)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_signal;
-    if (sigaction(SIGTERM, &sa, NULL) || sigaction(SIGINT, &sa, NULL))
-        return tthc_fail(err, TTHC_EIO, "sigaction: %s", strerror(errno));
-    sa.sa_handler = SIG_IGN;
-    if (sigaction(SIGPIPE, &sa, NULL)) return tthc_fail(err, TTHC_EIO, "sigaction: %s", strerror(errno));
+    tthc_rc rc = tthc_signals_install(err);
+    if (rc) return rc;
     sigset_t block;
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
@@ -213,7 +201,7 @@ int main(int argc, char **argv)
              tthc_log_quote(q, sizeof q, cfg.listen), tthc_httpd_port(httpd), cfg.threads, cfg.fail_rate,
              cfg.fail_status, cfg.latency_ms);
 
-    while (!stop_requested) sigsuspend(&wait_mask);
+    while (!tthc_stop_requested) sigsuspend(&wait_mask);
     LOG_INFO("stopping", "reason=signal");
     rc = TTHC_OK;
 fail:

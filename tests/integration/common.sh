@@ -24,13 +24,7 @@ it_cleanup() {
     done
     state_dir_stop "$IT_DIR" >/dev/null 2>&1
     sanitizer_check "$IT_DIR"/*.log || rc=1
-    if ((rc != 0)); then
-        for log in "$IT_DIR"/*.log; do
-            [[ -e $log ]] || continue
-            echo "---- tail of $log" >&2
-            tail -n 30 "$log" >&2
-        done
-    fi
+    ((rc == 0)) || dump_logs "$IT_DIR"
     if [[ -z ${TTHC_KEEP:-} ]]; then rm -rf "$IT_DIR"; else echo "kept $IT_DIR" >&2; fi
     exit "$rc"
 }

@@ -33,13 +33,7 @@ cleanup() {
     [[ -n $second_pid ]] && kill "$second_pid" 2>/dev/null && wait "$second_pid" 2>/dev/null
     daemon_stop "$work" "$stub" || true
     pg_stop "$work" || true
-    if ((rc != 0)); then
-        for f in "$work"/*.log "$work"/pg/postgres.log; do
-            [[ -f $f ]] || continue
-            echo "---- $f (last 40 lines)" >&2
-            tail -n 40 "$f" >&2
-        done
-    fi
+    ((rc == 0)) || dump_logs "$work" 40
     rm -rf "$work"
     exit "$rc"
 }

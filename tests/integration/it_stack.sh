@@ -16,13 +16,7 @@ work=$(tthc_mktemp it-stack)
 cleanup() {
     local rc=$?
     state_dir_stop "$work" || true
-    if ((rc != 0)); then
-        for f in "$work"/*.log "$work"/pg/postgres.log; do
-            [[ -f $f ]] || continue
-            echo "---- $f (last 30 lines)" >&2
-            tail -n 30 "$f" >&2
-        done
-    fi
+    ((rc == 0)) || dump_logs "$work" 30
     rm -rf "$work"
     exit "$rc"
 }
