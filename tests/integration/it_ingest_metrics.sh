@@ -6,7 +6,11 @@
 source "$(dirname "$0")/common.sh"
 command -v promtool >/dev/null || it_fail "promtool missing (Debian package prometheus; scripts/deps installs it)"
 it_setup
-export TTHC_KAFKA_STATISTICS_INTERVAL_MS=300
+export TTHC_KAFKA_STATISTICS_INTERVAL_MS=500
+# Small fetches per partition: the consumer moves through all partitions in
+# turn, instead of draining one partition's large fetch while the others wait
+# (which would read as STOP on them rather than WARN).
+export TTHC_KAFKA_MAX_PARTITION_FETCH_BYTES=4096
 "${ORACLE[@]}" gen --seed metrics-1 --dossiers 6000 --units 10 --malformed 9 --conflicts 5 \
     --out-events "$IT_DIR/events.tsv" --out-expected "$IT_DIR/expected.json" >/dev/null
 total=$(wc -l <"$IT_DIR/events.tsv")
@@ -45,7 +49,10 @@ wait_until 60 _assigned || it_fail "instance a never got the 12 partitions"
 cat "$IT_DIR/chunk.00" "$IT_DIR/chunk.01" "$IT_DIR/chunk.02" | split -l 200 -d -a 4 - "$IT_DIR/slice."
 (for f in "$IT_DIR"/slice.*; do it_produce "$f"; sleep 0.1; done) &
 feeder=$!
-wait_until 60 any_partition_is WARN a || it_fail "no partition reached WARN while the consumer fell behind"
+if ! wait_until 60 any_partition_is WARN a; then
+    scrape a | grep -E '^tthc_ingest_partition_(status|lag_messages).* 1$|lag_messages' | head -n 40 >&2
+    it_fail "no partition reached WARN while the consumer fell behind"
+fi
 echo "WARN seen with lag $(max_lag a)"
 wait "$feeder"
 _lag_seconds_positive() { metric tthc_ingest_partition_lag_seconds '' a | awk '$1 > 0 { f = 1 } END { exit !f }'; }
