@@ -86,4 +86,23 @@ if bad:
 print(f"ok: node {sys.argv[3]} runs the {len(want)} shared settings")
 PY
 done
+
+# The compose file's topics job (deploy/docker/create-topics.sh) against this
+# cluster, with Kafka's own kafka-topics.sh and kafka-broker-api-versions.sh
+# (the release's classes, as scripts/kafka's wrappers run them).
+KAFKA_BIN=$(_kafka_cache)/bin BOOTSTRAP=$TTHC_KAFKA_BROKERS TTHC_DOSSIER_TOPIC=ct.dossier TTHC_DLQ_TOPIC=ct.dlq \
+    TOPICS_WAIT_SECONDS=60 sh "$TTHC_REPO/deploy/docker/create-topics.sh" >"$IT_DIR/create-topics.log" 2>&1 ||
+    it_fail "create-topics.sh failed: $(tail -n 5 "$IT_DIR/create-topics.log")"
+grep -q "create-topics: WARNING" "$IT_DIR/create-topics.log" && it_fail "create-topics.sh warned: $(grep "create-topics: WARNING" "$IT_DIR/create-topics.log")"
+for t in ct.dossier:12:-1 ct.dlq:3:2592000000; do
+    IFS=: read -r name parts retention <<<"$t"
+    desc=$(kafka_tool topics --bootstrap-server "$TTHC_KAFKA_BROKERS" --describe --topic "$name" 2>>"$IT_DIR/kafka-tools.log" | head -n1)
+    grep -q "PartitionCount: $parts" <<<"$desc" && grep -q 'ReplicationFactor: 3' <<<"$desc" &&
+        grep -q 'min.insync.replicas=2' <<<"$desc" && grep -q "retention.ms=$retention" <<<"$desc" ||
+        it_fail "topic $name as created by create-topics.sh: $desc"
+done
+# A second run leaves the topics as they are and still succeeds.
+KAFKA_BIN=$(_kafka_cache)/bin BOOTSTRAP=$TTHC_KAFKA_BROKERS TTHC_DOSSIER_TOPIC=ct.dossier TTHC_DLQ_TOPIC=ct.dlq \
+    sh "$TTHC_REPO/deploy/docker/create-topics.sh" >>"$IT_DIR/create-topics.log" 2>&1 || it_fail "create-topics.sh failed the second time"
+echo "ok: deploy/docker/create-topics.sh creates the topics on Apache Kafka (RF 3, min ISR 2, retention)"
 echo "it_kafka_config: ok"
