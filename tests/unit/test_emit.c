@@ -1,17 +1,19 @@
 /* test_emit.c - the emitter's pure parts (services/emit): random streams,
  * calendar, units, calibrated profiles, lifecycles, encoding and the stream's
- * knobs.  The sources are compiled in directly: the unit-test glob of
- * tests/CMakeLists.txt links tthc_common only. */
-#include "../../services/emit/calendar.c"
-#include "../../services/emit/encode.c"
-#include "../../services/emit/lifecycle.c"
-#include "../../services/emit/profile.c"
-#include "../../services/emit/rng.c"
-#include "../../services/emit/stream.c"
-#include "../../services/emit/unitlist.c"
+ * knobs (linked with tthc_emit_core). */
+#include "emit/calendar.h"
+#include "emit/encode.h"
+#include "emit/lifecycle.h"
+#include "emit/profile.h"
+#include "emit/rng.h"
+#include "emit/stream.h"
+#include "emit/unitlist.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
 
 #include "check.h"
 #include "event.h"

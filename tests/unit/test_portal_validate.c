@@ -1,9 +1,11 @@
 /* test_portal_validate.c - table-driven tests of the portal stub's report
- * validator (services/portal-stub/report.c, compiled in directly: the unit
- * test glob of tests/CMakeLists.txt links only tthc_common). */
-#include "../../services/portal-stub/report.c"
+ * validator (services/portal-stub/report.c, linked with tthc_portal_stub_core). */
+#include "portal-stub/report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
 
 #include "check.h"
 

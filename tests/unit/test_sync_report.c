@@ -1,12 +1,14 @@
 /* test_sync_report.c - table-driven tests of the reports tthc-sync builds
- * (services/sync/report.c), checked against the contract and against the
- * portal stub's own strict validator (services/portal-stub/report.c).  Both
- * are compiled in directly: the unit-test glob of tests/CMakeLists.txt links
- * only tthc_common. */
-#include "../../services/sync/report.c"
-#include "../../services/portal-stub/report.c"
+ * (services/sync/report.c), checked against docs/portal-api.md and against
+ * the portal stub's own strict validator (services/portal-stub/report.c);
+ * linked with tthc_sync_core and tthc_portal_stub_core. */
+#include "sync/report.h"
+#include "portal-stub/report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
 
 #include "check.h"
 #include "timeutil.h"
