@@ -69,7 +69,7 @@ static const ra_case retry_afters[] = {
     {"+5", -1},
     {"1.5", -1},
     {"5s", -1},
-    {"Wed, 21 Oct 2015 07:28:00 GMT", -1}, /* HTTP-date: not used by portal-api.md */
+    {"Wed, 21 Oct 2015 07:28:00 GMT", -1}, /* HTTP-date: not used by docs/portal-api.md */
 };
 
 int main(void)
