@@ -102,7 +102,7 @@ static tthc_rc read_token_file(const char *path, char **token, tthc_err *err)
     if (!f) return tthc_fail(err, TTHC_EIO, "--token-file %s: %s", path, strerror(errno));
     char line[4100];
     int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
+    (void)fclose(f); /* read only */
     if (!ok) return tthc_fail(err, TTHC_EINVAL, "--token-file %s: empty", path);
     line[strcspn(line, "\r\n")] = '\0';
     char *t = strdup(line);

@@ -246,7 +246,7 @@ static char *render(tthc_rc (*fn)(const report_ctx *, FILE *, tthc_err *), const
     FILE *f = open_memstream(&buf, &len);
     tthc_err err = {{0}};
     CHECK(fn(x, f, &err) == TTHC_OK, "render: %s", err.msg);
-    fclose(f);
+    (void)fclose(f);
     return buf;
 }
 
