@@ -29,9 +29,9 @@ else
 fi
 ((${#files[@]} > 50)) || fail "found only ${#files[@]} files in $src"
 # The patterns are spelled in two pieces so that this file does not match itself.
-pat_a='\.\./'shared
-pat_b=shared'/contract'
-hits=$(cd "$src" && grep -n -I -E -e "$pat_a" -e "$pat_b" -- "${files[@]}" 2>/dev/null || true)
+pat_a='\.\./'"shared"
+pat_b="shared"'/contract'
+hits=$(cd "$src" && { grep -n -I -E -e "$pat_a" -e "$pat_b" -- "${files[@]}" 2>/dev/null || true; })
 if [[ -n $hits ]]; then
     fail "files refer to a contract outside the repository (docs/ restates it):"$'\n'"$hits"
 else
