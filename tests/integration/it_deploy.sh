@@ -632,8 +632,9 @@ for name in "${blocks[@]}"; do
         set -a
         # shellcheck disable=SC1090
         source "$envf"
-        TTHC_INGEST_METRICS_LISTEN='' exec timeout -k 10 4 "$TTHC_BIN_DIR/tthc-ingest" --brokers 127.0.0.1:1 \
-            --group it-deploy-"$name"
+        # --metrics-listen= (empty: off); an empty variable would count as unset and bind 9464.
+        exec timeout -k 10 4 "$TTHC_BIN_DIR/tthc-ingest" --brokers 127.0.0.1:1 \
+            --group it-deploy-"$name" --metrics-listen=""
     ) </dev/null >"$log" 2>&1 || rc=$?
     if [[ $name == oidc ]]; then
         if ((rc != 124)) && grep -q 'not supported in this build' "$log"; then
