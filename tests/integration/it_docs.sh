@@ -8,7 +8,9 @@
 #  3. docs/configuration.md and the programs' --help name the same
 #     environment variables: every (variable, program) of its table is in that
 #     program's --help, every variable a --help lists is in the table with that
-#     program, and a default written as one literal is the --help's default.
+#     program, and a default written as one literal is the --help's default;
+#  4. every event type and rejection reason of common/event.c is in
+#     docs/events.md (and every type in docs/events.schema.json).
 set -euo pipefail
 
 src=${TTHC_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -144,6 +146,37 @@ print("\n".join(problems) if problems else f"OK {len(rows)} variables, {len(pair
 PY
 )
 if [[ $config == OK* ]]; then ok "configuration: ${config#OK }"; else fail "configuration:"$'\n'"$config"; fi
+
+# ---- 4. event types and rejection reasons -------------------------------------------
+
+events=$(cd "$src" && python3 - <<'PY'
+import json, re
+code = open("common/event.c", encoding="utf-8").read()
+doc = open("docs/events.md", encoding="utf-8").read()
+schema = json.dumps(json.load(open("docs/events.schema.json", encoding="utf-8")))
+problems = []
+def names(array):
+    m = re.search(array + r"\[[^\]]*\]\s*=\s*\{(.*?)\};", code, re.S)
+    if not m:
+        problems.append(f"common/event.c has no {array}[] table (update tests/integration/it_docs.sh)")
+        return []
+    return re.findall(r'"([a-z0-9_.]+)"', m.group(1))
+types = names("type_names")
+reasons = [r for r in names("reason_names") if r != "none"]
+for t in types:
+    if f"`{t}`" not in doc:
+        problems.append(f"event type {t} is not in docs/events.md")
+    if f'"{t}"' not in schema:
+        problems.append(f"event type {t} is not in docs/events.schema.json")
+for r in reasons:
+    if f"`{r}`" not in doc:
+        problems.append(f"rejection reason {r} is not in docs/events.md")
+if not problems and (len(types) < 8 or len(reasons) < 8):
+    problems.append(f"found only {len(types)} types and {len(reasons)} reasons in common/event.c")
+print("\n".join(problems) if problems else f"OK {len(types)} event types, {len(reasons)} reasons")
+PY
+)
+if [[ $events == OK* ]]; then ok "events: ${events#OK }"; else fail "events:"$'\n'"$events"; fi
 
 if ((failures)); then
     echo "it_docs: $failures check(s) failed" >&2
