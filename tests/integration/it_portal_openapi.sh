@@ -40,6 +40,7 @@ cleanup() {
     local rc=$?
     set +e
     daemon_stop "$work" "$stub"
+    sanitizer_check "$work/$stub.log" || rc=1 # ASan/UBSan reports of the stub, once it has exited
     pg_stop "$work" >/dev/null 2>&1
     ((rc == 0)) || dump_logs "$work" 40
     rm -rf "$work"
