@@ -4,7 +4,8 @@
 # Schemathesis generates from it as the document says:
 #  - openapi-spec-validator accepts the document;
 #  - schemathesis run, a bounded number of cases per operation (positive and
-#    negative data, examples, coverage and fuzzing phases), with every check but
+#    negative data; examples, coverage, fuzzing and stateful phases, the last
+#    following the link from a push to its read-back), with every check but
 #    positive_data_acceptance: no 5xx, every status documented, every body and
 #    header conforming to its schema, invalid input rejected with a 4xx, a
 #    request without the token refused, undocumented methods answered 405.
@@ -16,7 +17,7 @@
 # The Python tools come from PyPI, pinned in tests/tools/requirements-openapi.txt,
 # installed once into a virtual environment that later runs reuse:
 # $TTHC_PY_CACHE (default ~/.cache/tthc)/venv-openapi-<hash of the requirements>.
-# TTHC_SCHEMATHESIS_EXAMPLES (default 150) cases per operation and phase,
+# TTHC_SCHEMATHESIS_EXAMPLES (default 100) cases per operation and phase,
 # TTHC_SCHEMATHESIS_SEED (default 1) make a run reproducible.
 set -euo pipefail
 
@@ -109,7 +110,7 @@ wait_until 30 test -s "$work/port" || fail "the stub did not start"
 base=http://127.0.0.1:$(cat "$work/port")
 wait_until 30 curl -fsS -o /dev/null "$base/readyz" || fail "the stub is not ready"
 
-examples=${TTHC_SCHEMATHESIS_EXAMPLES:-150}
+examples=${TTHC_SCHEMATHESIS_EXAMPLES:-100}
 seed=${TTHC_SCHEMATHESIS_SEED:-1}
 set +e
 (cd "$work" && timeout 900 "$venv/bin/schemathesis" run "$spec" --url "$base" \
@@ -130,7 +131,9 @@ if [[ -z $cases ]] || ((generated < 100)); then
     tail -n 40 "$work/schemathesis.out" >&2
     fail "schemathesis ran too few cases: '$cases'"
 fi
-ok "schemathesis: $cases (seed $seed, at most $examples per operation and phase)"
+phases=$(sed -n '/^Test Phases:/,/^$/p' "$work/schemathesis.out" | grep -oE 'Examples|Coverage|Fuzzing|Stateful' | tr '\n' ' ')
+grep -q 'Stateful (not applicable)' "$work/schemathesis.out" && fail "the stateful phase did not run (links of portal-api.yaml)"
+ok "schemathesis: $cases (seed $seed, at most $examples per operation and phase; phases: ${phases% })"
 
 # The stub saw those requests and answered none of them 5xx.
 metrics=$(curl -fsS "$base/metrics")
