@@ -17,7 +17,7 @@
 # The Python tools come from PyPI, pinned in tests/tools/requirements-openapi.txt,
 # installed once into a virtual environment that later runs reuse:
 # $TTHC_PY_CACHE (default ~/.cache/tthc)/venv-openapi-<hash of the requirements>.
-# TTHC_SCHEMATHESIS_EXAMPLES (default 100) cases per operation and phase,
+# TTHC_SCHEMATHESIS_EXAMPLES (default 50) cases per operation and phase,
 # TTHC_SCHEMATHESIS_SEED (default 1) make a run reproducible.
 set -euo pipefail
 
@@ -110,7 +110,7 @@ wait_until 30 test -s "$work/port" || fail "the stub did not start"
 base=http://127.0.0.1:$(cat "$work/port")
 wait_until 30 curl -fsS -o /dev/null "$base/readyz" || fail "the stub is not ready"
 
-examples=${TTHC_SCHEMATHESIS_EXAMPLES:-100}
+examples=${TTHC_SCHEMATHESIS_EXAMPLES:-50}
 seed=${TTHC_SCHEMATHESIS_SEED:-1}
 set +e
 (cd "$work" && timeout 900 "$venv/bin/schemathesis" run "$spec" --url "$base" \
