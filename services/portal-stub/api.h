@@ -1,4 +1,4 @@
-/* api.h - the portal stub's HTTP routes (portal-api.md), on common/httpd.h.
+/* api.h - the portal stub's HTTP routes (docs/portal-api.md), on common/httpd.h.
  *
  *   POST /api/v1/indicator-reports   push one report (token)
  *   GET  /api/v1/indicator-reports   latest reports of a period (token)

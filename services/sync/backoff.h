@@ -21,7 +21,7 @@ int64_t sync_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms, int64_t re
 /* Parses a Retry-After header value given as delay-seconds ("120", optional
  * surrounding blanks).  Returns milliseconds (capped at SYNC_RETRY_AFTER_MAX_MS),
  * or -1 when value is NULL, empty or not a non-negative integer (an HTTP-date
- * is not used by portal-api.md and counts as absent). */
+ * is not used by docs/portal-api.md and counts as absent). */
 int64_t sync_retry_after_ms(const char *value);
 
 /* A small per-thread PRNG (xorshift64*): *state must be seeded non-zero. */
