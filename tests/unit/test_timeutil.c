@@ -55,7 +55,7 @@ int main(void)
         }
     }
     /* The same instant written with different offsets is equal. */
-    int64_t a, b, c;
+    int64_t a = 0, b = 0, c = 0;
     CHECK(!tthc_rfc3339_parse("2025-03-06T08:15:00+07:00", &a) && !tthc_rfc3339_parse("2025-03-06T01:15:00Z", &b) &&
               !tthc_rfc3339_parse("2025-03-05T20:15:00-05:00", &c),
           "parse");
