@@ -1,14 +1,39 @@
-/* fuzz_portal_validate.c - libFuzzer target: the portal stub's report
- * validator (services/portal-stub/report.c, compiled in as the unit test
- * does).  A valid report's canonical form is itself valid and canonical. */
+/* fuzz_portal_validate.c - libFuzzer target: the portal stub's request
+ * validation (services/portal-stub/report.c, compiled in as the unit test
+ * does): the report body, and the same bytes as an Idempotency-Key and a
+ * Content-Type header.  A valid report's canonical form is itself valid and
+ * canonical; a valid key has 1-200 characters and no control character. */
 #include "../../services/portal-stub/report.c"
 
 #include <cjson/cJSON.h>
 
 #include "fuzz.h"
 
+static void check_headers(const uint8_t *data, size_t size)
+{
+    char h[PORTAL_IDEMPOTENCY_KEY_MAX * 4 + 8];
+    if (size >= sizeof h || memchr(data, '\0', size)) return; /* a header never holds NUL */
+    memcpy(h, data, size);
+    h[size] = '\0';
+    if (portal_idempotency_key_valid(h)) {
+        FUZZ_ASSERT(size >= 1, "empty key accepted");
+        size_t chars = 0;
+        for (size_t i = 0; i < size; i++) {
+            unsigned char c = (unsigned char)h[i];
+            FUZZ_ASSERT(c >= 0x20 && c != 0x7f, "control character in an accepted key");
+            chars += (c & 0xC0) != 0x80;
+        }
+        FUZZ_ASSERT(chars >= 1 && chars <= PORTAL_IDEMPOTENCY_KEY_MAX, "key of %zu characters accepted", chars);
+    }
+    if (portal_content_type_is_json(h)) {
+        const char *t = h + strspn(h, " \t");
+        FUZZ_ASSERT(!strncasecmp(t, "application/json", 16), "content type '%s'", h);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    check_headers(data, size);
     cJSON *details = cJSON_CreateArray();
     if (!details) return 0;
     portal_report r, r2;

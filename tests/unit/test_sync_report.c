@@ -225,8 +225,8 @@ int main(void)
         "{\"reports\":[{\"unit_code\":\"H61\",\"period\":\"2025-03\",\"revision\":1.5,\"indicators\":[]}]}",
         "{\"reports\":[{\"unit_code\":\"H61\",\"period\":\"2025-03\",\"revision\":1}]}",
         "{\"reports\":[{\"unit_code\":\"H61\",\"period\":\"2025-033\",\"revision\":1,\"indicators\":[]}]}",
-        "{\"reports\":[{\"unit_code\":\"H61\",\"period\":\"2025-03\",\"revision\":1,\"indicators\":"
-        "[{\"code\":\"e_result\",\"numerator\":\"1\",\"denominator\":2}]}]}",
+        ("{\"reports\":[{\"unit_code\":\"H61\",\"period\":\"2025-03\",\"revision\":1,\"indicators\":"
+         "[{\"code\":\"e_result\",\"numerator\":\"1\",\"denominator\":2}]}]}"),
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         reps = (sync_portal_report *)1;
