@@ -26,7 +26,8 @@
  * Slow clients (slowloris): a connection idle for timeout_s is closed; a
  * request whose headers and body have not all arrived request_timeout_s after
  * the connection was accepted (or after the previous response on it was sent)
- * is closed by a sweeper thread, however steadily it dribbles bytes; at most
+ * is closed by a sweeper thread (which looks once a second: so within
+ * request_timeout_s + 1 s), however steadily it dribbles bytes; at most
  * max_per_ip connections per client address and max_connections in total are
  * served (more wait in the listen backlog or are refused).  Such closes are
  * counted (tthc_httpd_slow_closed) and logged once per sweep; libmicrohttpd's
