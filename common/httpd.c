@@ -11,9 +11,11 @@
  * Request deadline: MHD's connection timeout counts idle time only, so a
  * client sending a byte every few seconds would hold a connection forever.
  * Each connection gets a `watch` (MHD_OPTION_NOTIFY_CONNECTION, kept as its
- * socket context) in a list under wlock: armed when the connection starts and
- * when a response on it completes, disarmed when a response is queued (the
- * request has fully arrived).  A sweeper thread shuts down, once a second,
+ * socket context) in a list under wlock: armed when the connection starts
+ * (deadline: request_timeout_s) and when a response on it completes (deadline:
+ * the longer of the idle timeout and request_timeout_s, so that MHD closes a
+ * kept-alive connection that stays idle exactly as it would without this),
+ * disarmed when a response is queued (the request has fully arrived).  A sweeper thread shuts down, once a second,
  * the socket of every armed watch older than the deadline; MHD then sees the
  * end of the stream and closes the connection itself.  The fd stays valid
  * while its watch is listed: MHD calls the CLOSED notification (which unlists
@@ -45,7 +47,7 @@ typedef struct watch {
     int fd;
     int armed;         /* a request is on its way: the deadline runs */
     int shut;          /* the sweeper shut the socket down */
-    int64_t since_ms;  /* monotonic: connection accepted or previous response sent */
+    int64_t deadline_ms; /* monotonic: when an armed watch's request must have arrived */
 } watch;
 
 struct tthc_httpd {
@@ -55,7 +57,8 @@ struct tthc_httpd {
     tthc_http_handler handler;
     tthc_http_observer observer;
     void *ctx;
-    int64_t request_timeout_ms;
+    int64_t request_timeout_ms; /* a new connection's first request */
+    int64_t keepalive_timeout_ms; /* the next request after a response: max(idle, request) */
     pthread_mutex_t wlock; /* watches, stopping */
     pthread_cond_t wcond;
     watch *watches;
@@ -198,14 +201,16 @@ static watch *watch_of(struct MHD_Connection *mc)
     return ci ? ci->socket_context : NULL;
 }
 
-/* armed = 1: a new request may start now (deadline from now); 0: it has arrived. */
+/* armed = 1: a response was sent, the next request may start (a kept-alive
+ * connection that stays idle is closed by MHD's idle timeout first, as
+ * before); 0: the request has arrived. */
 static void watch_arm(tthc_httpd *h, struct MHD_Connection *mc, int armed)
 {
     watch *w = watch_of(mc);
     if (!w) return;
     pthread_mutex_lock(&h->wlock);
     w->armed = armed;
-    if (armed) w->since_ms = mono_ms();
+    if (armed) w->deadline_ms = mono_ms() + h->keepalive_timeout_ms;
     pthread_mutex_unlock(&h->wlock);
 }
 
@@ -224,7 +229,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
         }
         w->fd = ci->connect_fd;
         w->armed = 1;
-        w->since_ms = mono_ms();
+        w->deadline_ms = mono_ms() + h->request_timeout_ms;
         pthread_mutex_lock(&h->wlock);
         w->next = h->watches;
         if (w->next) w->next->prev = w;
@@ -249,7 +254,7 @@ static unsigned sweep_locked(tthc_httpd *h, int64_t now)
 {
     unsigned n = 0;
     for (watch *w = h->watches; w; w = w->next) {
-        if (!w->armed || w->shut || now - w->since_ms <= h->request_timeout_ms) continue;
+        if (!w->armed || w->shut || now <= w->deadline_ms) continue;
         (void)shutdown(w->fd, SHUT_RDWR);
         w->shut = 1;
         n++;
@@ -578,6 +583,10 @@ tthc_rc tthc_httpd_start(const tthc_httpd_opts *opts, tthc_httpd **out, tthc_err
     h->request_timeout_ms =
         1000 * (int64_t)(opts->request_timeout_s ? opts->request_timeout_s : TTHC_HTTPD_REQUEST_TIMEOUT_DEFAULT);
 
+    unsigned timeout = opts->timeout_s ? opts->timeout_s : TTHC_HTTPD_TIMEOUT_DEFAULT;
+    h->keepalive_timeout_ms = 1000 * (int64_t)timeout > h->request_timeout_ms ? 1000 * (int64_t)timeout
+                                                                                : h->request_timeout_ms;
+
     int fd = -1, ipv6 = 0;
     tthc_rc rc = open_listener(opts->listen, &fd, &ipv6, &h->port, err);
     if (rc) {
@@ -586,7 +595,6 @@ tthc_rc tthc_httpd_start(const tthc_httpd_opts *opts, tthc_httpd **out, tthc_err
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (ipv6) flags |= MHD_USE_IPv6;
-    unsigned timeout = opts->timeout_s ? opts->timeout_s : TTHC_HTTPD_TIMEOUT_DEFAULT;
     unsigned limit = opts->max_connections ? opts->max_connections : TTHC_HTTPD_CONNECTIONS_DEFAULT;
     unsigned per_ip = opts->max_per_ip ? opts->max_per_ip : TTHC_HTTPD_PER_IP_DEFAULT;
     if (per_ip > limit) per_ip = limit;

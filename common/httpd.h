@@ -25,8 +25,9 @@
  *
  * Slow clients (slowloris): a connection idle for timeout_s is closed; a
  * request whose headers and body have not all arrived request_timeout_s after
- * the connection was accepted (or after the previous response on it was sent)
- * is closed by a sweeper thread (which looks once a second: so within
+ * the connection was accepted (or, on a kept-alive connection, the longer of
+ * timeout_s and request_timeout_s after the previous response was sent) is
+ * closed by a sweeper thread (which looks once a second: so within
  * request_timeout_s + 1 s), however steadily it dribbles bytes; at most
  * max_per_ip connections per client address and max_connections in total are
  * served (more wait in the listen backlog or are refused).  Such closes are
