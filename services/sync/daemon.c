@@ -336,7 +336,9 @@ static stale_step resolve_stale(sync_worker *w, sync_item *it, long long current
     }
     sync_metrics_request(d->m, g.seconds);
     if (g.status != 200) {
+        char text[ANSWER_MAX + 1];
         if (g.status == 401) unauthorized(w, it, &g);
+        else if (g.status >= 300 && g.status < 400) park(w, it, (int)g.status, park_text(&g, text, sizeof text));
         else retry(w, it, &g);
         return STALE_DONE;
     }
