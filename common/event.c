@@ -358,6 +358,20 @@ static const char *duplicate_name(const cJSON *obj, bool *oom)
     return dup;
 }
 
+/* true for the member names of the contract (the only ones a rejection may echo). */
+static bool contract_field(const char *name)
+{
+    static const char *const names[] = {
+        "event_id",   "event_type", "occurred_at", "dossier_id",     "source",     "schema_version",
+        "unit_code",  "procedure_code", "channel", "received_at",    "due_at",     "applicant_type",
+        "scope",      "id_kind",    "id_number",   "payment_id",     "method",     "amount_vnd",
+        "gateway",    "finished_at", "electronic", "satisfied",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(name, names[i])) return true;
+    return false;
+}
+
 /* Walks every object and array (cJSON bounds the depth at CJSON_NESTING_LIMIT). */
 static int check_unique_keys(const cJSON *it, tthc_reject *rej)
 {
@@ -365,11 +379,9 @@ static int check_unique_keys(const cJSON *it, tthc_reject *rej)
         bool oom = false;
         const char *dup = duplicate_name(it, &oom);
         if (oom) return reject(rej, TTHC_REJ_TOO_LARGE, NULL, "out of memory");
-        if (dup) {
-            /* A member name is the sender's text: named only when it looks like a field name. */
-            bool plain = tthc_valid_charset(dup, 1, sizeof rej->field - 1, "_");
-            return reject(rej, TTHC_REJ_DUPLICATE_KEY, plain ? dup : NULL, "an object has the same member name twice");
-        }
+        if (dup) /* a member name is the sender's text: named only when it is one of the contract's */
+            return reject(rej, TTHC_REJ_DUPLICATE_KEY, contract_field(dup) ? dup : NULL,
+                          "an object has the same member name twice");
     }
     if (cJSON_IsObject(it) || cJSON_IsArray(it))
         for (const cJSON *c = it->child; c; c = c->next)

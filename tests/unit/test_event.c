@@ -132,10 +132,14 @@ static const struct {
     {"{" ENV "\"event_type\":\"dossier.synced\",\"note\":\"\\u0001\\u0100\\u1000\"}", TTHC_REJ_NONE, ""},
     /* The same member name twice, at any depth (also spelled with escapes). */
     {"{\"event_id\":\"a\",\"event_id\":\"b\",\"event_type\":\"dossier.synced\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"D1\"}", TTHC_REJ_DUPLICATE_KEY, "event_id"},
-    {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":{\"a\":1,\"b\":{\"c\":[{\"d\":1,\"d\":2}]}}}", TTHC_REJ_DUPLICATE_KEY, "d"},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":{\"a\":1,\"b\":{\"c\":[{\"d\":1,\"d\":2}]}}}", TTHC_REJ_DUPLICATE_KEY, ""},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":{\"a\":1,\"b\":{\"c\":[{\"scope\":1,\"scope\":2}]}}}", TTHC_REJ_DUPLICATE_KEY, "scope"},
+    /* A name that is not the contract's is never echoed (it could be anything, an ID number too). */
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"079203001299\":1,\"079203001299\":2}", TTHC_REJ_DUPLICATE_KEY, ""},
     {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":{\"a b\":1,\"\\u0061 b\":2}}", TTHC_REJ_DUPLICATE_KEY, ""},
     {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":[{\"a\":1},{\"a\":2}],\"y\":{\"a\":1}}", TTHC_REJ_NONE, ""},
-    {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"k3\":0}}", TTHC_REJ_DUPLICATE_KEY, "k3"},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"k3\":0}}", TTHC_REJ_DUPLICATE_KEY, ""},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"due_at\":0,\"due_at\":1}}", TTHC_REJ_DUPLICATE_KEY, "due_at"},
     {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"K3\":0}}", TTHC_REJ_NONE, ""},
     {"{" ENV RECV ",\"unit_code\":\"H61.08\"}", TTHC_REJ_DUPLICATE_KEY, "unit_code"},
 };
