@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "timeutil.h"
 
@@ -82,7 +83,8 @@ static bool has_payment(const tthc_dossier *d, const char *payment_id)
 
 static bool receipt_agrees(const tthc_dossier *d, const tthc_event *ev)
 {
-    return !strcmp(d->unit_code, ev->unit_code) && !strcmp(d->procedure_code, ev->procedure_code) &&
+    /* Case-insensitive: a receipt stored before unit codes were upper-cased agrees with its new spelling. */
+    return !strcasecmp(d->unit_code, ev->unit_code) && !strcmp(d->procedure_code, ev->procedure_code) &&
            d->channel == ev->channel && d->received_at == ev->received_at;
 }
 

@@ -111,5 +111,16 @@ int main(void)
     CHECK_INT(c.c[TTHC_C_DUE_ISSUED], 1);
     CHECK_INT(c.c[TTHC_C_ONLINE], 0);
     tthc_dossier_clear(&d);
+
+    /* Unit codes are case-insensitive (issue 10): h61.07 is H61.07, not a conflict nor a unit of its own,
+     * also against a receipt stored in lower case before codes were normalised. */
+    tthc_dossier_init(&d, "D1");
+    CHECK_INT(apply(&d, RECEIVED("u1", "h61.07", "online", "2025-03-01T00:00:00Z")), TTHC_APPLY_CHANGED);
+    CHECK_STR(d.unit_code, "H61.07");
+    CHECK_INT(apply(&d, RECEIVED("u2", "H61.07", "online", "2025-03-01T00:00:00Z")), TTHC_APPLY_CHANGED);
+    memcpy(d.unit_code, "h61.07", 7);
+    CHECK_INT(apply(&d, RECEIVED("u3", "H61.07", "online", "2025-03-01T00:00:00Z")), TTHC_APPLY_CHANGED);
+    CHECK_INT(apply(&d, RECEIVED("u4", "h61.08", "online", "2025-03-01T00:00:00Z")), TTHC_APPLY_CONFLICT);
+    tthc_dossier_clear(&d);
     return CHECK_DONE();
 }
