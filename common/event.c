@@ -17,6 +17,7 @@ static const char *const reason_names[TTHC_REJ__COUNT] = {
     "none",          "too_large",     "invalid_utf8",       "invalid_json",
     "not_object",    "missing_field", "wrong_type",         "invalid_value",
     "unknown_event_type", "unsupported_schema_version", "receipt_conflict",
+    "rejected_by_store",
 };
 
 const char *tthc_event_type_name(tthc_event_type t)

@@ -40,6 +40,7 @@ typedef enum {
     TTHC_REJ_UNKNOWN_EVENT_TYPE,
     TTHC_REJ_UNSUPPORTED_SCHEMA_VERSION,
     TTHC_REJ_RECEIPT_CONFLICT,
+    TTHC_REJ_REJECTED_BY_STORE, /* valid here, refused by PostgreSQL (SQLSTATE class 22/23) */
     TTHC_REJ__COUNT
 } tthc_reject_reason;
 

@@ -374,12 +374,12 @@ class DossierState:
         self.rated = False
         self.satisfied = None
         self.payments = {}                  # payment_id -> online (first event)
-        self.event_ids = set()
 
 
 class Oracle:
     def __init__(self):
         self.dossiers = {}
+        self.applied_ids = set()            # an event_id is unique across the stream
         self.dlq = collections.Counter()
         self.messages = 0
         self.accepted = 0
@@ -404,7 +404,7 @@ class Oracle:
         d = self.dossiers.get(ev["dossier_id"])
         if d is None:
             d = self.dossiers[ev["dossier_id"]] = DossierState()
-        if ev["event_id"] in d.event_ids:   # already applied: changes nothing
+        if ev["event_id"] in self.applied_ids:  # applied, on any dossier: changes nothing
             return None
         t = ev["event_type"]
         if t == "dossier.received":
@@ -444,7 +444,7 @@ class Oracle:
             if not d.rated:
                 d.rated = True
                 d.satisfied = ev["satisfied"]
-        d.event_ids.add(ev["event_id"])
+        self.applied_ids.add(ev["event_id"])
         return None
 
     def bucket_counts(self):
