@@ -377,7 +377,8 @@ class DossierState:
 
 
 class Oracle:
-    def __init__(self):
+    def __init__(self, store_refuses=None):
+        self.store_refuses = store_refuses  # bytes: valid messages holding it are refused by the store
         self.dossiers = {}
         self.applied_ids = set()            # an event_id is unique across the stream
         self.dlq = collections.Counter()
@@ -391,6 +392,8 @@ class Oracle:
         self.messages += 1
         try:
             ev = validate(value)
+            if self.store_refuses and self.store_refuses in value:
+                raise Rejected("rejected_by_store")
             reason = self._apply(ev)
         except Rejected as r:
             reason = r.reason
@@ -1308,7 +1311,7 @@ def cmd_gen(a):
 
 
 def cmd_expect(a):
-    oracle = Oracle()
+    oracle = Oracle(a.store_refuses.encode() if a.store_refuses else None)
     for _, value in read_stream(a.events):
         oracle.feed(value)
     write_json(a.out_expected, oracle.expected(generator={"events": a.events}))
@@ -1561,6 +1564,9 @@ def build_parser():
     e = sub.add_parser("expect", help="run the oracle over a KEY<TAB>JSON file")
     e.add_argument("--events", required=True)
     e.add_argument("--out-expected", required=True)
+    e.add_argument("--store-refuses", metavar="MARKER",
+                   help="valid messages whose bytes hold MARKER are refused by the database (a test makes "
+                        "it so): expected in the DLQ as rejected_by_store, not applied")
     e.set_defaults(func=cmd_expect)
 
     c = sub.add_parser("check", help="compare the database (and DLQ) with an expected file")
