@@ -267,11 +267,12 @@ int batch_prepare_slots(batch *b)
     return 0;
 }
 
-bool batch_mark_applied(batch *b, const char *event_id)
+bool batch_mark_applied(batch *b, const char *event_id, bool applied)
 {
     int64_t i = tthc_strmap_get(&b->evmap, event_id);
     if (i < 0) return false;
-    b->items[i].flags |= BATCH_DB_APPLIED;
+    if (applied) b->items[i].flags |= BATCH_DB_APPLIED;
+    else b->items[i].flags &= (uint8_t)~BATCH_DB_APPLIED;
     return true;
 }
 

@@ -124,9 +124,9 @@ int batch_prepare_slots(batch *b) TTHC_MUSTCHECK;
 /* The slot of a dossier id, or NULL. */
 batch_slot *batch_slot_find(batch *b, const char *dossier_id);
 
-/* Marks an event id as applied before this batch (after batch_prepare_slots).
- * Returns false if no item carries it. */
-bool batch_mark_applied(batch *b, const char *event_id);
+/* Marks an event id as applied before this batch, or not (after
+ * batch_prepare_slots).  Returns false if no item carries it. */
+bool batch_mark_applied(batch *b, const char *event_id, bool applied);
 
 /* Applies the items [0, limit) that are not excluded to the loaded slots, in
  * order, and fills the bucket deltas: an event whose event_id was applied

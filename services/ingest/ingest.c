@@ -301,6 +301,10 @@ static void worker_collect(app *a)
             ps->dlq_backoff_ms = 0;
         }
         for (size_t i = 0; i < b->nblocked; i++) block_partition(a, b->blocked[i]);
+        if (!b->nparts) { /* every partition of the batch was held back by the DLQ */
+            batch_reset(b);
+            return;
+        }
         commit_to_kafka(a, b);
         a->batches++;
         a->messages += batch_count(b);

@@ -41,7 +41,6 @@ static const char *const session_sql[] = {
     "CREATE TEMP TABLE IF NOT EXISTS stage_dossier (LIKE dossier INCLUDING DEFAULTS) "
     "ON COMMIT DELETE ROWS",
     "CREATE TEMP TABLE IF NOT EXISTS stage_totals (LIKE period_totals INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
-    "CREATE TEMP TABLE IF NOT EXISTS stage_event (event_id text NOT NULL) ON COMMIT DELETE ROWS",
     NULL,
 };
 
@@ -241,24 +240,58 @@ static bool first_of_id(batch *b, size_t i)
     return !(it->flags & BATCH_EXCLUDED) && tthc_strmap_get(&b->evmap, b->arena.p + it->event_id) == (int64_t)i;
 }
 
-/* 2a. Marks the batch's event ids that an earlier transaction applied (on
- * any dossier): one index probe each in applied_event, whatever the dossier. */
-static tthc_rc load_applied(store *s, batch *b, size_t limit, tthc_err *err)
+/* Appends the event ids of the items [0, limit) that pass want() to s->ids
+ * as an array literal; *n = how many. */
+static tthc_rc id_array(store *s, batch *b, size_t limit, bool (*want)(batch *, size_t), size_t *n, tthc_err *err)
 {
     tthc_sb_reset(&s->ids);
     int w = tthc_sb_addc(&s->ids, '{');
-    size_t n = 0;
+    *n = 0;
     for (size_t i = 0; i < limit; i++)
-        if (first_of_id(b, i))
-            w |= tthc_sb_addf(&s->ids, "%s\"%s\"", n++ ? "," : "", b->arena.p + b->items[i].event_id); /* [A-Za-z0-9._:-] */
-    w |= tthc_sb_addc(&s->ids, '}');
-    if (w) return sb_failed(&s->ids, "event id list", err);
-    if (!n) return TTHC_OK;
+        if (want(b, i)) w |= tthc_sb_addf(&s->ids, "%s\"%s\"", (*n)++ ? "," : "", b->arena.p + b->items[i].event_id);
+    w |= tthc_sb_addc(&s->ids, '}'); /* event ids are [A-Za-z0-9._:-]: nothing to escape */
+    return w ? sb_failed(&s->ids, "event id list", err) : TTHC_OK;
+}
+
+/* 2a. Claims the batch's event ids in applied_event, in one statement: the
+ * ids it inserts were never applied; the others were, by an earlier
+ * transaction or by a concurrent one that committed meanwhile (the insert
+ * waits for it), on any dossier.  One index probe and insert per event,
+ * whatever its dossier holds.  Ids claimed but then not applied (a
+ * conflicting receipt) are given back by release_unapplied. */
+static tthc_rc claim_ids(store *s, batch *b, size_t limit, tthc_err *err)
+{
+    size_t n;
+    tthc_rc rc = id_array(s, b, limit, first_of_id, &n, err);
+    if (rc || !n) return rc;
+    for (size_t i = 0; i < limit; i++)
+        if (first_of_id(b, i)) b->items[i].flags |= BATCH_DB_APPLIED;
     const char *p[1] = {s->ids.p};
-    PGresult *r = PQexecParams(s->conn, "SELECT event_id FROM applied_event WHERE event_id = ANY($1::text[])", 1, NULL,
-                               p, NULL, NULL, 0);
-    tthc_rc rc = tthc_pg_result(s->conn, r, PGRES_TUPLES_OK, "load applied events", err);
-    for (int row = 0; !rc && row < PQntuples(r); row++) (void)batch_mark_applied(b, PQgetvalue(r, row, 0));
+    PGresult *r = PQexecParams(s->conn,
+                               "INSERT INTO applied_event (event_id) SELECT unnest($1::text[]) "
+                               "ON CONFLICT DO NOTHING RETURNING event_id",
+                               1, NULL, p, NULL, NULL, 0);
+    rc = tthc_pg_result(s->conn, r, PGRES_TUPLES_OK, "claim event ids", err);
+    for (int row = 0; !rc && row < PQntuples(r); row++) (void)batch_mark_applied(b, PQgetvalue(r, row, 0), false);
+    PQclear(r);
+    return rc;
+}
+
+static bool claimed_unapplied(batch *b, size_t i)
+{
+    return first_of_id(b, i) && !(b->items[i].flags & (BATCH_DB_APPLIED | BATCH_APPLIED));
+}
+
+/* 4c. Gives back the ids claimed in 2a whose events were not applied. */
+static tthc_rc release_unapplied(store *s, batch *b, size_t limit, tthc_err *err)
+{
+    size_t n;
+    tthc_rc rc = id_array(s, b, limit, claimed_unapplied, &n, err);
+    if (rc || !n) return rc;
+    const char *p[1] = {s->ids.p};
+    PGresult *r = PQexecParams(s->conn, "DELETE FROM applied_event WHERE event_id = ANY($1::text[])", 1, NULL, p,
+                               NULL, NULL, 0);
+    rc = tthc_pg_result(s->conn, r, PGRES_COMMAND_OK, "release event ids", err);
     PQclear(r);
     return rc;
 }
@@ -434,31 +467,6 @@ static tthc_rc write_totals(store *s, const batch *b, tthc_err *err)
     return rc;
 }
 
-/* 4c. The event ids this batch applied, appended to applied_event.  One that
- * is there already was applied meanwhile by another consumer (the same
- * event on two partitions): the fold is stale, the batch is retried. */
-static tthc_rc write_applied(store *s, batch *b, tthc_err *err)
-{
-    tthc_sb_reset(&s->copy);
-    long n = 0;
-    int w = 0;
-    for (size_t i = 0; i < b->nitems; i++)
-        if (b->items[i].flags & BATCH_APPLIED) {
-            w |= tthc_sb_add_copy_text(&s->copy, b->arena.p + b->items[i].event_id) | tthc_sb_addc(&s->copy, '\n');
-            n++;
-        }
-    if (w) return sb_failed(&s->copy, "COPY of event ids", err);
-    if (!n) return TTHC_OK;
-    long inserted = 0;
-    tthc_rc rc = copy_in(s, "COPY stage_event (event_id) FROM STDIN", "copy event ids", err);
-    if (!rc)
-        rc = exec_count(s, "INSERT INTO applied_event (event_id) SELECT event_id FROM stage_event ON CONFLICT DO NOTHING",
-                        "insert event ids", &inserted, err);
-    if (!rc && inserted != n)
-        rc = tthc_fail(err, TTHC_ERETRY, "%ld of %ld event ids were applied meanwhile by another consumer", n - inserted, n);
-    return rc;
-}
-
 static bool data_error(tthc_rc rc, const tthc_err *err)
 {
     return rc == TTHC_EDB && tthc_sql_classify(tthc_err_sqlstate(err)) == TTHC_SQL_DATA;
@@ -473,7 +481,7 @@ static tthc_rc attempt(store *s, batch *b, size_t limit, bool keep, int64_t *t, 
     if (rc) return rc;
     t[0] = tthc_mono_us();
     if (batch_prepare_slots(b)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory preparing the batch");
-    if (!rc) rc = load_applied(s, b, limit, err);
+    if (!rc) rc = claim_ids(s, b, limit, err);
     if (!rc) rc = load_dossiers(s, b, err);
     t[1] = tthc_mono_us();
     if (!rc && batch_fold(b, limit)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory folding the batch");
@@ -481,7 +489,7 @@ static tthc_rc attempt(store *s, batch *b, size_t limit, bool keep, int64_t *t, 
     if (!rc) rc = write_dossiers(s, b, err);
     t[3] = tthc_mono_us();
     if (!rc) rc = write_totals(s, b, err);
-    if (!rc) rc = write_applied(s, b, err);
+    if (!rc) rc = release_unapplied(s, b, limit, err);
     t[4] = tthc_mono_us();
     tthc_err ignored;
     if (rc || !keep) {

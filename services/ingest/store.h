@@ -6,12 +6,13 @@
  *      upsert: if another instance moved it, or an earlier commit of ours
  *      whose answer was lost did, the batch is fenced: TTHC_EFENCED, nothing
  *      applied);
- *   2. find which of the batch's event ids were applied before (the
- *      applied_event table: an event_id is unique across the stream), lock
- *      and load the touched dossiers (sorted, FOR NO KEY UPDATE);
+ *   2. claim the batch's event ids in applied_event (one INSERT ... ON
+ *      CONFLICT DO NOTHING RETURNING: the ids not returned were applied
+ *      before, on any dossier: an event_id is unique across the stream),
+ *      lock and load the touched dossiers (sorted, FOR NO KEY UPDATE);
  *   3. fold the events in memory (batch_fold);
- *   4. write changed dossiers, bucket deltas and the newly applied event ids
- *      through COPY into temp tables;
+ *   4. write changed dossiers and bucket deltas through COPY into temp
+ *      tables; give back the ids of events not applied (conflicts);
  *   5. hand the batch's rejects to the DLQ hook, which must return only once
  *      the broker acknowledged them;
  *   6. COMMIT.

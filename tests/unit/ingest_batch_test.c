@@ -88,8 +88,8 @@ static void event_ids(void)
 
     /* r1 applied by an earlier transaction: the whole batch is a replay but p1 */
     CHECK(batch_prepare_slots(&b) == 0, "slots");
-    CHECK(batch_mark_applied(&b, "r1"), "mark");
-    CHECK(!batch_mark_applied(&b, "zz"), "unknown id");
+    CHECK(batch_mark_applied(&b, "r1", true), "mark");
+    CHECK(!batch_mark_applied(&b, "zz", true), "unknown id");
     CHECK(batch_fold(&b, b.nitems) == 0, "fold");
     CHECK_INT(get(&b, "H61.07", "2025-03", TTHC_C_RECEIVED), 0);
     CHECK_INT(get(&b, "H61.08", "2025-03", TTHC_C_RECEIVED), 1); /* c1 is E1's first receipt now */
