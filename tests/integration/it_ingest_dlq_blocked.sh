@@ -1,25 +1,23 @@
 #!/usr/bin/env bash
-# A DLQ that cannot take messages (issue 10, item 2): the topic does not exist
-# and the producer may not create it.  Only the partitions with a message to
-# dead-letter stop (paused at their stored offset, retried with backoff, shown
-# by tthc_ingest_partition_dlq_blocked and tthc_ingest_dlq_failures_total and
-# logged as dlq_blocked); every other partition is applied meanwhile, the
-# instance stays ready (PostgreSQL and the group untouched).  Once the topic
-# exists, the held-back partitions resume and the totals end exact.
-#
-# It needs a broker that honours a client's "do not auto-create" (real Kafka
-# does; the librdkafka mock broker creates every topic asked for): on one that
-# does not, it says so and exits 77 (ctest: skipped).
+# A DLQ that cannot take messages (issue 10, item 2).  Only the partitions
+# with a message to dead-letter stop (paused at their stored offset, retried
+# with backoff, shown by tthc_ingest_partition_dlq_blocked and
+# tthc_ingest_dlq_failures_total, logged as dlq_blocked); every other
+# partition is applied meanwhile and the instance stays ready (PostgreSQL and
+# the group untouched).  Two causes:
+#   A. the DLQ topic is hidden from the clients (librdkafka's topic.blacklist,
+#      through the TTHC_KAFKA_* variables: the topic looks missing): any
+#      broker; the instance is then restarted with a working DLQ;
+#   B. the DLQ topic does not exist and may not be auto-created, then is
+#      created while the instance runs, which resumes the held-back
+#      partitions by itself.  B needs a broker that honours a client's "do not
+#      auto-create" (real Kafka; the librdkafka mock broker creates every topic
+#      asked for): on one that does not, B is skipped with a message.
+# Either way the totals end exact and every reject is in the DLQ once.
 source "$(dirname "$0")/common.sh"
 it_setup
-DLQ=tthc.dlq.late # not created by the broker
-PARTS=12          # broker_start's default partition count
+PARTS=12 # broker_start's default partition count
 topic_exists() { kcat -b "$TTHC_KAFKA_BROKERS" -L -m 10 2>/dev/null | grep -qF "topic \"$1\" "; }
-kcat -b "$TTHC_KAFKA_BROKERS" -X allow.auto.create.topics=false -L -t tthc.autocreate.probe -m 10 >/dev/null 2>&1 || true
-if topic_exists tthc.autocreate.probe; then
-    echo "it_ingest_dlq_blocked: SKIPPED: this broker creates every topic a client asks for (the dev mock broker); a missing DLQ needs real Kafka" >&2
-    exit 77
-fi
 # create_topic NAME PARTITIONS: lib.sh's way for the broker if it has one,
 # else a client allowed to auto-create asks for it.
 create_topic() {
@@ -59,13 +57,10 @@ blocked=$(awk '$3 > 0 {print $1}' "$IT_DIR/parts.txt" | tr '\n' ' ')
 free=$(awk '$3 == 0 && $2 > 0 {print $1}' "$IT_DIR/parts.txt" | tr '\n' ' ')
 [[ -n $blocked && -n $free ]] || it_fail "the stream must have partitions with and without rejects (with: '$blocked')"
 it_produce "$IT_DIR/events.tsv"
-TTHC_KAFKA_ALLOW_AUTO_CREATE_TOPICS=false it_ingest_start a --dlq-topic "$DLQ" --batch-max 500 --batch-ms 100 \
-    --dlq-flush-ms 5000
-wait_until 30 port_of >/dev/null || it_fail "no metrics port logged"
 
 applied_of() { it_sql "SELECT coalesce((SELECT next_offset FROM consumer_offset WHERE topic = '$TOPIC' AND partition = $1), 0)"; }
 # Every partition without a reject is applied to its end; every one with a
-# reject is held back short of its end and flagged.
+# reject is flagged as held back.
 _held() {
     local p n m
     while read -r p n _; do
@@ -76,26 +71,26 @@ _held() {
         grep -q "^tthc_ingest_partition_dlq_blocked{topic=\"$TOPIC\",partition=\"$p\"} 1" <<<"$m" || return 1
     done
 }
-wait_until 120 _held || it_fail "partitions without rejects were not all applied while the DLQ was missing (blocked: $blocked)"
-while read -r p n d; do
-    if ((d > 0)); then
-        a=$(applied_of "$p")
-        ((a < n)) || it_fail "partition $p has a reject but was applied to its end ($a of $n) without a DLQ"
+# check_held PHASE: the state while the DLQ refuses.
+check_held() {
+    local p n d a m fails
+    wait_until 120 _held || it_fail "$1: partitions without rejects were not all applied while the DLQ failed (held: $blocked)"
+    while read -r p n d; do
+        if ((d > 0)); then
+            a=$(applied_of "$p")
+            ((a < n)) || it_fail "$1: partition $p has a reject but was applied to its end ($a of $n)"
+        fi
+    done <"$IT_DIR/parts.txt"
+    m=$(scrape)
+    fails=$(sed -n 's/^tthc_ingest_dlq_failures_total \([0-9.e+]*\)$/\1/p' <<<"$m")
+    [[ -n $fails && $fails != 0 ]] || it_fail "$1: tthc_ingest_dlq_failures_total is '$fails'"
+    curl -fsS -m 5 "http://127.0.0.1:$(port_of)/readyz" >/dev/null || it_fail "$1: not ready while only the DLQ fails"
+    grep -q 'event=dlq_blocked' "$IT_DIR/ingest-a.log" || it_fail "$1: no dlq_blocked in the log"
+    if grep -Eq 'event=(database_unavailable|batch_failed)' "$IT_DIR/ingest-a.log"; then
+        it_fail "$1: a DLQ failure cost the database connection"
     fi
-done <"$IT_DIR/parts.txt"
-m=$(scrape)
-fails=$(sed -n 's/^tthc_ingest_dlq_failures_total \([0-9.e+]*\)$/\1/p' <<<"$m")
-[[ -n $fails && $fails != 0 ]] || it_fail "tthc_ingest_dlq_failures_total is '$fails'"
-curl -fsS -m 5 "http://127.0.0.1:$(port_of)/readyz" >/dev/null || it_fail "not ready while only the DLQ is missing"
-grep -q 'event=dlq_blocked' "$IT_DIR/ingest-a.log" || it_fail "no dlq_blocked in the log"
-if grep -Eq 'event=(database_unavailable|batch_failed)' "$IT_DIR/ingest-a.log"; then
-    it_fail "a DLQ failure cost the database connection"
-fi
-retries_before=$(grep -c 'event=dlq_retry' "$IT_DIR/ingest-a.log" || true)
-
-# The topic appears (a client allowed to create it asks for it).
-create_topic "$DLQ" 3 || it_fail "could not create $DLQ"
-it_wait_applied "$total" 180
+    echo "$1: held back $blocked; applied the others; $fails DLQ failures" >&2
+}
 _unblocked() {
     local m p
     m=$(scrape) || return 1
@@ -103,8 +98,34 @@ _unblocked() {
         grep -q "^tthc_ingest_partition_dlq_blocked{topic=\"$TOPIC\",partition=\"$p\"} 0" <<<"$m" || return 1
     done
 }
-wait_until 30 _unblocked || it_fail "partitions still flagged as blocked after the DLQ came back"
+
+# A. The DLQ topic looks missing to the instance.
+TTHC_KAFKA_TOPIC_BLACKLIST='^tthc\.dlq$' it_ingest_start a --batch-max 500 --batch-ms 100 --dlq-flush-ms 5000
+wait_until 30 port_of >/dev/null || it_fail "no metrics port logged"
+check_held "A (topic hidden)"
+it_ingest_stop a
+mv "$IT_DIR/ingest-a.log" "$IT_DIR/ingest-a1.log"
+
+# B. The DLQ topic is missing, then created.
+DLQ=tthc.dlq.late
+kcat -b "$TTHC_KAFKA_BROKERS" -X allow.auto.create.topics=false -L -t tthc.autocreate.probe -m 10 >/dev/null 2>&1 || true
+if topic_exists tthc.autocreate.probe; then
+    echo "it_ingest_dlq_blocked: B skipped: this broker creates every topic a client asks for (the dev mock broker)" >&2
+    DLQ=tthc.dlq
+    it_ingest_start a --batch-max 500 --batch-ms 100
+    phase="A, then a working DLQ after a restart"
+else
+    TTHC_KAFKA_ALLOW_AUTO_CREATE_TOPICS=false it_ingest_start a --dlq-topic "$DLQ" --batch-max 500 --batch-ms 100 \
+        --dlq-flush-ms 5000
+    wait_until 30 port_of >/dev/null || it_fail "no metrics port logged"
+    check_held "B (topic missing)"
+    create_topic "$DLQ" 3 || it_fail "could not create $DLQ"
+    phase="A and B (resumed in place once the topic existed)"
+fi
+it_wait_applied "$total" 180
+wait_until 30 port_of >/dev/null || it_fail "no metrics port logged"
+wait_until 30 _unblocked || it_fail "partitions still flagged as held back after the DLQ came back"
 it_ingest_stop a
 it_dlq_dump "$IT_DIR/dlq.txt"
 it_check "$IT_DIR/expected.json" "$IT_DIR/dlq.txt"
-echo "it_ingest_dlq_blocked: ok ($total messages; held back: $blocked; $fails DLQ failures, $retries_before retries before the topic existed)"
+echo "it_ingest_dlq_blocked: ok ($total messages; $phase)"
