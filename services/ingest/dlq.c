@@ -25,7 +25,9 @@ struct dlq {
     uint32_t gen;             /* call number: delivery reports of an older call are ignored */
     slot_state *st;
     size_t stcap, pending;
-    bool degraded;            /* the last call failed */
+    bool degraded;            /* the last attempt failed */
+    int64_t retry_at_ms;      /* while degraded: no attempt before (others fail at once) */
+    int backoff_ms;           /* between attempts while degraded: 1 s doubling to 60 s, jittered */
     tthc_sb copy;
     unsigned long failures;                 /* rejects not taken, every attempt */
     tthc_err last;                          /* why the last call failed */
@@ -193,7 +195,7 @@ static rd_kafka_resp_err_t probe_topic(dlq *d)
 }
 
 /* One round: queues every reject in it, waits for the reports (bounded). */
-static void send_round(dlq *d, batch *b)
+static void send_round(dlq *d, batch *b, int wait_ms)
 {
     uint64_t g = d->gen;
     for (size_t i = 0; i < b->nrejects; i++) {
@@ -209,7 +211,7 @@ static void send_round(dlq *d, batch *b)
             d->pending--;
         }
     }
-    int64_t deadline = tthc_mono_ms() + d->flush_timeout_ms;
+    int64_t deadline = tthc_mono_ms() + wait_ms;
     while (d->pending && tthc_mono_ms() < deadline) rd_kafka_poll(d->rk, 100);
     if (d->pending) { /* not acknowledged in time: give them up (a later call sends them again) */
         rd_kafka_purge(d->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -240,14 +242,28 @@ tthc_rc dlq_send_batch(void *ctx, batch *b, tthc_err *err)
         todo += !b->rejects[i].acked;
     }
     if (!todo) return TTHC_OK;
+    /* While the DLQ is failing, one real attempt per backoff period: the
+     * others fail at once, so that held-back partitions retrying do not
+     * stall the batches of the rest. */
+    int64_t now = tthc_mono_ms();
+    if (d->degraded && now < d->retry_at_ms) {
+        for (size_t i = 0; i < b->nrejects; i++)
+            if (!b->rejects[i].acked)
+                for (size_t p = 0; p < b->nparts; p++)
+                    if (b->parts[p].partition == b->rejects[i].partition) b->parts[p].dlq_failed = true;
+        if (err) *err = d->last;
+        return TTHC_EKAFKA;
+    }
     tthc_err perr = {{0}};
     rd_kafka_resp_err_t probe = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (!d->rk && make_producer(d, &perr)) probe = RD_KAFKA_RESP_ERR__INVALID_ARG; /* still cannot create it */
     else if (d->degraded) probe = probe_topic(d);
+    /* a failing DLQ gets at most 5 s an attempt (a healthy one answers in milliseconds) */
+    int wait = d->degraded && d->flush_timeout_ms > 5000 ? 5000 : d->flush_timeout_ms;
     if (probe) {
         for (size_t i = 0; i < b->nrejects; i++) d->st[i] = (slot_state){.err = probe, .sent = true};
     } else {
-        send_round(d, b);
+        send_round(d, b, wait);
         /* A copy the broker found too large (the topic's own max.message.bytes) is cut and sent again. */
         bool again = false;
         for (size_t i = 0; i < b->nrejects; i++)
@@ -255,7 +271,7 @@ tthc_rc dlq_send_batch(void *ctx, batch *b, tthc_err *err)
                 d->st[i] = (slot_state){.force_cut = true};
                 again = true;
             }
-        if (again) send_round(d, b);
+        if (again) send_round(d, b, wait);
     }
     size_t failed = 0;
     rd_kafka_resp_err_t last = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -281,7 +297,12 @@ tthc_rc dlq_send_batch(void *ctx, batch *b, tthc_err *err)
     }
     d->failures += failed;
     d->degraded = failed > 0;
-    if (!failed) return TTHC_OK;
+    if (!failed) {
+        d->backoff_ms = 0;
+        return TTHC_OK;
+    }
+    d->backoff_ms = d->backoff_ms ? (d->backoff_ms >= 30000 ? 60000 : d->backoff_ms * 2) : 1000;
+    d->retry_at_ms = tthc_mono_ms() + d->backoff_ms / 2 + rand() % (d->backoff_ms / 2 + 1);
     tthc_fail(&d->last, TTHC_EKAFKA, "%zu DLQ messages of topic %s not taken: %s%s%s", failed, d->topic,
               rd_kafka_err2str(last), *fatal ? "; producer fatal: " : "", fatal);
     if (err) *err = d->last;

@@ -17,9 +17,11 @@
  * A reject the DLQ does not take within the flush timeout (topic missing,
  * access denied, a fatal error of the idempotent producer, which is then
  * recreated) marks its partition dlq_failed and the call returns TTHC_EKAFKA:
- * the caller holds back that partition only.  After a failure the next call
- * first asks the broker for the topic's metadata, so a DLQ that is still
- * missing costs one round trip, not a produce timeout.
+ * the caller holds back that partition only.  While the DLQ is failing, one
+ * call per backoff period (1 s doubling to 60 s, jittered) really tries,
+ * first asking the broker for the topic's metadata (a topic still missing
+ * costs one round trip) and then waiting at most 5 s for the acks; the
+ * calls in between fail at once, so retries do not stall other partitions.
  *
  * Ownership: the module owns its producer; the main thread may read the
  * counters only while no dlq_send_batch() runs (the worker hand-off). */

@@ -212,8 +212,13 @@ static void block_partition(app *a, int32_t p)
     if (e) rd_kafka_error_destroy(e);
     rd_kafka_topic_partition_list_destroy(l);
     observe_dlq_blocked(a->obs, p, true, dlq_failures(a->dq));
-    LOG_ERROR("dlq_blocked", "partition=%d stored_offset=%lld retry_in_ms=%lld error=\"%s\"", (int)p,
-              (long long)ps->expected, (long long)(ps->dlq_retry_ms - tthc_mono_ms()), dlq_last_error(a->dq));
+    /* ERROR when it starts, WARN for each retry that fails again */
+    if (b == 1000)
+        LOG_ERROR("dlq_blocked", "partition=%d stored_offset=%lld retry_in_ms=%lld error=\"%s\"", (int)p,
+                  (long long)ps->expected, (long long)(ps->dlq_retry_ms - tthc_mono_ms()), dlq_last_error(a->dq));
+    else
+        LOG_WARN("dlq_blocked", "partition=%d stored_offset=%lld retry_in_ms=%lld error=\"%s\"", (int)p,
+                 (long long)ps->expected, (long long)(ps->dlq_retry_ms - tthc_mono_ms()), dlq_last_error(a->dq));
 }
 
 /* Resumes the partitions whose DLQ retry time has come. */

@@ -43,6 +43,17 @@ it_sql "ALTER TABLE dossier ADD CONSTRAINT it_store_refuses CHECK (procedure_cod
 it_produce "$IT_DIR/events.tsv"
 it_ingest_start a --batch-max 700 --batch-ms 100
 it_wait_applied "$total" 180
+# Pending facts of never-received dossiers (the poison ones among them) in /metrics.
+want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["dossiers"]["never_received"])' "$IT_DIR/expected.json")
+port=$(sed -n 's/.*event=metrics_listening .* port=\([0-9]*\).*/\1/p' "$IT_DIR/ingest-a.log" | tail -n1)
+_pending_shown() {
+    local m
+    m=$(curl -fsS -m 5 "http://127.0.0.1:$port/metrics") || return 1
+    grep -qx "tthc_ingest_pending_dossiers $want" <<<"$m" &&
+        grep -Eq '^tthc_ingest_pending_oldest_seconds [0-9.e+-]+$' <<<"$m" &&
+        ! grep -qx 'tthc_ingest_pending_oldest_seconds 0' <<<"$m"
+}
+wait_until 30 _pending_shown || it_fail "tthc_ingest_pending_dossiers is not $want: $(curl -fsS -m 5 "http://127.0.0.1:$port/metrics" | grep pending)"
 it_ingest_stop a
 it_dlq_dump "$IT_DIR/dlq.txt"
 it_check "$IT_DIR/expected.json" "$IT_DIR/dlq.txt"
@@ -71,8 +82,6 @@ if seen == 0:
     sys.exit("no rejected_by_store message in the DLQ")
 print("%d rejected_by_store copies byte-identical" % seen)
 PY
-# Pending facts of never-received dossiers: the poison ones among them.
 pending=$(it_sql "SELECT count(*) FROM dossier WHERE NOT received")
-want=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["dossiers"]["never_received"])' "$IT_DIR/expected.json")
 [[ $pending == "$want" ]] || it_fail "$pending dossiers wait for a receipt, the oracle says $want"
 echo "it_ingest_store_reject: ok ($total messages, $(grep -c 'event=rejected_by_store' "$log") refused by the store)"
