@@ -43,6 +43,7 @@ static tthc_rc open_handle(refetch *r, tthc_err *err)
 {
     static const char *const defaults[] = {
         "client.id", "tthc-ingest-refetch", "enable.partition.eof", "false", "enable.auto.commit", "false",
+        "auto.offset.reset", "error", /* a message gone from the log is an error, not another message */
         "enable.auto.offset.store", "false", "fetch.max.bytes", "2097152",
         "queued.max.messages.kbytes", "4096", NULL,
     };
