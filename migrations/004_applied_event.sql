@@ -1,4 +1,4 @@
--- 003_applied_event.sql: applied event ids leave the dossier row.
+-- 004_applied_event.sql: applied event ids leave the dossier row.
 --
 -- An event_id is unique across the whole stream (events.md): a second message
 -- with an applied event_id changes nothing, even on another dossier.  The ids
