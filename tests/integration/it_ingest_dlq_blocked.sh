@@ -18,11 +18,11 @@ source "$(dirname "$0")/common.sh"
 it_setup
 PARTS=12 # broker_start's default partition count
 topic_exists() { kcat -b "$TTHC_KAFKA_BROKERS" -L -m 10 2>/dev/null | grep -qF "topic \"$1\" "; }
-# create_topic NAME PARTITIONS: lib.sh's way for the broker if it has one,
-# else a client allowed to auto-create asks for it.
+# create_topic NAME PARTITIONS: Kafka's own tool on real Kafka (lib.sh), else
+# a client allowed to auto-create asks for it (the mock broker).
 create_topic() {
-    if declare -F broker_create_topic >/dev/null; then
-        broker_create_topic "$IT_DIR" "$1" "$2"
+    if [[ -s $IT_DIR/kafka/nodes ]]; then
+        kafka_create_topic "$IT_DIR" "$1" "$2"
     else
         kcat -b "$TTHC_KAFKA_BROKERS" -X allow.auto.create.topics=true -L -t "$1" -m 10 >/dev/null 2>&1
     fi
