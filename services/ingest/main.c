@@ -44,20 +44,22 @@ int main(int argc, char **argv)
     ingest_config cfg;
     memset(&cfg, 0, sizeof cfg);
     tthc_err err = {{0}};
+    tthc_log_init("tthc-ingest", NULL);
     tthc_rc rc = tthc_config_load(&cli, &cfg, argc, argv, NULL, NULL, &err);
     if (rc == TTHC_EXIT) {
         tthc_config_free(&cli, &cfg);
         return 0;
     }
     if (rc) {
-        fprintf(stderr, "tthc-ingest: %s\n", err.msg);
+        LOG_ERROR("config_invalid", "error=%s", err.msg);
         tthc_config_free(&cli, &cfg);
         return 2;
     }
     tthc_log_init("tthc-ingest", cfg.log_level);
     tthc_err serr = {{0}};
     if (tthc_signals_install(&serr)) {
-        fprintf(stderr, "%s\n", serr.msg);
+        LOG_ERROR("signals", "error=%s", serr.msg);
+        tthc_config_free(&cli, &cfg);
         return 1;
     }
 

@@ -110,12 +110,12 @@ static void reply_store_error(portal_app *a, tthc_http_resp *resp, tthc_rc rc, c
     char q[600];
     portal_metrics_db_up(&a->metrics, portal_store_up(a->store));
     if (rc == TTHC_ERETRY) {
-        LOG_DEBUG("db_retry", "err=%s", tthc_log_quote(q, sizeof q, err->msg));
+        LOG_DEBUG("db_retry", "error=%s", tthc_log_quote(q, sizeof q, err->msg));
         reply_error(resp, 503, "unavailable", NULL);
         retry_after(resp, a->retry_after);
         return;
     }
-    LOG_ERROR("db_error", "rc=%s err=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err->msg));
+    LOG_ERROR("db_error", "rc=%s error=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err->msg));
     reply_error(resp, 500, "internal", NULL);
 }
 
@@ -298,7 +298,7 @@ static void page(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp)
     pthread_mutex_unlock(&a->lock);
     if (rc && rc != TTHC_ERETRY) {
         char q[600];
-        LOG_ERROR("db_error", "rc=%s err=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err.msg));
+        LOG_ERROR("db_error", "rc=%s error=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err.msg));
     }
     size_t len = 0;
     char *text = portal_page_render(&pg, &len);

@@ -211,7 +211,7 @@ fail:
         portal_store_free(app.store);
         portal_app_destroy(&app);
     }
-    if (rc) LOG_ERROR("exit", "rc=%s err=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err.msg));
+    if (rc) LOG_ERROR("exit", "rc=%s error=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err.msg));
     else LOG_INFO("stopped", NULL);
     if (cfg.token) explicit_bzero(cfg.token, strlen(cfg.token));
     tthc_config_free(&stub_cli, &cfg);

@@ -96,7 +96,8 @@ static char *read_token(const char *path, tthc_err *err)
 
 static int fail_usage(const char *msg, const char *arg)
 {
-    fprintf(stderr, "tthc-sync: %s%s%s%s (see --help)\n", msg, arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+    if (arg) LOG_ERROR("usage", "error=%s arg=%s note=\"see --help\"", msg, arg);
+    else LOG_ERROR("usage", "error=%s note=\"see --help\"", msg);
     return 2;
 }
 
@@ -109,13 +110,14 @@ int main(int argc, char **argv)
     int nrest = 0, code = 2;
     char *token = NULL;
     if (!rest) return 2;
+    tthc_log_init("tthc-sync", NULL);
     tthc_rc rc = tthc_config_load(&cli, &cfg, argc, argv, &rest, &nrest, &err);
     if (rc == TTHC_EXIT) {
         code = 0;
         goto done;
     }
     if (rc) {
-        fprintf(stderr, "tthc-sync: %s\n", err.msg);
+        LOG_ERROR("config_invalid", "error=%s", err.msg);
         goto done;
     }
     tthc_log_init("tthc-sync", cfg.log_level);
@@ -136,7 +138,7 @@ int main(int argc, char **argv)
         }
         if (cfg.token_file && *cfg.token_file) {
             if (!(token = read_token(cfg.token_file, &err))) {
-                fprintf(stderr, "tthc-sync: %s\n", err.msg);
+                LOG_ERROR("token_file", "error=%s", err.msg);
                 goto done;
             }
         } else if (cfg.token && *cfg.token) {
@@ -148,13 +150,13 @@ int main(int argc, char **argv)
         if (cfg.insecure) LOG_WARN("insecure", "note=\"TLS certificate verification of the portal is OFF\"");
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "tthc-sync: curl_global_init failed\n");
+        LOG_ERROR("curl_init", "error=\"curl_global_init failed\"");
         goto done;
     }
     if (!strcmp(cmd, "run")) {
         tthc_err serr = {{0}};
         if (tthc_signals_install(&serr)) {
-            fprintf(stderr, "%s\n", serr.msg);
+            LOG_ERROR("signals", "error=%s", serr.msg);
             goto done;
         }
         rc = sync_daemon_run(&cfg, token, &err);
@@ -166,7 +168,7 @@ int main(int argc, char **argv)
         if (!strcmp(cmd, "reconcile")) code = sync_reconcile(&cfg, token, &err);
         else if (!strcmp(cmd, "unpark")) code = sync_unpark(&cfg, &err);
         else code = sync_status(&cfg, &err);
-        if (code == 2) fprintf(stderr, "tthc-sync %s: %s\n", cmd, err.msg);
+        if (code == 2) LOG_ERROR("failed", "command=%s error=%s", cmd, err.msg);
     }
     curl_global_cleanup();
 done:
