@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "httpd.h"
+#include "prom.h"
 #include "strbuf.h"
 
 #define LIT(s) s, sizeof(s) - 1
@@ -148,20 +149,24 @@ void sync_metrics_totals(sync_metrics *m, unsigned long long out[SYNC_M__COUNT])
 static int render_hist(tthc_sb *b, const char *name, const char *help, const histogram *h, const double *bounds,
                        size_t n)
 {
+    char le[40], sum[40];
     int r = tthc_sb_addf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     unsigned long long cum = 0;
     for (size_t i = 0; i < n; i++) {
         cum += h->bucket[i];
-        r |= tthc_sb_addf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], cum);
+        tthc_prom_format_value(le, sizeof le, bounds[i]);
+        r |= tthc_sb_addf(b, "%s_bucket{le=\"%s\"} %llu\n", name, le, cum);
     }
-    r |= tthc_sb_addf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name, h->count, name, h->sum,
-                      name, h->count);
+    tthc_prom_format_value(sum, sizeof sum, h->sum);
+    r |= tthc_sb_addf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %s\n%s_count %llu\n", name, h->count, name, sum, name,
+                      h->count);
     return r;
 }
 
 static int gauge(tthc_sb *b, const char *name, const char *help, double v)
 {
-    return tthc_sb_addf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help, name, name, v);
+    int r = tthc_prom_family(b, name, "gauge", help);
+    return r | tthc_prom_sample(b, name, NULL, v);
 }
 
 char *sync_metrics_render(sync_metrics *m, size_t *len)
