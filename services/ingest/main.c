@@ -28,7 +28,9 @@ static const tthc_opt opts[] = {
         "longest wait for the broker to acknowledge a batch's DLQ messages"),
     OPT("max-partitions", TTHC_OPT_INT, max_partitions, NULL, "4096", 1, 100000, 0,
         "highest partition count of the topic this process can track"),
-    OPT("metrics-listen", TTHC_OPT_STR, metrics_listen, "TTHC_INGEST_METRICS_LISTEN", "127.0.0.1:9464", 0, 0, 0,
+    OPT("unassigned-grace-ms", TTHC_OPT_INT, unassigned_grace_ms, "TTHC_INGEST_UNASSIGNED_GRACE_MS", "60000", 0,
+        86400000, 0, "/readyz answers 503 once this instance has held no partition for this long (0: never)"),
+    OPT("metrics-listen", TTHC_OPT_STR_EMPTY, metrics_listen, "TTHC_INGEST_METRICS_LISTEN", "127.0.0.1:9464", 0, 0, 0,
         "address of /metrics, /healthz and /readyz (empty: off)"),
     OPT("log-level", TTHC_OPT_STR, log_level, "TTHC_LOG_LEVEL", "info", 0, 0, 0, "debug, info, warn or error"),
 };

@@ -54,7 +54,7 @@ static const tthc_opt opts[] = {
     OPT("instance", TTHC_OPT_STR, instance, "TTHC_SYNC_INSTANCE", NULL, 0, 0,
         "name of this instance in lease owners (default: the host name); at start, leases of dead processes of "
         "the same instance are released"),
-    OPT("metrics-listen", TTHC_OPT_STR, metrics_listen, "TTHC_SYNC_METRICS_LISTEN", "127.0.0.1:9465", 0, 0,
+    OPT("metrics-listen", TTHC_OPT_STR_EMPTY, metrics_listen, "TTHC_SYNC_METRICS_LISTEN", "127.0.0.1:9465", 0, 0,
         "address of /metrics, /healthz and /readyz (empty: off)"),
     OPT("log-level", TTHC_OPT_STR, log_level, "TTHC_LOG_LEVEL", "info", 0, 0, "debug, info, warn or error"),
     OPT("period", TTHC_OPT_STR, period, NULL, NULL, 0, 0, "reconcile, unpark: the month YYYY-MM"),
