@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "freshness.h"
 #include "httpd.h"
 #include "log.h"
 #include "signals.h"
@@ -52,6 +53,7 @@
 #define ANSWER_MAX 1000         /* bytes of a portal answer kept in last_error */
 #define SCAN_MIN_INTERVAL_MS 20 /* NOTIFY storms coalesce into one scan per 20 ms */
 #define STATS_MIN_INTERVAL_MS 250
+#define FRESHNESS_INTERVAL_MS 15000 /* per-unit gauges: one GROUP BY over period_totals */
 #define PROGRESS_INTERVAL_MS 10000
 #define AUTH_RELOG_MS (10 * 60 * 1000) /* a still-wrong token is reported again after 10 min */
 
@@ -508,6 +510,7 @@ typedef struct {
     int64_t next_try;
     int64_t last_stats;
     int64_t next_due_ms;
+    int64_t last_freshness;
 } dispatcher;
 
 static void disp_drop(sync_daemon *d, dispatcher *ds)
@@ -581,6 +584,13 @@ static void scan(sync_daemon *d, dispatcher *ds)
         ds->last_stats = now;
         ds->next_due_ms = st.next_due_ms;
         sync_metrics_queue(d->m, st.depth, st.oldest_s, st.parked, st.leased);
+    }
+    if (!ds->last_freshness || now - ds->last_freshness >= FRESHNESS_INTERVAL_MS) {
+        ds->last_freshness = now;
+        if ((rc = sync_freshness_refresh(ds->conn, d->m, &err))) {
+            disp_failed(d, ds, rc, &err, "freshness");
+            return;
+        }
     }
     sync_metrics_ready(d->m, 1);
     if (!auth_paused(d, NULL) && !atomic_load(&d->auth_failing)) sync_metrics_auth_blocked(d->m, 0);

@@ -30,6 +30,8 @@ struct sync_metrics {
     long depth, parked, leased;
     double oldest;
     int ready, auth_blocked;
+    sync_unit_fresh *units;
+    size_t nunits;
 };
 
 static const char *const outcome_names[SYNC_M__COUNT] = {
@@ -55,6 +57,7 @@ sync_metrics *sync_metrics_new(void)
 void sync_metrics_free(sync_metrics *m)
 {
     if (!m) return;
+    free(m->units);
     pthread_mutex_destroy(&m->mu);
     free(m);
 }
@@ -139,6 +142,34 @@ void sync_metrics_auth_blocked(sync_metrics *m, int blocked)
     pthread_mutex_unlock(&m->mu);
 }
 
+void sync_metrics_units(sync_metrics *m, sync_unit_fresh *u, size_t n)
+{
+    pthread_mutex_lock(&m->mu);
+    free(m->units);
+    m->units = u;
+    m->nunits = n;
+    pthread_mutex_unlock(&m->mu);
+}
+
+static int render_units(tthc_sb *b, const sync_metrics *m)
+{
+    int r = tthc_prom_family(b, "tthc_sync_unit_last_applied_timestamp_seconds", "gauge",
+                             "Per unit: when its figures last changed in period_totals (the newest event applied).");
+    for (size_t i = 0; i < m->nunits; i++) {
+        const char *l[] = {"unit_code", m->units[i].unit_code, NULL};
+        if (m->units[i].applied >= 0)
+            r |= tthc_prom_sample(b, "tthc_sync_unit_last_applied_timestamp_seconds", l, m->units[i].applied);
+    }
+    r |= tthc_prom_family(b, "tthc_sync_unit_last_accepted_timestamp_seconds", "gauge",
+                          "Per unit: when the portal last accepted one of its reports (absent: never).");
+    for (size_t i = 0; i < m->nunits; i++) {
+        const char *l[] = {"unit_code", m->units[i].unit_code, NULL};
+        if (m->units[i].accepted >= 0)
+            r |= tthc_prom_sample(b, "tthc_sync_unit_last_accepted_timestamp_seconds", l, m->units[i].accepted);
+    }
+    return r;
+}
+
 void sync_metrics_totals(sync_metrics *m, unsigned long long out[SYNC_M__COUNT])
 {
     pthread_mutex_lock(&m->mu);
@@ -196,6 +227,7 @@ char *sync_metrics_render(sync_metrics *m, size_t *len)
                      req_bounds, NREQ);
     r |= render_hist(&b, "tthc_sync_lag_seconds", "From a bucket's change to the portal's acknowledgement.", &m->lag,
                      lag_bounds, NLAG);
+    r |= render_units(&b, m);
     pthread_mutex_unlock(&m->mu);
     if (r) {
         tthc_sb_free(&b);
