@@ -21,6 +21,7 @@ void portal_app_init(portal_app *a, unsigned long long seed)
 {
     memset(a, 0, sizeof *a);
     pthread_mutex_init(&a->lock, NULL);
+    portal_tokens_init(&a->tokens);
     portal_metrics_init(&a->metrics);
     if (!seed) {
         struct timespec ts;
@@ -33,6 +34,7 @@ void portal_app_init(portal_app *a, unsigned long long seed)
 void portal_app_destroy(portal_app *a)
 {
     portal_metrics_destroy(&a->metrics);
+    portal_tokens_destroy(&a->tokens);
     pthread_mutex_destroy(&a->lock);
 }
 
@@ -248,7 +250,7 @@ static void api(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp, i
         portal_metrics_outcome(&a->metrics, PORTAL_OUTCOME_INJECTED);
         reply_error(resp, (int)a->fail_status, "injected", NULL);
         retry_after(resp, a->retry_after);
-    } else if (!portal_bearer_ok(tthc_http_req_header(req, "Authorization"), a->token)) {
+    } else if (!portal_tokens_ok(&a->tokens, tthc_http_req_header(req, "Authorization"))) {
         reply_error(resp, 401, "unauthorized", NULL);
         (void)tthc_http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"tthc-portal-stub\"");
     } else if (post) {

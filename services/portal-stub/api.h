@@ -29,6 +29,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "httpd.h"
 #include "metrics.h"
 #include "store.h"
@@ -37,7 +38,7 @@
 #define PORTAL_BODY_MAX (1024 * 1024)
 
 typedef struct {
-    const char *token; /* never logged */
+    portal_tokens tokens; /* never logged; initialised by portal_app_init */
     long fail_rate;    /* percent of API requests answered fail_status */
     long fail_status;  /* 429, 500 or 503 */
     long latency_ms;   /* added before answering API requests */

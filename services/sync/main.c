@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "portal.h"
 #include "signals.h"
 #include "sync.h"
 
@@ -71,29 +72,6 @@ static const tthc_cli cli = {
     sizeof opts / sizeof opts[0],
 };
 
-/* Reads the token from path into a malloc'd string (trailing blanks cut). */
-static char *read_token(const char *path, tthc_err *err)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        tthc_fail(err, TTHC_EIO, "--token-file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char buf[4098];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    int too_long = !feof(f) && n == sizeof buf - 1;
-    fclose(f);
-    buf[n] = '\0';
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t')) buf[--n] = '\0';
-    int ok = n > 0 && !too_long;
-    for (size_t i = 0; i < n && ok; i++) ok = buf[i] > 0x20 && buf[i] < 0x7f;
-    char *t = ok ? strdup(buf) : NULL;
-    memset(buf, 0, sizeof buf);
-    if (!ok) tthc_fail(err, TTHC_EINVAL, "--token-file %s: want 1-4096 visible ASCII characters", path);
-    else if (!t) tthc_fail(err, TTHC_ENOMEM, "out of memory");
-    return t;
-}
-
 static int fail_usage(const char *msg, const char *arg)
 {
     if (arg) LOG_ERROR("usage", "error=%s arg=%s note=\"see --help\"", msg, arg);
@@ -137,7 +115,7 @@ int main(int argc, char **argv)
             goto done;
         }
         if (cfg.token_file && *cfg.token_file) {
-            if (!(token = read_token(cfg.token_file, &err))) {
+            if (!(token = sync_read_token_file(cfg.token_file, &err))) {
                 LOG_ERROR("token_file", "error=%s", err.msg);
                 goto done;
             }
@@ -156,6 +134,10 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "run")) {
         tthc_err serr = {{0}};
         if (tthc_signals_install(&serr)) {
+            LOG_ERROR("signals", "error=%s", serr.msg);
+            goto done;
+        }
+        if (tthc_signals_install_reload(&serr)) {
             LOG_ERROR("signals", "error=%s", serr.msg);
             goto done;
         }
