@@ -29,17 +29,19 @@ all_assigned() {
     total=$(metric tthc_ingest_topic_partitions)
     [[ -n $total && $total -gt 0 && $(metric tthc_ingest_group_assigned_partitions) == "$total" ]]
 }
-# The broker's process and its descendants (a wrapper script may start the JVM).
-broker_pids() {
-    local pid=$1 c
-    echo "$pid"
-    for c in $(pgrep -P "$pid" || true); do broker_pids "$c"; done
+# The broker's processes (lib.sh broker_pids: tthc-kafka-dev, or every Kafka
+# node's JVM) and their descendants, frozen and thawed together.
+_pid_tree() {
+    local c
+    echo "$1"
+    for c in $(pgrep -P "$1" || true); do _pid_tree "$c"; done
 }
-BROKER_PID=$(head -n1 "$IT_DIR/kafka.pid")
+BROKER_PIDS=$(for p in $(broker_pids "$IT_DIR"); do _pid_tree "$p"; done)
+[[ -n $BROKER_PIDS ]] || it_fail "no broker pid for $IT_DIR"
 frozen=0
 broker_signal() { # STOP|CONT
     local p
-    for p in $(broker_pids "$BROKER_PID"); do kill "-$1" "$p"; done
+    for p in $BROKER_PIDS; do kill "-$1" "$p"; done
     if [[ $1 == STOP ]]; then frozen=1; else frozen=0; fi
 }
 # Never leave a frozen broker behind (the cleanup could not stop it).

@@ -30,6 +30,8 @@ trap cleanup EXIT
 
 port=$(_pg_free_port)
 export TTHC_PORTAL_URL=http://127.0.0.1:$port TTHC_PG_FSYNC=off
+# Two stacks side by side: the mock broker is enough (the ports are the point).
+export TTHC_BROKER=mock
 export TTHC_INGEST_METRICS_LISTEN=127.0.0.1:0 TTHC_SYNC_METRICS_LISTEN=127.0.0.1:0
 unset TTHC_PORTAL_LISTEN TTHC_PORTAL_TOKEN
 
