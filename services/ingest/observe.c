@@ -523,6 +523,7 @@ static cJSON *not_ready_reasons(observe *o, double t)
     return a;
 }
 
+/* Called with o->mu held; releases it before building the answer. */
 static void answer_readyz(observe *o, double t, tthc_http_resp *resp)
 {
     cJSON *root = cJSON_CreateObject();
