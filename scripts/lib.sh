@@ -573,7 +573,9 @@ sys.exit(0 if ok else 1)' "$3" "$2"
 _kafka_up_or_dead() {
     local k
     for ((k = 1; k <= $3; k++)); do
-        pidfile_alive "$1/kafka/node-$k/pid" kafka.Kafka || { tthc_error "Kafka node $k of $1 is not running"; return 0; }
+        # no name check: right after the fork the child may not have exec'd java yet
+        pid_alive "$(head -n1 "$1/kafka/node-$k/pid" 2>/dev/null || echo 0)" ||
+            { tthc_error "Kafka node $k of $1 is not running"; return 0; }
     done
     _kafka_brokers_up "$2" "$3"
 }

@@ -32,6 +32,10 @@ static const tthc_opt opts[] = {
         86400000, 0, "/readyz answers 503 once this instance has held no partition for this long (0: never)"),
     OPT("metrics-listen", TTHC_OPT_STR_EMPTY, metrics_listen, "TTHC_INGEST_METRICS_LISTEN", "127.0.0.1:9464", 0, 0, 0,
         "address of /metrics, /healthz and /readyz (empty: off)"),
+    OPT("on-gap", TTHC_OPT_STR, on_gap, "TTHC_INGEST_ON_GAP", "continue", 0, 0, 0,
+        "when the next message to apply is no longer in the log (retention, a recreated topic): 'continue' "
+        "from the earliest message still there, or 'stop' the partition until an operator acts; either way "
+        "logged (messages_lost), counted and recorded in consumer_gap"),
     OPT("log-level", TTHC_OPT_STR, log_level, "TTHC_LOG_LEVEL", "info", 0, 0, 0, "debug, info, warn or error"),
 };
 
@@ -54,6 +58,12 @@ int main(int argc, char **argv)
     }
     if (rc) {
         LOG_ERROR("config_invalid", "error=%s", err.msg);
+        tthc_config_free(&cli, &cfg);
+        return 2;
+    }
+    if (strcmp(cfg.on_gap, "continue") && strcmp(cfg.on_gap, "stop")) {
+        LOG_ERROR("config_invalid", "error=\"--on-gap (TTHC_INGEST_ON_GAP) must be continue or stop\" on_gap=%s",
+                  cfg.on_gap);
         tthc_config_free(&cli, &cfg);
         return 2;
     }
