@@ -171,7 +171,7 @@ int main(void)
     char date[64];
     time_t t = time(NULL) + 90;
     struct tm tm;
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&t, &tm));
+    CHECK(strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&t, &tm)) > 0, "strftime");
     int64_t got = sync_retry_after_ms(date);
     CHECK(got > 80000 && got <= 90000, "Retry-After '%s': %lld ms", date, (long long)got);
     return CHECK_DONE();
