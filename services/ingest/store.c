@@ -30,8 +30,7 @@ static const char *const session_sql[] = {
      * statistics for the temp tables and would otherwise choose a seq scan). */
     "SET enable_hashjoin = off",
     "SET enable_mergejoin = off",
-    "CREATE TEMP TABLE IF NOT EXISTS stage_dossier (LIKE dossier INCLUDING DEFAULTS) "
-    "ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE IF NOT EXISTS stage_dossier (LIKE dossier INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
     "CREATE TEMP TABLE IF NOT EXISTS stage_totals (LIKE period_totals INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
     NULL,
 };

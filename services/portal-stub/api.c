@@ -83,7 +83,7 @@ static void reply_error1(tthc_http_resp *resp, int status, const char *error, co
 static const char *sanitized(char *buf, size_t size, const char *s)
 {
     size_t o = 0;
-    for (; *s && o + 1 < size && o < 60; s++) buf[o++] = (*s >= 0x20 && *s < 0x7F) ? *s : '?';
+    for (; *s && o + 1 < size && o < 60; s++) buf[o++] = (char)((*s >= 0x20 && *s < 0x7F) ? *s : '?');
     buf[o] = '\0';
     return buf;
 }

@@ -1,5 +1,5 @@
 /* tthc-portal-stub - a strict stand-in for the national portal's indicator
- * report API (contract/portal-api.md), with storage in PostgreSQL (schema
+ * report API (docs/portal-api.md), with storage in PostgreSQL (schema
  * `portal`), an HTML overview, Prometheus metrics and fault injection.
  *
  * Lifecycle: load the configuration, connect to the database (a failure is
@@ -81,7 +81,7 @@ static const tthc_opt stub_opts[] = {
 
 static const tthc_cli stub_cli = {
     .prog = "tthc-portal-stub",
-    .summary = "Stand-in for the national portal's indicator-report API (contract/portal-api.md):\n"
+    .summary = "Stand-in for the national portal's indicator-report API (docs/portal-api.md):\n"
                "POST/GET /api/v1/indicator-reports, GET /healthz, /readyz, /metrics and an HTML overview at /.\n"
                "Stores every accepted revision in PostgreSQL (schema portal). Serves until SIGTERM or SIGINT.",
     .usage_tail = NULL,
@@ -113,7 +113,7 @@ static tthc_rc read_token_file(const char *path, char **token, tthc_err *err)
     if (!f) return tthc_fail(err, TTHC_EIO, "--token-file %s: %s", path, strerror(errno));
     char line[4100];
     int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
+    (void)fclose(f); /* read only */
     if (!ok) return tthc_fail(err, TTHC_EINVAL, "--token-file %s: empty", path);
     line[strcspn(line, "\r\n")] = '\0';
     char *t = strdup(line);

@@ -1,4 +1,4 @@
-/* outcome.h - what an answer of the portal means for a report (portal-api.md).
+/* outcome.h - what an answer of the portal means for a report (docs/portal-api.md).
  *
  * Pure functions: no I/O, no globals, thread-safe. */
 #ifndef SYNC_OUTCOME_H

@@ -1,4 +1,4 @@
-/* portal.h - the national portal's HTTP API, client side (portal-api.md).
+/* portal.h - the national portal's HTTP API, client side (docs/portal-api.md).
  *
  * One sync_portal wraps one reused libcurl easy handle, so the connection to
  * the portal stays open between requests (keep-alive).  A sync_portal is used

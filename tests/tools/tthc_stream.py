@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """tthc_stream.py: independent reference implementation ("oracle") of the TTHC
-event contract (docs/events.md and the indicators it counts), plus stream
+event contract (docs/events.md, docs/indicators.md), plus stream
 generators for integration tests and the benchmark.
 
 Python 3 standard library only.  Written for clarity, not speed; it shares no

@@ -1,10 +1,12 @@
 /* test_sync_backoff.c - table-driven tests of tthc-sync's retry delays
- * (services/sync/backoff.c, compiled in directly: the unit-test glob of
- * tests/CMakeLists.txt links only tthc_common). */
-#include "../../services/sync/backoff.c"
+ * (services/sync/backoff.c, linked with tthc_sync_core). */
+#include "sync/backoff.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
 
 #include <time.h>
 

@@ -1,11 +1,13 @@
 /* test_sync_outcome.c - table-driven tests of how tthc-sync reads the
  * portal's answers (services/sync/outcome.c) and of the metric labels
- * (services/sync/metrics.c), compiled in directly (the unit-test glob of
- * tests/CMakeLists.txt links only tthc_common). */
-#include "../../services/sync/metrics.c"
-#include "../../services/sync/outcome.c"
+ * (services/sync/metrics.c), linked with tthc_sync_core. */
+#include "sync/metrics.h"
+#include "sync/outcome.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
 
 #include "check.h"
 

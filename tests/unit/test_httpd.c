@@ -1,4 +1,4 @@
-/* test_portal_httpd.c - common/httpd.c on a loopback port, driven by libcurl:
+/* test_httpd.c - common/httpd.c on a loopback port, driven by libcurl:
  * request accessors, response builder, body cap (413 without calling the
  * handler), 500 for a handler that answers nothing, observer, listen errors;
  * and with raw sockets: the per-address connection limit and the request
@@ -293,7 +293,7 @@ static void test_listen_errors(void)
 
 int main(void)
 {
-    tthc_log_init("test_portal_httpd", "error");
+    tthc_log_init("test_httpd", "error");
     curl_global_init(CURL_GLOBAL_DEFAULT);
     test_server();
     test_listen_errors();

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "batch.h"
+#include "ingest/batch.h"
 #include "check.h"
 
 static char lines[64][512];
