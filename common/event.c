@@ -18,6 +18,7 @@ static const char *const reason_names[TTHC_REJ__COUNT] = {
     "not_object",    "missing_field", "wrong_type",         "invalid_value",
     "unknown_event_type", "unsupported_schema_version", "receipt_conflict",
     "duplicate_key", "nul_character",
+    "rejected_by_store",
 };
 
 const char *tthc_event_type_name(tthc_event_type t)

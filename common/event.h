@@ -42,6 +42,7 @@ typedef enum {
     TTHC_REJ_RECEIPT_CONFLICT,
     TTHC_REJ_DUPLICATE_KEY,     /* an object with the same member name twice, at any depth */
     TTHC_REJ_NUL_CHARACTER,     /* a string (value or name) holding U+0000 */
+    TTHC_REJ_REJECTED_BY_STORE, /* valid here, refused by PostgreSQL (SQLSTATE class 22/23) */
     TTHC_REJ__COUNT
 } tthc_reject_reason;
 

@@ -403,12 +403,13 @@ class DossierState:
         self.rated = False
         self.satisfied = None
         self.payments = {}                  # payment_id -> online (first event)
-        self.event_ids = set()
 
 
 class Oracle:
-    def __init__(self):
+    def __init__(self, store_refuses=None):
+        self.store_refuses = store_refuses  # bytes: valid messages holding it are refused by the store
         self.dossiers = {}
+        self.applied_ids = set()            # an event_id is unique across the stream
         self.dlq = collections.Counter()
         self.messages = 0
         self.accepted = 0
@@ -420,6 +421,8 @@ class Oracle:
         self.messages += 1
         try:
             ev = validate(value)
+            if self.store_refuses and self.store_refuses in value:
+                raise Rejected("rejected_by_store")
             reason = self._apply(ev)
         except Rejected as r:
             reason = r.reason
@@ -433,7 +436,7 @@ class Oracle:
         d = self.dossiers.get(ev["dossier_id"])
         if d is None:
             d = self.dossiers[ev["dossier_id"]] = DossierState()
-        if ev["event_id"] in d.event_ids:   # already applied: changes nothing
+        if ev["event_id"] in self.applied_ids:  # applied, on any dossier: changes nothing
             return None
         t = ev["event_type"]
         if t == "dossier.received":
@@ -473,7 +476,7 @@ class Oracle:
             if not d.rated:
                 d.rated = True
                 d.satisfied = ev["satisfied"]
-        d.event_ids.add(ev["event_id"])
+        self.applied_ids.add(ev["event_id"])
         return None
 
     def bucket_counts(self):
@@ -1362,7 +1365,7 @@ def cmd_gen(a):
 
 
 def cmd_expect(a):
-    oracle = Oracle()
+    oracle = Oracle(a.store_refuses.encode() if a.store_refuses else None)
     for _, value in read_stream(a.events):
         oracle.feed(value)
     write_json(a.out_expected, oracle.expected(generator={"events": a.events}))
@@ -1615,6 +1618,9 @@ def build_parser():
     e = sub.add_parser("expect", help="run the oracle over a KEY<TAB>JSON file")
     e.add_argument("--events", required=True)
     e.add_argument("--out-expected", required=True)
+    e.add_argument("--store-refuses", metavar="MARKER",
+                   help="valid messages whose bytes hold MARKER are refused by the database (a test makes "
+                        "it so): expected in the DLQ as rejected_by_store, not applied")
     e.set_defaults(func=cmd_expect)
 
     c = sub.add_parser("check", help="compare the database (and DLQ) with an expected file")
