@@ -106,7 +106,10 @@ static int apply_fact(tthc_dossier *d, const tthc_event *ev)
         if (ev->scope == TTHC_SCOPE_COMPONENTS) d->comp_digitized = true;
         else d->result_digitized = true;
         return 0;
-    case TTHC_EV_DATA_REUSED: d->data_reused = true; return 0;
+    case TTHC_EV_DATA_REUSED:
+        if (!d->data_reused) d->reuse_source = ev->reuse_source; /* the first event's source, like its other values */
+        d->data_reused = true;
+        return 0;
     case TTHC_EV_ID_TAGGED: d->id_tagged = true; return 0;
     case TTHC_EV_PAID:
         if (!has_payment(d, ev->payment_id) && tthc_dossier_add_payment(d, ev->payment_id, ev->pay_online)) return -1;
