@@ -26,7 +26,7 @@
 #define BATCH_NONE UINT32_MAX
 typedef struct {
     int32_t partition;
-    uint8_t type, channel, applicant_type, scope, id_kind;
+    uint8_t type, channel, applicant_type, scope, id_kind, reuse_source;
     bool has_due, pay_online, electronic, satisfied;
     int64_t offset, ts_ms, received_at, due_at, finished_at;
     uint32_t event_id, dossier_id, unit_code, procedure_code, payment_id; /* arena offsets or BATCH_NONE */
