@@ -230,7 +230,8 @@ END $$;
 -- instant of the next month.
 CREATE FUNCTION qd766_period_end(period text) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$ SELECT ((period || '-01')::timestamp + interval '1 month') AT TIME ZONE '+07:00' $$;
+AS $$ SELECT ((period || '-01')::timestamp + interval '1 month') AT TIME ZONE INTERVAL '+07:00' $$;
+-- (An interval: ISO sign, east of UTC.  The text '+07:00' would be a POSIX zone, 7 hours WEST.)
 
 -- Counts of the dossiers received in months p_from..p_to, per unit and per
 -- province roll-up.  per_month: one row per month, each evaluated at the end
