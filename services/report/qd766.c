@@ -96,7 +96,7 @@ static void finish_unit(const report_qd766 *q, qd_unit *u)
 
 void report_qd766_compute(report_qd766 *q, const char *scope, bool province_scope)
 {
-    qsort(q->units, q->nunits, sizeof *q->units, by_code);
+    if (q->nunits) qsort(q->units, q->nunits, sizeof *q->units, by_code);
     finish_unit(q, &q->rollup);
     q->nranked = 0;
     for (size_t i = 0; i < q->nunits; i++) {

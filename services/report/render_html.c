@@ -40,7 +40,8 @@ static const char css[] =
     ".legend i{display:inline-block;width:12px;height:12px;vertical-align:-2px;margin:0 4px 0 12px;border-radius:2px}"
     "footer{max-width:1240px;margin:0 auto;padding:0 28px 30px;color:#6b7a8a;font-size:12px}"
     /* narrow screens and A4 (794 CSS px): nothing wider than the page */
-    "td,th{overflow-wrap:anywhere}svg{max-width:100%;height:auto}"
+    "th,td.l{overflow-wrap:anywhere}td{white-space:nowrap}td.l,.trend td{white-space:normal}"
+    "svg{max-width:100%;height:auto}"
     ".trend td,.trend th{padding:4px 5px;font-size:11px}.qd td,.qd th{padding:4px 6px;font-size:12px}"
     ".pts{font-weight:600;color:#12355b}.unk{color:#8a5a00}.up{color:#1e6b25}.down{color:#a11d1d}"
     ".bar{display:inline-block;height:9px;background:#1f5fa8;border-radius:2px;vertical-align:middle}"

@@ -207,10 +207,9 @@ static void table_qd766(const report_ctx *x, FILE *f)
         fprintf(f, "%s\n", T->q_none);
         return;
     }
-    fprintf(f, "%s: %s %s %s; %s %s", d->scope, report_fmt_hundredths(s->total_centi, x->lang, a, sizeof a), T->q_of_known,
-            report_fmt_hundredths(s->max_known_centi, x->lang, b, sizeof b), T->q_points,
-            report_fmt_hundredths(s->max_unknown_centi, x->lang, c, sizeof c));
-    fprintf(f, " %s", T->q_unknown);
+    fprintf(f, "%s: %s %s %s %s; %s %s", d->scope, report_fmt_hundredths(s->total_centi, x->lang, a, sizeof a),
+            T->q_points, T->q_of_known, report_fmt_hundredths(s->max_known_centi, x->lang, b, sizeof b),
+            report_fmt_hundredths(s->max_unknown_centi, x->lang, c, sizeof c), T->q_unknown);
     if (!d->province_scope) {
         char r1[16], r2[16], rk[96];
         snprintf(r1, sizeof r1, "%d", s->rank);
