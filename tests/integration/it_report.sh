@@ -13,7 +13,10 @@
 #     titles and statuses, the figures in Vietnamese format, the real unit names
 #     sorted by code as numbers, no empty month, the QĐ 766 points equal to the
 #     database's; at A4 width (794 CSS px) nothing scrolls sideways; an unknown
-#     --unit is an error; --qd766-only in every format.
+#     --unit is an error; --qd766-only in every format;
+#  5. the portal stub's page on the same database, with the month's reports
+#     posted: Vietnamese by default, the QĐ 766 points per unit equal to the
+#     database's, real names, units by code as numbers, A4 width in Chromium.
 # TTHC_REPORT_PNG=FILE keeps a copy of the rendered page.
 source "$(dirname "$0")/common.sh"
 REPORT=$TTHC_BIN_DIR/tthc-report
@@ -334,4 +337,73 @@ python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert "qd766" in j
     it_fail "--qd766-only json"
 grep -q 'id="qd766"' qd.html && ! grep -q "Kết quả thực hiện so với chỉ tiêu" qd.html || it_fail "--qd766-only html"
 echo "4. Vietnamese page, QĐ 766 points, A4 width, unknown unit, --qd766-only in 4 formats"
+
+# ---- 5. the stub's page ---------------------------------------------------------
+printf 'it-report-token-0123456789\n' >token
+TTHC_READY_CMD="[[ -s '$IT_DIR/stub.port' ]] && curl -sf \"http://127.0.0.1:\$(cat '$IT_DIR/stub.port')/healthz\"" \
+    TTHC_READY_TIMEOUT=30 daemon_start "$IT_DIR" tthc-portal-stub --listen 127.0.0.1:0 --port-file "$IT_DIR/stub.port" \
+    --dsn "$TTHC_PG_DSN" --token-file "$IT_DIR/token" || it_fail "the portal stub did not start"
+stub="http://127.0.0.1:$(cat stub.port)"
+it_sql "SELECT json_build_object('unit_code', unit_code, 'period', period, 'revision', 1,
+               'generated_at', '2025-10-01T00:00:00+07:00',
+               'indicators', json_agg(json_build_object('code', indicator, 'numerator', numerator,
+                                                        'denominator', denominator)))
+        FROM indicator_totals WHERE period = '2025-09' GROUP BY unit_code, period" >reports.jsonl
+n=0
+while IFS= read -r body; do
+    n=$((n + 1))
+    code=$(curl -sS -o post.out -w '%{http_code}' -H "Authorization: Bearer it-report-token-0123456789" \
+        -H 'Content-Type: application/json' -H "Idempotency-Key: it-report-$n" --data-binary "$body" \
+        "$stub/api/v1/indicator-reports") || code=000
+    [[ $code == 200 || $code == 201 ]] || it_fail "posting report $n: HTTP $code $(head -c 300 post.out)"
+done <reports.jsonl
+curl -sSf "$stub/?period=2025-09" -o stub.html || it_fail "GET / of the stub"
+sed 's|</body>|<script>document.body.setAttribute("data-scroll-width", document.documentElement.scrollWidth)</script></body>|' \
+    stub.html >stub-measure.html
+timeout 120 "${chrome[@]}" --user-data-dir="$(mktemp -d "$IT_DIR/chrome.XXXXXX")" --dump-dom --window-size=794,1123 \
+    "file://$IT_DIR/stub-measure.html" >stub.dom.html 2>>chrome.log || it_fail "chromium --dump-dom of the stub's page"
+timeout 120 "${chrome[@]}" --user-data-dir="$(mktemp -d "$IT_DIR/chrome.XXXXXX")" --screenshot="$IT_DIR/stub-a4.png" \
+    --window-size=794,1123 --hide-scrollbars "file://$IT_DIR/stub.html" >>chrome.log 2>&1 || it_fail "stub screenshot"
+[[ -s stub-a4.png ]] || it_fail "no screenshot of the stub's page"
+python3 - stub.dom.html "$n" <<'PY' || it_fail "the stub's page is not what was expected"
+import os, re, subprocess, sys
+from decimal import Decimal
+dom, posted = open(sys.argv[1], encoding="utf-8").read(), int(sys.argv[2])
+dsn = os.environ["TTHC_PG_DSN"]
+def sql(q):
+    out = subprocess.run(["psql", "-X", "-A", "-t", "-q", "-F", "\t", dsn, "-c", q], capture_output=True, text=True, check=True).stdout
+    return [l.split("\t") for l in out.splitlines() if l]
+def vn(d):
+    s = f"{Decimal(d):.2f}"; w, f = s.split(".")
+    return f"{int(w):,}".replace(",", ".") + "," + f
+bad = []
+for text in ('lang="vi"', "Điểm QĐ 766", "Tên đơn vị", "Kỳ báo cáo", "chưa đạt"):
+    if text not in dom: bad.append("missing: " + text)
+rows = re.findall(r'<tr(?: class="prov")?><td class="unit">(H61[0-9.]*)</td><td class="name">([^<]*)</td>.*?'
+                  r'<td class="pts">([^<]*)<br><small>/ ([^<]*?)(?: · hạng (\d+))?</small></td>', dom)
+if len(rows) != posted: bad.append(f"{len(rows)} rows with points, {posted} reports posted")
+want = {u: (vn(p), vn(m), r) for u, p, m, r in sql("""SELECT unit_code, sum(points_known), sum(max_known),
+        CASE WHEN unit_code LIKE '%.%' THEN rank() OVER (PARTITION BY unit_code LIKE '%.%' ORDER BY sum(points_known) DESC)::text
+             ELSE '' END
+        FROM qd766_groups('2025-09', '2025-09', now(), true) GROUP BY unit_code""")}
+got = {u: (p, m, r) for u, _, p, m, r in rows}
+diff = [u for u in want if got.get(u) != want[u]]
+if diff: bad.append(f"points differ for {len(diff)} units, e.g. {diff[0]}: page {got.get(diff[0])}, database {want[diff[0]]}")
+codes = [u for u, *_ in rows]
+if codes != sorted(codes, key=lambda c: [int(x) for x in c.split(".")[1:]] if "." in c else []):
+    bad.append("units not sorted by code as numbers: " + " ".join(codes[:10]))
+names = {u: n for u, n, *_ in rows}
+if "H61.101" in names and names["H61.101"] != "Xã Cái Nhum": bad.append(f"H61.101 is {names['H61.101']!r}")
+if any(re.match(r"Xã số", n) for n in names.values()): bad.append("placeholder names")
+(rec,), = sql("SELECT denominator FROM indicator_totals WHERE unit_code = 'H61' AND period = '2025-09' AND indicator = 'online_submission'")
+if f" / {int(rec):,}".replace(",", ".") not in dom: bad.append(f"received {rec} not in Vietnamese format")
+w = re.search(r'data-scroll-width="(\d+)"', dom)
+if not w or int(w.group(1)) > 794: bad.append(f"the page is {w.group(1) if w else '?'} px wide at A4 width (794)")
+if bad:
+    print("\n".join(bad)); sys.exit(1)
+print(f"   stub page: {len(rows)} units with QĐ 766 points equal to the database's, {w.group(1)} px wide at A4 width")
+PY
+daemon_stop "$IT_DIR" tthc-portal-stub || it_fail "the stub did not stop"
+sanitizer_check tthc-portal-stub.log || it_fail "sanitizer report in the stub's log"
+echo "5. the stub's page: Vietnamese, QĐ 766 points per unit, A4 width"
 echo "it_report: ok"
