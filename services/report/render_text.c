@@ -80,6 +80,18 @@ static const char *unit_name(const report_unit *u)
     return u->name ? u->name : "";
 }
 
+/* s padded to |width| characters (UTF-8 code points, not bytes): right-aligned
+ * for width > 0, left-aligned for width < 0. */
+static void pad(FILE *f, const char *s, int width)
+{
+    int n = 0;
+    for (const char *p = s; *p; p++) n += ((unsigned char)*p & 0xC0) != 0x80;
+    int w = width < 0 ? -width : width;
+    if (width < 0) fputs(s, f);
+    for (int i = n; i < w; i++) fputc(' ', f);
+    if (width > 0) fputs(s, f);
+}
+
 static void table_totals(const report_ctx *x, FILE *f)
 {
     const report_data *d = x->d;
@@ -87,9 +99,14 @@ static void table_totals(const report_ctx *x, FILE *f)
     const report_text *T = report_text_of(x->lang);
     char num[32], den[32], rate[32], tgt[32], st[96];
     bool is_vi = x->lang == REPORT_VI;
-    fprintf(f, "%-18s %12s %12s %9s %9s  %-22s %s%s\n", is_vi ? "chỉ tiêu" : "indicator", is_vi ? "tử số" : "numerator",
-            is_vi ? "mẫu số" : "denominator", is_vi ? "tỷ lệ" : "rate %", is_vi ? "mức" : "target",
-            is_vi ? "nguồn" : "source", is_vi ? "đánh giá" : "status",
+    pad(f, is_vi ? "chỉ tiêu" : "indicator", -18);
+    pad(f, is_vi ? "tử số" : "numerator", 13);
+    pad(f, is_vi ? "mẫu số" : "denominator", 13);
+    pad(f, is_vi ? "tỷ lệ" : "rate %", 10);
+    pad(f, is_vi ? "mức" : "target", 10);
+    fputs("  ", f);
+    pad(f, is_vi ? "nguồn" : "source", -23);
+    fprintf(f, "%s%s\n", is_vi ? "đánh giá" : "status",
             d->province_scope ? "" : (is_vi ? "  [thứ hạng, 1 = thấp nhất]" : "  [place among units, 1 = worst]"));
     for (int i = 0; i < TTHC_INDICATOR_COUNT; i++) {
         report_nd nd = v->total[i];
