@@ -262,7 +262,7 @@ static void api(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp, i
 
 /* ---- other routes ---- */
 
-/* Unit names: the built-in list of Vĩnh Long (services/emit/unitlist.c), loaded once. */
+/* Unit names: the built-in list of Vĩnh Long (common/unitlist.c), loaded once. */
 static emit_unitlist unit_list;
 static pthread_once_t unit_list_once = PTHREAD_ONCE_INIT;
 

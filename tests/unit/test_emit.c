@@ -8,7 +8,7 @@
 #include "../../services/emit/profile.c"
 #include "../../services/emit/rng.c"
 #include "../../services/emit/stream.c"
-#include "../../services/emit/unitlist.c"
+#include "../../common/unitlist.c"
 
 #include <math.h>
 #include <stdio.h>
