@@ -110,7 +110,8 @@ echo "2. $rows pairs over $metrics metrics ($ties ratio ties, $zeros zero denomi
 #   a unfinished, due exactly at the instant: on time     b unfinished, due a second before: overdue
 #   c finished after its due: overdue                      d finished exactly at its due: on time
 #   e no due_at: on time                                   f unfinished, due in July: on time
-#   reuse: a digitized_store then national_db (store), b national_db then digitized_store (not), c none
+#   reuse: a digitized_store then national_db (store), b national_db then digitized_store (not), c none;
+#          the second events of b and c (and a third of a) come in a later batch
 #   d rated unsatisfied; e paid offline and online; f paid offline
 ev() { printf '%s\t{"event_id":"%s","event_type":"%s","occurred_at":"2025-06-10T08:00:00+07:00","dossier_id":"%s"%s}\n' "$2" "$1" "$3" "$2" "$4"; }
 rec() { ev "r-$1" "$1" dossier.received ",\"unit_code\":\"H61.99\",\"procedure_code\":\"1.000\",\"channel\":\"online\",\"received_at\":\"2025-06-10T08:00:00+07:00\"$2"; }
@@ -126,17 +127,25 @@ rec() { ev "r-$1" "$1" dossier.received ",\"unit_code\":\"H61.99\",\"procedure_c
     ev u-qa1 qa dossier.data_reused ',"source":"digitized_store"'
     ev u-qa2 qa dossier.data_reused ',"source":"national_db"'
     ev u-qb1 qb dossier.data_reused ',"source":"national_db"'
-    ev u-qb2 qb dossier.data_reused ',"source":"digitized_store"'
     ev u-qc1 qc dossier.data_reused ',"source":"motcua.vinhlong"'
     ev s-qd qd dossier.rated ',"satisfied":false'
     ev p-qe1 qe dossier.paid ',"payment_id":"P1","method":"offline","amount_vnd":1000'
     ev p-qe2 qe dossier.paid ',"payment_id":"P2","method":"online","amount_vnd":1000'
     ev p-qf1 qf dossier.paid ',"payment_id":"P3","method":"offline","amount_vnd":1000'
 } >hand.tsv
-cat stream.tsv hand.tsv >all.tsv
-it_produce all.tsv
+# Applied later, in another batch: the stored source is loaded, and stands.
+{
+    ev u-qb2 qb dossier.data_reused ',"source":"digitized_store"'
+    ev u-qc2 qc dossier.data_reused ',"source":"digitized_store"'
+    ev u-qa3 qa dossier.data_reused ',"source":"other_dossier"'
+} >hand2.tsv
+cat stream.tsv hand.tsv >first.tsv
+cat first.tsv hand2.tsv >all.tsv
+it_produce first.tsv
 it_ingest_start a --batch-max 2000 --batch-ms 50
-it_wait_applied "$(wc -l <all.tsv)" 240
+it_wait_applied "$(wc -l <first.tsv)" 240
+it_produce hand2.tsv
+it_wait_applied "$(wc -l <all.tsv)" 60
 it_ingest_stop a
 [[ $(it_sql "SELECT string_agg(dossier_id || '=' || coalesce(reuse_source, '-'), ',' ORDER BY dossier_id)
              FROM dossier WHERE dossier_id IN ('qa', 'qb', 'qc')") == "qa=digitized_store,qb=national_db,qc=-" ]] ||
