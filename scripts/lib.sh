@@ -11,7 +11,9 @@
 #   DIR/pg/data        PostgreSQL data directory (initdb)
 #   DIR/pg/sock        its unix socket directory (a short /tmp path if too long)
 #   DIR/pg/postgres.log, DIR/pg/port, DIR/pg/dsn
-#   DIR/kafka.bootstrap, DIR/kafka.pid, DIR/kafka.log   (tthc-kafka-dev)
+#   DIR/kafka.bootstrap                                 (the broker's bootstrap list)
+#   DIR/kafka/..., DIR/kafka-K.log                      (Apache Kafka, see broker_start)
+#   DIR/kafka.pid, DIR/kafka.log                        (TTHC_BROKER=mock: tthc-kafka-dev)
 #   DIR/NAME.pid, DIR/NAME.log                          (daemon_start DIR NAME)
 #
 # Environment read:
@@ -354,21 +356,368 @@ pg_createdb() {
     echo
 }
 
-# ---- Kafka dev broker ----------------------------------------------------
+# ---- Kafka ---------------------------------------------------------------
+#
+# broker_start starts the broker of a state directory: real Apache Kafka (KRaft,
+# one node or three) by default, or with TTHC_BROKER=mock the librdkafka mock
+# cluster (tthc-kafka-dev), for machines without Java.  Either way it writes
+# DIR/kafka.bootstrap and exports TTHC_KAFKA_BROKERS.
+#
+# Real Kafka layout in DIR:
+#   DIR/kafka/cluster.id, DIR/kafka/nodes (how many)
+#   DIR/kafka/node-K/server.properties, data/, ports (broker controller), pid
+#   DIR/kafka-K.log (node K's output), DIR/kafka-tools.log
+#
+# Environment read:
+#   TTHC_BROKER        kafka (default) or mock
+#   TTHC_KAFKA_NODES   1 (default) or 3
+#   TTHC_KAFKA_CACHE   where the jars are kept (default ~/.cache/tthc/kafka-VERSION)
+#   TTHC_KAFKA_HEAP    the JVM heap options of a node (default: -Xms512m -Xmx1g for
+#                      one node, -Xms256m -Xmx512m each for three)
+#   TTHC_KAFKA_READY_TIMEOUT  seconds to wait for the cluster (default 120)
+
+# The pinned release: the same as deploy/kafka/pom.xml and docker-compose.yml's image
+# (tests/integration/it_kafka_config.sh checks it).
+TTHC_KAFKA_VERSION=4.1.1
+
+_kafka_cache() { printf '%s' "${TTHC_KAFKA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tthc/kafka-$TTHC_KAFKA_VERSION}"; }
+
+# The tools a test or a script may run, as kafka_tool NAME: the class behind each
+# of the release's bin/kafka-*.sh scripts.
+declare -A TTHC_KAFKA_TOOLS=(
+    [storage]=kafka.tools.StorageTool
+    [topics]=org.apache.kafka.tools.TopicCommand
+    [consumer-groups]=org.apache.kafka.tools.consumer.group.ConsumerGroupCommand
+    [delete-records]=org.apache.kafka.tools.DeleteRecordsCommand
+    [get-offsets]=org.apache.kafka.tools.GetOffsetShell
+    [configs]=kafka.admin.ConfigCommand
+    [broker-api-versions]=org.apache.kafka.tools.BrokerApiVersionsCommand
+    [leader-election]=org.apache.kafka.tools.LeaderElectionCommand
+)
+
+# kafka_fetch: the pinned Kafka release and its runtime dependencies, from Maven
+# Central through deploy/kafka/pom.xml, into the cache (nothing to do when there).
+# Also writes CACHE/bin/kafka-NAME.sh wrappers for the tools above.
+kafka_fetch() {
+    local cache tmp log name
+    cache=$(_kafka_cache)
+    if [[ ! -e $cache/.complete ]]; then
+        command -v java >/dev/null || { tthc_error "java not found (scripts/deps installs it; or TTHC_BROKER=mock)"; return 1; }
+        command -v mvn >/dev/null || { tthc_error "mvn not found (scripts/deps installs it; or TTHC_BROKER=mock)"; return 1; }
+        mkdir -p "$cache" || return 1
+        tmp=$(mktemp -d "$cache/libs.tmp.XXXXXX") || return 1
+        log=$cache/maven.log
+        tthc_note "fetching Apache Kafka $TTHC_KAFKA_VERSION and its dependencies through Maven into $cache"
+        if ! mvn -B -q -f "$TTHC_REPO/deploy/kafka/pom.xml" dependency:copy-dependencies \
+            -DincludeScope=runtime -DoutputDirectory="$tmp" >"$log" 2>&1; then
+            tthc_error "Maven could not fetch Kafka $TTHC_KAFKA_VERSION (log: $log):"
+            grep -E 'ERROR|Could not' "$log" | head -n 10 >&2
+            rm -rf "$tmp"
+            return 1
+        fi
+        if [[ ! -e $tmp/kafka_2.13-$TTHC_KAFKA_VERSION.jar ]]; then
+            tthc_error "Maven finished but kafka_2.13-$TTHC_KAFKA_VERSION.jar is missing (log: $log)"
+            rm -rf "$tmp"
+            return 1
+        fi
+        rm -rf "$cache/libs"
+        mv "$tmp" "$cache/libs" || return 1
+        touch "$cache/.complete"
+        tthc_note "Kafka $TTHC_KAFKA_VERSION: $(find "$cache/libs" -name '*.jar' | wc -l) jars in $cache/libs"
+    fi
+    mkdir -p "$cache/bin" || return 1
+    for name in "${!TTHC_KAFKA_TOOLS[@]}"; do
+        [[ -x $cache/bin/kafka-$name.sh ]] && continue
+        cat >"$cache/bin/kafka-$name.sh" <<EOF || return 1
+#!/bin/sh
+# Written by scripts/lib.sh kafka_fetch: the release's bin/kafka-$name.sh.
+exec java \${KAFKA_HEAP_OPTS:--Xmx256m} -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \\
+    -Dlog4j2.configurationFile="$TTHC_REPO/deploy/kafka/log4j2.properties" \\
+    -cp "$cache/libs/*" ${TTHC_KAFKA_TOOLS[$name]} "\$@"
+EOF
+        chmod +x "$cache/bin/kafka-$name.sh" || return 1
+    done
+}
+
+# kafka_tool NAME [ARGS...]: runs one of Kafka's own tools (TTHC_KAFKA_TOOLS) from
+# the cached release, with WARN logging (errors still show).
+kafka_tool() {
+    if (($# < 1)); then tthc_error "usage: kafka_tool NAME [ARGS...]"; return 2; fi
+    local name=$1
+    shift
+    [[ -n ${TTHC_KAFKA_TOOLS[$name]:-} ]] || { tthc_error "unknown Kafka tool '$name'"; return 2; }
+    kafka_fetch || return 1
+    TTHC_KAFKA_LOG_LEVEL=${TTHC_KAFKA_LOG_LEVEL:-WARN} "$(_kafka_cache)/bin/kafka-$name.sh" "$@"
+}
+
+_free_ports() { # _free_ports N: N distinct free TCP ports on 127.0.0.1, one per line
+    python3 - "$1" <<'EOF'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+for s in socks:
+    print(s.getsockname()[1])
+EOF
+}
+
+_kafka_bootstrap_of() { # DIR [N]: the broker listeners of every node, comma-separated
+    local dir=$1 k n list='' ports
+    n=${2:-$(cat "$dir/kafka/nodes")}
+    for ((k = 1; k <= n; k++)); do
+        read -r ports _ <"$dir/kafka/node-$k/ports" || return 1
+        list+=${list:+,}127.0.0.1:$ports
+    done
+    printf '%s' "$list"
+}
+
+# _kafka_configure DIR NODES: cluster id, ports, server.properties of each node.
+_kafka_configure() {
+    local dir=$1 n=$2 k voters='' ports bport cport props
+    mkdir -p "$dir/kafka" || return 1
+    [[ -s $dir/kafka/cluster.id ]] ||
+        python3 -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))' \
+            >"$dir/kafka/cluster.id" || return 1
+    mapfile -t ports < <(_free_ports $((2 * n)))
+    ((${#ports[@]} == 2 * n)) || { tthc_error "no free ports for Kafka"; return 1; }
+    for ((k = 1; k <= n; k++)); do
+        mkdir -p "$dir/kafka/node-$k/data" || return 1
+        echo "${ports[2 * k - 2]} ${ports[2 * k - 1]}" >"$dir/kafka/node-$k/ports"
+        voters+=${voters:+,}$k@127.0.0.1:${ports[2 * k - 1]}
+    done
+    for ((k = 1; k <= n; k++)); do
+        read -r bport cport <"$dir/kafka/node-$k/ports"
+        rm -rf "$dir/kafka/node-$k/data" && mkdir -p "$dir/kafka/node-$k/data" || return 1
+        props=$dir/kafka/node-$k/server.properties
+        {
+            echo "# Written by scripts/lib.sh (scripts/kafka): node $k of $n."
+            echo "# The shared settings are deploy/kafka/broker.properties, copied below."
+            echo "node.id=$k"
+            echo "controller.quorum.voters=$voters"
+            echo "listeners=PLAINTEXT://127.0.0.1:$bport,CONTROLLER://127.0.0.1:$cport"
+            echo "advertised.listeners=PLAINTEXT://127.0.0.1:$bport"
+            echo "log.dirs=$dir/kafka/node-$k/data"
+            sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' "$TTHC_REPO/deploy/kafka/broker.properties"
+            if ((n < 3)); then
+                echo "# One node cannot replicate: replication factors and min ISR lowered to $n."
+                echo "default.replication.factor=$n"
+                echo "min.insync.replicas=1"
+                echo "offsets.topic.replication.factor=$n"
+                echo "transaction.state.log.replication.factor=$n"
+                echo "transaction.state.log.min.isr=1"
+            fi
+            # Extra settings of a test (TTHC_KAFKA_EXTRA_PROPS, one key=value per line).
+            if [[ -n ${TTHC_KAFKA_EXTRA_PROPS:-} ]]; then printf '%s\n' "$TTHC_KAFKA_EXTRA_PROPS"; fi
+        } >"$props" || return 1
+        if ! kafka_tool storage format -t "$(cat "$dir/kafka/cluster.id")" -c "$props" \
+            >>"$dir/kafka-tools.log" 2>&1; then
+            tthc_error "kafka-storage format failed for node $k, see $dir/kafka-tools.log:"
+            tail -n 20 "$dir/kafka-tools.log" >&2
+            return 1
+        fi
+    done
+    echo "$n" >"$dir/kafka/nodes" # last: a half-configured DIR is configured again
+}
+
+# kafka_node_start DIR K: starts node K (already configured) in the background.
+kafka_node_start() {
+    if (($# != 2)); then tthc_error "usage: kafka_node_start DIR K"; return 2; fi
+    local dir=$1 k=$2 heap pid n
+    n=$(cat "$dir/kafka/nodes")
+    if pidfile_alive "$dir/kafka/node-$k/pid" kafka.Kafka; then return 0; fi
+    if ((n == 1)); then heap=${TTHC_KAFKA_HEAP:--Xms512m -Xmx1g}; else heap=${TTHC_KAFKA_HEAP:--Xms256m -Xmx512m}; fi
+    # shellcheck disable=SC2086 # heap is a list of JVM options
+    java $heap -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35 \
+        -Djava.awt.headless=true -Dlog4j2.configurationFile="$TTHC_REPO/deploy/kafka/log4j2.properties" \
+        -cp "$(_kafka_cache)/libs/*" kafka.Kafka "$dir/kafka/node-$k/server.properties" \
+        </dev/null >>"$dir/kafka-$k.log" 2>&1 &
+    pid=$!
+    echo "$pid" >"$dir/kafka/node-$k/pid"
+}
+
+# kafka_node_kill DIR K [SIGNAL]: sends SIGNAL (default KILL) to node K and, for
+# KILL, waits until it is gone.
+kafka_node_kill() {
+    if (($# < 2)); then tthc_error "usage: kafka_node_kill DIR K [SIGNAL]"; return 2; fi
+    local dir=$1 k=$2 sig=${3:-KILL} pid
+    pid=$(cat "$dir/kafka/node-$k/pid" 2>/dev/null) || { tthc_error "node $k of $dir has no pid"; return 1; }
+    kill -"$sig" "$pid" 2>/dev/null || true
+    if [[ $sig == KILL ]]; then
+        wait_until 10 _pid_dead "$pid" || { tthc_error "node $k (pid $pid) did not die"; return 1; }
+        rm -f "$dir/kafka/node-$k/pid"
+    fi
+}
+
+# _kafka_brokers_up BOOTSTRAP N: metadata lists N brokers.
+_kafka_brokers_up() {
+    local have
+    have=$(timeout 10 kcat -b "$1" -L -J 2>/dev/null |
+        python3 -c 'import json,sys; print(len(json.load(sys.stdin).get("brokers", [])))' 2>/dev/null) || return 1
+    [[ $have == "$2" ]]
+}
+
+# _kafka_leaders_ok BOOTSTRAP TOPIC PARTITIONS: the topic has that many partitions,
+# each with a leader.
+_kafka_leaders_ok() {
+    timeout 10 kcat -b "$1" -L -t "$2" -J 2>/dev/null | python3 -c '
+import json, sys
+want = int(sys.argv[1])
+t = [t for t in json.load(sys.stdin).get("topics", []) if t.get("topic") == sys.argv[2]]
+ok = t and len(t[0].get("partitions", [])) == want and all(p.get("leader", -1) >= 0 for p in t[0]["partitions"])
+sys.exit(0 if ok else 1)' "$3" "$2"
+}
+
+# _kafka_up_or_dead DIR BOOTSTRAP N: all N registered, or a node is no longer running.
+_kafka_up_or_dead() {
+    local k
+    for ((k = 1; k <= $3; k++)); do
+        # no name check: right after the fork the child may not have exec'd java yet
+        pid_alive "$(head -n1 "$1/kafka/node-$k/pid" 2>/dev/null || echo 0)" ||
+            { tthc_error "Kafka node $k of $1 is not running"; return 0; }
+    done
+    _kafka_brokers_up "$2" "$3"
+}
+
+# kafka_wait DIR: every node of DIR is registered (bounded by TTHC_KAFKA_READY_TIMEOUT).
+kafka_wait() {
+    local dir=$1 n bootstrap k
+    n=$(cat "$dir/kafka/nodes")
+    bootstrap=$(_kafka_bootstrap_of "$dir") || return 1
+    if ! wait_until "${TTHC_KAFKA_READY_TIMEOUT:-120}" _kafka_up_or_dead "$dir" "$bootstrap" "$n" ||
+        ! _kafka_brokers_up "$bootstrap" "$n"; then
+        tthc_error "Kafka in $dir: not all $n nodes answered within ${TTHC_KAFKA_READY_TIMEOUT:-120} s; see $dir/kafka-*.log"
+        for ((k = 1; k <= n; k++)); do tail -n 5 "$dir/kafka-$k.log" >&2; done
+        return 1
+    fi
+}
+
+# kafka_create_topic DIR NAME PARTITIONS [--config K=V ...]: creates the topic if
+# missing (replication factor = nodes, min ISR from broker.properties) and waits
+# until every partition has a leader.
+kafka_create_topic() {
+    if (($# < 3)); then tthc_error "usage: kafka_create_topic DIR NAME PARTITIONS [--config K=V...]"; return 2; fi
+    local dir=$1 name=$2 parts=$3 n bootstrap
+    shift 3
+    n=$(cat "$dir/kafka/nodes")
+    bootstrap=$(_kafka_bootstrap_of "$dir") || return 1
+    if ! kafka_tool topics --bootstrap-server "$bootstrap" --create --if-not-exists --topic "$name" \
+        --partitions "$parts" --replication-factor "$n" "$@" >>"$dir/kafka-tools.log" 2>&1; then
+        tthc_error "creating topic $name failed, see $dir/kafka-tools.log:"
+        tail -n 10 "$dir/kafka-tools.log" >&2
+        return 1
+    fi
+    wait_until 60 _kafka_leaders_ok "$bootstrap" "$name" "$parts" ||
+        { tthc_error "topic $name: not every partition has a leader after 60 s"; return 1; }
+}
+
+# kafka_start DIR [--nodes N] [--partitions N] [--dlq-partitions N]
+#                 [--extra-topics NAME:P[,NAME:P...]] [--brokers N (ignored)]
+# Fetches the release if needed, formats (first time) and starts a KRaft cluster
+# of N nodes (default TTHC_KAFKA_NODES or 1) on free loopback ports, waits until
+# every node is registered, creates the dossier topic (TTHC_DOSSIER_TOPIC, 12
+# partitions), the DLQ (TTHC_DLQ_TOPIC, 3) and the extra topics if missing, then
+# writes DIR/kafka.bootstrap, exports TTHC_KAFKA_BROKERS and prints it.  A cluster
+# already running for DIR is reused; a stopped one restarts with its data.
+kafka_start() {
+    if (($# < 1)); then tthc_error "usage: kafka_start DIR [OPTIONS]"; return 2; fi
+    local dir n=${TTHC_KAFKA_NODES:-1} parts=12 dlq_parts=3 extra='' k spec t0 bootstrap
+    dir=$(_abs_dir "$1") || return 1
+    shift
+    while (($#)); do
+        case $1 in
+            --nodes) n=$2; shift ;;
+            --partitions) parts=$2; shift ;;
+            --dlq-partitions) dlq_parts=$2; shift ;;
+            --extra-topics) extra=$2; shift ;;
+            --brokers) shift ;; # the mock's option; real clusters use --nodes
+            *) tthc_error "kafka_start: unknown option '$1'"; return 2 ;;
+        esac
+        shift
+    done
+    [[ $n == 1 || $n == 3 ]] || { tthc_error "kafka_start: --nodes must be 1 or 3"; return 2; }
+    command -v kcat >/dev/null || { tthc_error "kcat not found (scripts/deps installs it)"; return 1; }
+    kafka_fetch || return 1
+    t0=$(_now_us)
+    if [[ ! -s $dir/kafka/nodes ]]; then
+        _kafka_configure "$dir" "$n" || return 1
+    fi
+    n=$(cat "$dir/kafka/nodes")
+    for ((k = 1; k <= n; k++)); do kafka_node_start "$dir" "$k" || return 1; done
+    kafka_wait "$dir" || return 1
+    kafka_create_topic "$dir" "${TTHC_DOSSIER_TOPIC:-tthc.dossier.events}" "$parts" || return 1
+    kafka_create_topic "$dir" "${TTHC_DLQ_TOPIC:-tthc.dlq}" "$dlq_parts" || return 1
+    local specs=()
+    [[ -n $extra ]] && IFS=, read -ra specs <<<"$extra"
+    for spec in "${specs[@]}"; do
+        [[ $spec =~ ^([A-Za-z0-9._-]+):([0-9]+)$ ]] || { tthc_error "bad topic spec '$spec' (NAME:PARTITIONS)"; return 2; }
+        kafka_create_topic "$dir" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" || return 1
+    done
+    bootstrap=$(_kafka_bootstrap_of "$dir") || return 1
+    printf '%s\n' "$bootstrap" >"$dir/kafka.bootstrap.tmp" && mv -f "$dir/kafka.bootstrap.tmp" "$dir/kafka.bootstrap"
+    tthc_note "Apache Kafka $TTHC_KAFKA_VERSION: $n node(s) at $bootstrap, ready in $((($(_now_us) - t0) / 1000)) ms"
+    TTHC_KAFKA_BROKERS=$bootstrap
+    export TTHC_KAFKA_BROKERS
+    printf '%s\n' "$bootstrap"
+}
+
+# kafka_stop DIR: SIGTERM to every node at once (a node stopped after the others
+# would wait for a controller quorum that is gone), SIGKILL to those still running
+# after TTHC_STOP_TIMEOUT (default 15) s; removes DIR/kafka.bootstrap.  Not
+# running is fine.
+kafka_stop() {
+    local dir=$1 k n f pids=() pid
+    [[ -s $dir/kafka/nodes ]] || return 0
+    n=$(cat "$dir/kafka/nodes")
+    for ((k = 1; k <= n; k++)); do
+        f=$dir/kafka/node-$k/pid
+        if pidfile_alive "$f" kafka.Kafka; then
+            pid=$(head -n1 "$f")
+            kill -TERM "$pid" 2>/dev/null || true
+            pids+=("$pid")
+        fi
+        rm -f "$f"
+    done
+    for pid in "${pids[@]}"; do
+        if ! wait_until "${TTHC_STOP_TIMEOUT:-15}" _pid_dead "$pid"; then
+            tthc_note "Kafka pid $pid ignored SIGTERM for ${TTHC_STOP_TIMEOUT:-15}s: SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            wait_until 5 _pid_dead "$pid" || { tthc_error "Kafka pid $pid did not die after SIGKILL"; return 1; }
+        fi
+    done
+    rm -f "$dir/kafka.bootstrap"
+}
+
+_broker_kind() {
+    case ${TTHC_BROKER:-kafka} in
+        kafka | mock) printf '%s' "${TTHC_BROKER:-kafka}" ;;
+        *) tthc_error "TTHC_BROKER must be kafka or mock, not '$TTHC_BROKER'"; return 1 ;;
+    esac
+}
 
 _broker_answers() {
     [[ -s $1 ]] || return 1
     timeout 10 kcat -b "$(cat "$1")" -L -m 3 >/dev/null 2>&1
 }
 
-# broker_start DIR [EXTRA_ARGS...]
-# Starts TTHC_BIN_DIR/tthc-kafka-dev in the background (pid DIR/kafka.pid,
-# log DIR/kafka.log, bootstrap list DIR/kafka.bootstrap) with EXTRA_ARGS
-# (e.g. --partitions 4 --extra-topics t:1), waits up to 30 s until it answers
-# a metadata request, exports TTHC_KAFKA_BROKERS and prints it.  A broker
-# already running for DIR is reused (EXTRA_ARGS are then ignored).
+# broker_start DIR [OPTIONS...]
+# The broker of DIR: real Kafka (kafka_start, above) unless TTHC_BROKER=mock,
+# which starts TTHC_BIN_DIR/tthc-kafka-dev (pid DIR/kafka.pid, log DIR/kafka.log)
+# with the same options (--partitions N --dlq-partitions N --extra-topics t:N).
+# Waits until it answers, exports TTHC_KAFKA_BROKERS and prints it.
 broker_start() {
-    if (($# < 1)); then tthc_error "usage: broker_start DIR [EXTRA_ARGS...]"; return 2; fi
+    if (($# < 1)); then tthc_error "usage: broker_start DIR [OPTIONS...]"; return 2; fi
+    local kind
+    kind=$(_broker_kind) || return 1
+    if [[ $kind == kafka ]]; then
+        kafka_start "$@"
+        return
+    fi
+    mock_broker_start "$@"
+}
+
+mock_broker_start() {
     local dir bin pid deadline
     dir=$(_abs_dir "$1") || return 1
     shift
@@ -407,10 +756,23 @@ broker_start() {
     printf '%s\n' "$TTHC_KAFKA_BROKERS"
 }
 
-# broker_stop DIR
+# broker_stop DIR: whichever broker DIR runs (both kinds are checked).
 broker_stop() {
     if (($# != 1)); then tthc_error "usage: broker_stop DIR"; return 2; fi
-    stop_pid "$1/kafka.pid" tthc-kafka-dev
+    local rc=0
+    stop_pid "$1/kafka.pid" tthc-kafka-dev || rc=1
+    kafka_stop "$1" || rc=1
+    return "$rc"
+}
+
+# broker_pids DIR: the pids of DIR's broker processes (for fault tests).
+broker_pids() {
+    local dir=$1 f
+    [[ -s $dir/kafka.pid ]] && head -n1 "$dir/kafka.pid"
+    for f in "$dir"/kafka/node-*/pid; do
+        [[ -s $f ]] && head -n1 "$f"
+    done
+    return 0
 }
 
 # ---- project daemons -----------------------------------------------------

@@ -23,6 +23,8 @@ typedef struct {
     int64_t expected; /* stored next offset as this process believes it; -1 none */
     int64_t consumed; /* offset after the last message added to a batch */
     bool pending_noted; /* the oldest unapplied message's time was reported */
+    bool gap_stopped;   /* stopped on a gap (--on-gap stop): paused until an operator acts */
+    int64_t gap_retry_ms; /* >0: the watermarks could not be read; seek again at this time */
 } part_state;
 
 /* The apply worker: one thread that runs store_apply() on a full batch while
@@ -65,11 +67,14 @@ typedef struct {
     int64_t last_report_ms, last_beat_ms;
 } app;
 
+/* Pauses or resumes every assigned partition (a partition stopped on a gap
+ * stays paused). */
 static void set_paused(app *a, bool pause)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     for (int32_t p = 0; p < a->max_parts; p++)
-        if (a->parts[p].assigned) rd_kafka_topic_partition_list_add(l, a->cfg->topic, p);
+        if (a->parts[p].assigned && (pause || !a->parts[p].gap_stopped))
+            rd_kafka_topic_partition_list_add(l, a->cfg->topic, p);
     if (l->cnt) pause ? rd_kafka_pause_partitions(a->rk, l) : rd_kafka_resume_partitions(a->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
 }
@@ -333,8 +338,154 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
     }
 }
 
+/* ---- semantics 6: the next message to apply is no longer in the log ---- */
+
+/* Fetching partition p starts again at offset.  After an out-of-range answer
+ * with auto.offset.reset=error librdkafka has stopped the partition's fetcher,
+ * and a seek is refused in that state (librdkafka issue #2961): the partition
+ * is assigned again instead, alone with the cooperative protocol, or with the
+ * whole assignment (each other partition at the offset after the last message
+ * this process took) with the eager one. */
+static void restart_partition(app *a, int32_t p, int64_t offset)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    rd_kafka_error_t *ke = NULL;
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (!strcmp(rd_kafka_rebalance_protocol(a->rk), "COOPERATIVE")) {
+        l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, a->cfg->topic, p);
+        ke = rd_kafka_incremental_unassign(a->rk, l);
+        if (!ke) {
+            l->elems[0].offset = offset;
+            ke = rd_kafka_incremental_assign(a->rk, l);
+        }
+    } else if (!(e = rd_kafka_assignment(a->rk, &l))) {
+        for (int i = 0; i < l->cnt; i++) {
+            int32_t q = l->elems[i].partition;
+            if (strcmp(l->elems[i].topic, a->cfg->topic) || q < 0 || q >= a->max_parts) continue;
+            const part_state *qs = &a->parts[q];
+            /* a partition with nothing stored and nothing taken yet starts at the beginning, as on assignment */
+            l->elems[i].offset = q == p                                 ? offset
+                                 : qs->expected < 0 && qs->consumed == 0 ? RD_KAFKA_OFFSET_BEGINNING
+                                                                         : qs->consumed;
+        }
+        e = rd_kafka_assign(a->rk, l);
+        if (!e) {
+            for (int32_t q = 0; q < a->max_parts; q++)
+                if (a->parts[q].assigned && a->parts[q].gap_stopped && q != p) {
+                    rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+                    rd_kafka_topic_partition_list_add(one, a->cfg->topic, q);
+                    rd_kafka_pause_partitions(a->rk, one);
+                    rd_kafka_topic_partition_list_destroy(one);
+                }
+        }
+    }
+    if (ke || e) {
+        LOG_WARN("partition_restart_failed", "partition=%d offset=%lld error=\"%s\" retry_in_ms=1000", (int)p,
+                 (long long)offset, ke ? rd_kafka_error_string(ke) : rd_kafka_err2str(e));
+        a->parts[p].gap_retry_ms = tthc_mono_ms() + 1000;
+    }
+    if (ke) rd_kafka_error_destroy(ke);
+    if (l) rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void pause_one(app *a, int32_t p, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, a->cfg->topic, p);
+    if (pause) rd_kafka_pause_partitions(a->rk, l);
+    else rd_kafka_resume_partitions(a->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* librdkafka could not fetch partition p at its position (auto.offset.reset is
+ * "error"): compare the stored offset with the log's watermarks, say what was
+ * lost, record it, and go on from the log start or stop the partition. */
+static void on_offset_reset(app *a, int32_t p)
+{
+    if (p < 0 || p >= a->max_parts || !a->parts[p].assigned) return;
+    part_state *ps = &a->parts[p];
+    worker_collect(a); /* the store is the main thread's now */
+    if (!a->db_up || a->need_reposition) return; /* repositioning seeks again */
+    int64_t lo = -1, hi = -1;
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(a->rk, a->cfg->topic, p, &lo, &hi, 5000);
+    if (e) {
+        LOG_WARN("offset_reset_unresolved", "partition=%d error=\"%s\" retry_in_ms=1000", (int)p, rd_kafka_err2str(e));
+        pause_one(a, p, true);
+        ps->gap_retry_ms = tthc_mono_ms() + 1000;
+        return;
+    }
+    /* Messages of this partition already in the batch being filled go first:
+     * the gap is recorded against the offset stored after them. */
+    if (batch_count(a->cur)) {
+        flush_batch(a, true);
+        if (!a->db_up || a->need_reposition) return;
+    }
+    int64_t from = ps->expected >= 0 ? ps->expected : 0;
+    if (from >= lo && from <= hi) { /* the log moved while we asked: try again there */
+        LOG_INFO("offset_reset_recovered", "partition=%d offset=%lld log_start=%lld log_end=%lld", (int)p,
+                 (long long)from, (long long)lo, (long long)hi);
+        restart_partition(a, p, from);
+        return;
+    }
+    bool stop = !strcmp(a->cfg->on_gap, "stop");
+    store_gap g = {.partition = p, .from_offset = from, .to_offset = -1, .lost = -1, .log_start = lo,
+                   .log_end = hi, .expected = ps->expected, .resume_at = lo,
+                   .reason = from < lo ? "deleted" : "beyond_end", .action = stop ? "stop" : "continue"};
+    if (from < lo) {
+        g.to_offset = lo - 1;
+        g.lost = lo - from;
+    }
+    LOG_ERROR("messages_lost",
+              "partition=%d reason=%s from_offset=%lld to_offset=%lld lost=%lld log_start=%lld log_end=%lld action=%s",
+              (int)p, g.reason, (long long)g.from_offset, (long long)g.to_offset, (long long)g.lost, (long long)lo,
+              (long long)hi, g.action);
+    tthc_err err = {{0}};
+    tthc_rc rc = store_record_gap(a->st, &g, &err);
+    if (rc == TTHC_EFENCED) {
+        LOG_WARN("gap_fenced", "partition=%d error=\"%s\"", (int)p, err.msg);
+        reposition(a);
+        return;
+    }
+    if (rc) {
+        lost_database(a, &err);
+        return;
+    }
+    observe_gap(a->obs, p, g.lost > 0 ? g.lost : 0, stop);
+    if (stop) {
+        ps->gap_stopped = true;
+        pause_one(a, p, true);
+        LOG_ERROR("partition_stopped", "partition=%d reason=gap hint=\"restart with --on-gap continue, or move "
+                  "consumer_offset by hand (docs/operations.md)\"", (int)p);
+        return;
+    }
+    ps->expected = lo;
+    ps->consumed = lo;
+    restart_partition(a, p, lo);
+}
+
+/* Partitions whose watermarks could not be read: seek to the stored offset
+ * again when their retry time has come (a new out-of-range answer comes back
+ * to on_offset_reset). */
+static void retry_gaps(app *a)
+{
+    int64_t now = tthc_mono_ms();
+    for (int32_t p = 0; p < a->max_parts; p++) {
+        part_state *ps = &a->parts[p];
+        if (!ps->assigned || ps->gap_stopped || !ps->gap_retry_ms || now < ps->gap_retry_ms) continue;
+        ps->gap_retry_ms = 0;
+        pause_one(a, p, false);
+        restart_partition(a, p, ps->expected >= 0 ? ps->expected : RD_KAFKA_OFFSET_BEGINNING);
+    }
+}
+
 static void on_message(app *a, rd_kafka_message_t *m)
 {
+    if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && m->rkt &&
+        !strcmp(rd_kafka_topic_name(m->rkt), a->cfg->topic)) {
+        on_offset_reset(a, m->partition);
+        return;
+    }
     if (m->err) {
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
             LOG_WARN("consume_error", "error=\"%s\"", rd_kafka_message_errstr(m));
@@ -409,7 +560,10 @@ static tthc_rc make_consumer(app *a, tthc_err *err)
 {
     const ingest_config *c = a->cfg;
     static const char *const defaults[] = {
-        "enable.auto.commit", "false", "enable.auto.offset.store", "false", "auto.offset.reset", "earliest",
+        "enable.auto.commit", "false", "enable.auto.offset.store", "false",
+        /* An out-of-range position is reported to on_offset_reset, never reset silently
+         * (a partition without a stored offset starts at BEGINNING explicitly). */
+        "auto.offset.reset", "error",
         "enable.partition.eof", "false", "queued.max.messages.kbytes", "16384", "fetch.max.bytes", "16777216",
         "client.id", "tthc-ingest", "statistics.interval.ms", "5000", NULL,
     };
@@ -480,6 +634,7 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
         else worker_poll(&a);
         if (!a.db_up) try_connect(&a);
         else if (a.need_reposition) reposition(&a);
+        else retry_gaps(&a);
         int timeout = 100;
         if (batch_count(a.cur)) {
             int64_t left = a.batch_started_ms + cfg->batch_ms - tthc_mono_ms();

@@ -14,6 +14,7 @@
 
 typedef struct {
     char *brokers, *dsn, *topic, *dlq_topic, *group, *log_level, *metrics_listen;
+    char *on_gap; /* "continue" or "stop": what to do when messages to apply are gone (semantics 6) */
     long batch_max, batch_ms, statement_timeout_ms, dlq_flush_ms, max_partitions;
 } ingest_config;
 

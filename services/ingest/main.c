@@ -30,6 +30,10 @@ static const tthc_opt opts[] = {
         "highest partition count of the topic this process can track"),
     OPT("metrics-listen", TTHC_OPT_STR, metrics_listen, "TTHC_INGEST_METRICS_LISTEN", "127.0.0.1:9464", 0, 0, 0,
         "address of /metrics, /healthz and /readyz (empty: off)"),
+    OPT("on-gap", TTHC_OPT_STR, on_gap, "TTHC_INGEST_ON_GAP", "continue", 0, 0, 0,
+        "when the next message to apply is no longer in the log (retention, a recreated topic): 'continue' "
+        "from the earliest message still there, or 'stop' the partition until an operator acts; either way "
+        "logged (messages_lost), counted and recorded in consumer_gap"),
     OPT("log-level", TTHC_OPT_STR, log_level, "TTHC_LOG_LEVEL", "info", 0, 0, 0, "debug, info, warn or error"),
 };
 
@@ -51,6 +55,12 @@ int main(int argc, char **argv)
     }
     if (rc) {
         fprintf(stderr, "tthc-ingest: %s\n", err.msg);
+        tthc_config_free(&cli, &cfg);
+        return 2;
+    }
+    if (strcmp(cfg.on_gap, "continue") && strcmp(cfg.on_gap, "stop")) {
+        fprintf(stderr, "tthc-ingest: --on-gap (TTHC_INGEST_ON_GAP) must be 'continue' or 'stop', not '%s'\n",
+                cfg.on_gap);
         tthc_config_free(&cli, &cfg);
         return 2;
     }

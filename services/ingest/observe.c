@@ -43,6 +43,9 @@ struct observe {
     double last_stats, last_commit, last_heartbeat, started;
     bool db_up;
     tthc_group_status group_status;
+    /* gaps, per partition, kept across reassignments (counters) */
+    unsigned long long *lost, *gaps;
+    bool *gap_stopped;
 };
 
 static double now_s(void)
@@ -68,7 +71,10 @@ tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, obs
     o->group = strdup(group);
     o->topic = strdup(topic);
     o->parts = calloc((size_t)max_parts, sizeof *o->parts);
-    if (!o->group || !o->topic || !o->parts) {
+    o->lost = calloc((size_t)max_parts, sizeof *o->lost);
+    o->gaps = calloc((size_t)max_parts, sizeof *o->gaps);
+    o->gap_stopped = calloc((size_t)max_parts, sizeof *o->gap_stopped);
+    if (!o->group || !o->topic || !o->parts || !o->lost || !o->gaps || !o->gap_stopped) {
         observe_free(o);
         return tthc_fail(err, TTHC_ENOMEM, "out of memory");
     }
@@ -91,8 +97,13 @@ void observe_free(observe *o)
     free(o->group);
     free(o->topic);
     free(o->parts);
+    free(o->lost);
+    free(o->gaps);
+    free(o->gap_stopped);
     free(o);
 }
+
+
 
 static part_obs *part(observe *o, int32_t p)
 {
@@ -334,6 +345,27 @@ static int render_counters(observe *o, tthc_sb *b)
         const char *labels[] = {"reason", tthc_reject_reason_name((tthc_reject_reason)k), NULL};
         r |= tthc_prom_sample(b, "tthc_ingest_dlq_messages_total", labels, (double)o->dlq[k]);
     }
+    unsigned long long gaps = 0;
+    int stopped = 0;
+    for (int32_t p = 0; p < o->max_parts; p++) {
+        gaps += o->gaps[p];
+        stopped += o->gap_stopped[p];
+    }
+    r |= tthc_prom_family(b, "tthc_ingest_gaps_total", "counter",
+                          "Times the next message to apply was no longer in the log (retention, a recreated topic).");
+    r |= tthc_prom_sample(b, "tthc_ingest_gaps_total", NULL, (double)gaps);
+    r |= tthc_prom_family(b, "tthc_ingest_messages_lost_total", "counter",
+                          "Messages deleted from the log before they were applied, by partition.");
+    for (int32_t p = 0; p < o->max_parts; p++) {
+        if (!o->gaps[p]) continue;
+        char pn[16];
+        snprintf(pn, sizeof pn, "%d", (int)p);
+        const char *labels[] = {"topic", o->topic, "partition", pn, NULL};
+        r |= tthc_prom_sample(b, "tthc_ingest_messages_lost_total", labels, (double)o->lost[p]);
+    }
+    r |= tthc_prom_family(b, "tthc_ingest_partitions_stopped_on_gap", "gauge",
+                          "Partitions waiting for an operator after a gap (--on-gap stop).");
+    r |= tthc_prom_sample(b, "tthc_ingest_partitions_stopped_on_gap", NULL, stopped);
     r |= tthc_prom_family(b, "tthc_ingest_fenced_batches_total", "counter",
                           "Batches dropped because another owner had moved the stored offset.");
     r |= tthc_prom_sample(b, "tthc_ingest_fenced_batches_total", NULL, (double)o->fenced);
@@ -374,13 +406,18 @@ static void handle(void *ctx, const tthc_http_req *req, tthc_http_resp *resp)
         return;
     }
     bool live = t - o->last_heartbeat < 30;
-    bool ready = live && o->db_up && !strcmp(o->cgrp_state, "up");
+    bool gap_stop = false;
+    for (int32_t p = 0; p < o->max_parts && !gap_stop; p++) gap_stop = o->gap_stopped[p];
+    bool ready = live && o->db_up && !strcmp(o->cgrp_state, "up") && !gap_stop;
     pthread_mutex_unlock(&o->mu);
     if (!strcmp(req->path, "/healthz")) {
         if (live) (void)tthc_http_resp_set(resp, 200, "application/json", "{\"status\":\"ok\"}", 15);
         else (void)tthc_http_resp_set(resp, 503, "application/json", "{\"status\":\"stalled\"}", 20);
     } else if (!strcmp(req->path, "/readyz")) {
         if (ready) (void)tthc_http_resp_set(resp, 200, "application/json", "{\"status\":\"ready\"}", 18);
+        else if (gap_stop)
+            (void)tthc_http_resp_set(resp, 503, "application/json",
+                                     "{\"status\":\"not_ready\",\"reason\":\"partition_stopped_on_gap\"}", 58);
         else (void)tthc_http_resp_set(resp, 503, "application/json", "{\"status\":\"not_ready\"}", 22);
     } else {
         (void)tthc_http_resp_set(resp, 404, "application/json", "{\"error\":\"not_found\"}", 21);
@@ -394,4 +431,15 @@ tthc_rc observe_serve(observe *o, const char *listen, tthc_err *err)
     tthc_rc rc = tthc_httpd_start(&opts, &o->httpd, err);
     if (!rc) LOG_INFO("metrics_listening", "listen=%s port=%u", listen, tthc_httpd_port(o->httpd));
     return rc;
+}
+
+void observe_gap(observe *o, int32_t partition, int64_t lost, bool stopped)
+{
+    pthread_mutex_lock(&o->mu);
+    if (part(o, partition)) {
+        o->gaps[partition]++;
+        o->lost[partition] += lost > 0 ? (unsigned long long)lost : 0;
+        o->gap_stopped[partition] = stopped;
+    }
+    pthread_mutex_unlock(&o->mu);
 }

@@ -39,6 +39,9 @@ void observe_pending_ts(observe *o, int32_t partition, int64_t ts_ms);
 /* A librdkafka statistics JSON document (called on the poll thread). */
 void observe_stats(observe *o, const char *json, size_t len);
 void observe_db(observe *o, bool up);
+/* A gap (docs/events.md, semantics 6) on partition: `lost` messages are gone
+ * (0 when unknown); stopped: the partition waits for an operator. */
+void observe_gap(observe *o, int32_t partition, int64_t lost, bool stopped);
 void observe_fenced(observe *o);
 void observe_heartbeat(observe *o);
 

@@ -428,3 +428,52 @@ tthc_rc store_apply(store *s, batch *b, const int64_t *expected, store_dlq_fn dl
     }
     return rc;
 }
+
+static const char *i64_param(char *buf, size_t n, int64_t v)
+{
+    if (v < 0) return NULL;
+    snprintf(buf, n, "%lld", (long long)v);
+    return buf;
+}
+
+tthc_rc store_record_gap(store *s, const store_gap *g, tthc_err *err)
+{
+    if (!store_connected(s)) return tthc_fail(err, TTHC_ERETRY, "not connected to PostgreSQL");
+    char part[16], from[24], to[24], lost[24], lo[24], hi[24], exp[24], resume[24];
+    snprintf(part, sizeof part, "%d", (int)g->partition);
+    const char *params[10] = {s->group, s->topic, part, i64_param(from, sizeof from, g->from_offset),
+                              i64_param(to, sizeof to, g->to_offset), i64_param(lost, sizeof lost, g->lost),
+                              i64_param(lo, sizeof lo, g->log_start), i64_param(hi, sizeof hi, g->log_end),
+                              g->reason, g->action};
+    tthc_rc rc = tthc_pg_exec(s->conn, "BEGIN", err);
+    if (rc) return rc;
+    PGresult *r = PQexecParams(s->conn,
+                               "INSERT INTO consumer_gap (group_id, topic, partition, from_offset, to_offset, lost, "
+                               "log_start, log_end, reason, action) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+                               "ON CONFLICT DO NOTHING",
+                               10, NULL, params, NULL, NULL, 0);
+    rc = tthc_pg_result(s->conn, r, PGRES_COMMAND_OK, "record gap", err);
+    PQclear(r);
+    if (!rc && !strcmp(g->action, "continue")) {
+        const char *q[5] = {s->group, s->topic, part, i64_param(resume, sizeof resume, g->resume_at),
+                            i64_param(exp, sizeof exp, g->expected)};
+        r = PQexecParams(s->conn,
+                         "INSERT INTO consumer_offset AS o (group_id, topic, partition, next_offset) "
+                         "VALUES ($1, $2, $3, $4) ON CONFLICT (group_id, topic, partition) DO UPDATE "
+                         "SET next_offset = EXCLUDED.next_offset, updated_at = now() "
+                         "WHERE o.next_offset = $5::bigint",
+                         5, NULL, q, NULL, NULL, 0);
+        rc = tthc_pg_result(s->conn, r, PGRES_COMMAND_OK, "move offset past a gap", err);
+        int moved = rc ? 0 : atoi(PQcmdTuples(r));
+        PQclear(r);
+        if (!rc && moved != 1)
+            rc = tthc_fail(err, TTHC_EFENCED, "partition %d: stored offset is not %lld (moved by another owner)",
+                           (int)g->partition, (long long)g->expected);
+    }
+    if (!rc) rc = tthc_pg_exec(s->conn, "COMMIT", err);
+    if (rc) {
+        tthc_err ignored;
+        if (store_connected(s) && tthc_pg_exec(s->conn, "ROLLBACK", &ignored)) store_disconnect(s);
+    }
+    return rc;
+}

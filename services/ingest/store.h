@@ -39,6 +39,19 @@ void store_disconnect(store *s);
 /* For each partition, the stored next offset or -1 if none. */
 tthc_rc store_load_offsets(store *s, const int32_t *parts, size_t n, int64_t *next, tthc_err *err) TTHC_MUSTCHECK;
 
+/* Records a gap (docs/events.md, semantics 6) in consumer_gap and, for
+ * action "continue", moves the partition's stored offset from `expected` to
+ * `resume_at` (guarded like a batch: TTHC_EFENCED when another owner moved it)
+ * in the same transaction.  to_offset and lost are -1 when unknown.  Repeating
+ * the same gap (same partition, from_offset, action) records nothing new. */
+typedef struct {
+    int32_t partition;
+    int64_t from_offset, to_offset, lost, log_start, log_end, expected, resume_at;
+    const char *reason; /* "deleted" or "beyond_end" */
+    const char *action; /* "continue" or "stop" */
+} store_gap;
+tthc_rc store_record_gap(store *s, const store_gap *g, tthc_err *err) TTHC_MUSTCHECK;
+
 /* expected[i] is this consumer's belief of parts[i]'s stored offset (-1: none)
  * for b->parts[i].  On TTHC_OK the batch is durably applied. */
 tthc_rc store_apply(store *s, batch *b, const int64_t *expected, store_dlq_fn dlq, void *dlq_ctx,

@@ -15,7 +15,9 @@
 #include "model.h"
 
 /* Sets rows[i].applied and rows[i].applied_age for the rows of group that
- * consumer_offset holds; the others get -1.  The statement is bounded by the
+ * consumer_offset holds; the others get -1.  Sets rows[i].lost (messages lost
+ * in gaps, consumer_gap; 0 when none) and rows[i].gap_stopped (a "stop" gap at
+ * the stored offset).  The statement is bounded by the
  * connection's statement_timeout (tthc_pg_connect). */
 tthc_rc lag_applied_read(PGconn *c, const char *group, lag_row *rows, size_t n, tthc_err *err) TTHC_MUSTCHECK;
 

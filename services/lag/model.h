@@ -21,6 +21,8 @@ typedef struct {
     int64_t committed;   /* Kafka's committed offset of the group; -1 none */
     int64_t applied;     /* consumer_offset.next_offset; -1 none (or no DSN) */
     double applied_age;  /* seconds since that row was last written; -1 unknown */
+    int64_t lost;        /* messages lost in gaps (consumer_gap); -1 unknown (no DSN) */
+    bool gap_stopped;    /* the latest gap stopped the partition (--on-gap stop) and it has not moved since */
     int64_t next_ts_ms;  /* timestamp of the message at the basis offset; -1 unknown */
     /* owner, from DescribeConsumerGroups; "" unknown */
     char member_id[LAG_OWNER_MAX], client_id[LAG_OWNER_MAX], host[LAG_OWNER_MAX];

@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { COL_TOPIC, COL_PART, COL_APPLIED, COL_COMMITTED, COL_LOG_END, COL_LAG, COL_LAG_S, COL_STATUS, COL_OWNER, NCOL };
-static const char *const headers[NCOL] = {"TOPIC", "PARTITION", "APPLIED", "COMMITTED", "LOG-END",
-                                          "LAG",   "LAG-SECONDS", "STATUS", "OWNER"};
+enum {
+    COL_TOPIC, COL_PART, COL_APPLIED, COL_COMMITTED, COL_LOG_END, COL_LAG, COL_LAG_S, COL_LOST, COL_STATUS, COL_OWNER,
+    NCOL
+};
+static const char *const headers[NCOL] = {"TOPIC", "PARTITION",   "APPLIED", "COMMITTED", "LOG-END",
+                                          "LAG",   "LAG-SECONDS", "LOST",    "STATUS",    "OWNER"};
 
 static void fmt_i64(char *buf, size_t len, int64_t v)
 {
@@ -45,7 +48,8 @@ static void cells(const lag_row *r, char c[NCOL][LAG_OWNER_MAX * 2 + 2])
     fmt_i64(c[COL_LAG], L, r->judged ? r->lag : -1);
     if (r->judged) snprintf(c[COL_LAG_S], L, "%.1f", r->lag_seconds);
     else snprintf(c[COL_LAG_S], L, "-");
-    snprintf(c[COL_STATUS], L, "%s", status_text(r));
+    fmt_i64(c[COL_LOST], L, r->lost);
+    snprintf(c[COL_STATUS], L, "%s%s", status_text(r), r->gap_stopped ? "(GAP)" : "");
     fmt_owner(c[COL_OWNER], L, r);
 }
 
@@ -61,19 +65,24 @@ tthc_rc lag_render_table(const lag_report *rep, FILE *out, tthc_err *err)
     int bad = fprintf(out, "GROUP %s  STATE %s  STATUS %s  (%ld samples %ld ms apart; status on %s offsets)\n",
                       rep->group, rep->state ? rep->state : "-", tthc_group_status_name(rep->status), rep->samples,
                       rep->interval_ms, rep->use_applied ? "applied" : "committed") < 0;
-    int not_evaluated = 0;
+    int not_evaluated = 0, lost = 0;
+    for (size_t i = 0; i < rep->n; i++) lost |= rep->rows[i].lost > 0 || rep->rows[i].gap_stopped;
     for (size_t i = 0; i <= rep->n && !bad; i++) {
         const lag_row *r = i ? &rep->rows[i - 1] : NULL;
         cells(r, c);
         if (r && r->judged && !r->evaluated) not_evaluated = 1;
         for (int k = 0; k < NCOL && !bad; k++) {
-            if (k == COL_APPLIED && !rep->use_applied) continue;
+            if ((k == COL_APPLIED || k == COL_LOST) && !rep->use_applied) continue;
             if (k == NCOL - 1) bad = fputs(c[k], out) == EOF; /* no trailing blanks */
             else bad = fprintf(out, "%-*s  ", (int)w[k], c[k]) < 0;
         }
         bad |= fputc('\n', out) == EOF;
     }
     if (!bad && not_evaluated) bad = fputs("* not yet evaluated: the window is not complete\n", out) == EOF;
+    if (!bad && lost)
+        bad = fputs("LOST: messages deleted from the log before tthc-ingest applied them (consumer_gap); "
+                    "(GAP): stopped there, waiting for an operator\n",
+                    out) == EOF;
     if (!bad) bad = fflush(out) != 0;
     return bad ? tthc_fail(err, TTHC_EIO, "writing the table: %s", strerror(errno)) : TTHC_OK;
 }
@@ -102,6 +111,8 @@ static cJSON *row_json(const lag_row *r, bool use_applied)
     cJSON_AddItemToObject(o, "status",
                           r->judged ? cJSON_CreateString(tthc_partition_status_name(r->status)) : cJSON_CreateNull());
     cJSON_AddBoolToObject(o, "evaluated", r->judged && r->evaluated);
+    cJSON_AddItemToObject(o, "lost", num_or_null(use_applied ? r->lost : -1));
+    cJSON_AddBoolToObject(o, "stopped_on_gap", use_applied && r->gap_stopped);
     if (r->client_id[0] || r->member_id[0]) {
         cJSON *ow = cJSON_AddObjectToObject(o, "owner");
         if (ow) {

@@ -30,17 +30,42 @@ it_cleanup() {
 }
 
 # it_setup: PostgreSQL + schema + broker; exports TTHC_PG_DSN, TTHC_KAFKA_BROKERS.
+# IT_BROKER_ARGS: options of broker_start (e.g. "--nodes 3").
 it_setup() {
     IT_DIR=$(tthc_mktemp "$(basename "$0" .sh)")
     trap it_cleanup EXIT
     TTHC_PG_FSYNC=off pg_start "$IT_DIR" >/dev/null
     TTHC_PG_DSN=$(cat "$IT_DIR/pg/dsn")
     "$TTHC_BIN_DIR/tthc-migrate" --dsn "$TTHC_PG_DSN" 2>>"$IT_DIR/migrate.log"
-    broker_start "$IT_DIR" >/dev/null
+    # shellcheck disable=SC2086 # a list of options
+    broker_start "$IT_DIR" ${IT_BROKER_ARGS:-} >/dev/null
     TTHC_KAFKA_BROKERS=$(cat "$IT_DIR/kafka.bootstrap")
     # A short session timeout: the dev broker waits session.timeout.ms - 1 s for rejoins.
     export TTHC_PG_DSN TTHC_KAFKA_BROKERS TTHC_KAFKA_SESSION_TIMEOUT_MS=6000
     export TTHC_INGEST_METRICS_LISTEN=127.0.0.1:0 # an ephemeral port: tests run side by side
+}
+
+# it_metrics_port NAME: the /metrics port instance NAME logged (started with
+# --metrics-listen 127.0.0.1:0).
+it_metrics_port() {
+    local p
+    p=$(sed -n 's/.*event=metrics_listening .* port=\([0-9]*\).*/\1/p' "$IT_DIR/ingest-$1.log" | tail -n1)
+    [[ -n $p ]] && echo "$p"
+}
+
+# it_log_end_offsets TOPIC: "PARTITION OFFSET" lines, the log-end offsets, from
+# Kafka's own GetOffsetShell (real broker) or kcat -Q (mock).
+it_log_end_offsets() {
+    local topic=$1
+    if [[ ${TTHC_BROKER:-kafka} == kafka ]]; then
+        kafka_tool get-offsets --bootstrap-server "$TTHC_KAFKA_BROKERS" --topic "$topic" --time latest |
+            awk -F: '{ print $(NF-1), $NF }' | sort -n
+    else
+        local p
+        for p in $(kcat -b "$TTHC_KAFKA_BROKERS" -L -t "$topic" | sed -n 's/.*partition \([0-9]*\),.*/\1/p'); do
+            echo "$p $(kcat -b "$TTHC_KAFKA_BROKERS" -Q -t "$topic:$p:-1" | awk '{ print $NF }')"
+        done | sort -n
+    fi
 }
 
 # it_sql SQL: one value, unaligned.

@@ -86,7 +86,7 @@ grep -q "${first##*/}: changed after it was applied" "$work/migrate4.log" ||
     fail "the error does not name the changed file: $(cat "$work/migrate4.log")"
 echo "ok: changed file refused"
 
-# ---- Kafka dev broker -------------------------------------------------------
+# ---- the broker (Apache Kafka by default; TTHC_BROKER=mock: tthc-kafka-dev) ----
 
 topic=tthc.dossier.events
 brokers=$(broker_start "$work" --extra-topics it.extra:2)
@@ -111,9 +111,16 @@ expect_eq "keys spread over several partitions" 1 \
 expect_eq "each key in exactly one partition" 25 \
     "$(cut -d' ' -f1,2 "$work/consumed.txt" | sort -u | wc -l)"
 
+mapfile -t bpids < <(broker_pids "$work")
+((${#bpids[@]} >= 1)) || fail "no broker pid recorded"
 broker_stop "$work"
 [[ ! -e $work/kafka.bootstrap ]] || fail "kafka.bootstrap left behind after a clean stop"
-grep -q 'event=stopped ' "$work/kafka.log" || fail "tthc-kafka-dev did not log a clean stop"
+for p in "${bpids[@]}"; do pid_alive "$p" && fail "broker pid $p still running after broker_stop"; done
+if [[ ${TTHC_BROKER:-kafka} == mock ]]; then
+    grep -q 'event=stopped ' "$work/kafka.log" || fail "tthc-kafka-dev did not log a clean stop"
+else
+    grep -q 'shut down completed' "$work/kafka-1.log" || fail "Kafka did not log a clean shutdown (see $work/kafka-1.log)"
+fi
 sanitizer_check "$work"/*.log || fail "sanitizer report (see above)"
 echo "ok: broker stopped cleanly"
 echo "PASS it_stack"
