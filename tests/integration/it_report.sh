@@ -323,6 +323,17 @@ if missing:
 print(f"   Vietnamese page: {len(units)} units with QĐ 766 points, province {total} / {mx} known, {unk} unknown;"
       f" {w.group(1)} px wide at A4 width")
 PY
+# The print stylesheet: Chromium prints A4 portrait pages.
+pdf_a4() { # FILE: every page A4 portrait (595 x 842 pt)
+    python3 -c '
+import re, sys
+boxes = re.findall(rb"/MediaBox \[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]", open(sys.argv[1], "rb").read())
+assert boxes and all(abs(float(w) - 595.3) < 1.5 and abs(float(h) - 841.9) < 1.5 for w, h in boxes), boxes[:3]
+print(f"   {sys.argv[1]}: {len(boxes)} A4 portrait pages")' "$1"
+}
+timeout 120 "${chrome[@]}" --user-data-dir="$(mktemp -d "$IT_DIR/chrome.XXXXXX")" --no-pdf-header-footer \
+    --print-to-pdf="$IT_DIR/vi.pdf" "file://$IT_DIR/vi.html" >>chrome.log 2>&1 || it_fail "chromium --print-to-pdf failed"
+pdf_a4 vi.pdf || it_fail "the printed report is not A4 portrait"
 rc=0
 "$REPORT" --period 2025-09 --unit H61.999 >/dev/null 2>unknown.log || rc=$?
 ((rc == 2)) && grep -q "unknown unit H61.999" unknown.log || it_fail "an unknown --unit: exit $rc, $(cat unknown.log)"
@@ -403,6 +414,9 @@ if bad:
     print("\n".join(bad)); sys.exit(1)
 print(f"   stub page: {len(rows)} units with QĐ 766 points equal to the database's, {w.group(1)} px wide at A4 width")
 PY
+timeout 120 "${chrome[@]}" --user-data-dir="$(mktemp -d "$IT_DIR/chrome.XXXXXX")" --no-pdf-header-footer \
+    --print-to-pdf="$IT_DIR/stub.pdf" "file://$IT_DIR/stub.html" >>chrome.log 2>&1 || it_fail "chromium --print-to-pdf (stub)"
+pdf_a4 stub.pdf || it_fail "the printed stub page is not A4 portrait"
 daemon_stop "$IT_DIR" tthc-portal-stub || it_fail "the stub did not stop"
 sanitizer_check tthc-portal-stub.log || it_fail "sanitizer report in the stub's log"
 echo "5. the stub's page: Vietnamese, QĐ 766 points per unit, A4 width"
