@@ -230,14 +230,23 @@ tthc_rc report_qd766_load(PGconn *c, report_qd766 *q, const char *province, cons
     snprintf(from, sizeof from, "%04d-%02d", year, first);
     snprintf(to, sizeof to, "%04d-%02d", year, last);
     snprintf(jan, sizeof jan, "%04d-01", year);
-    tthc_rc rc = load_catalogue(c, q, err);
+    PGresult *r = PQexecParams(c, "SELECT to_regprocedure('qd766_metrics(text,text,timestamptz,boolean)') IS NOT NULL",
+                               0, NULL, NULL, NULL, NULL, 0);
+    tthc_rc rc = tthc_pg_result(c, r, PGRES_TUPLES_OK, "qd766 functions", err);
+    bool exists = !rc && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    if (rc) return rc;
+    if (!exists)
+        return tthc_fail(err, TTHC_EDB, "the database has no QĐ 766 functions: apply migrations/006_qd766.sql "
+                                        "(tthc-migrate), or leave the section out with --no-qd766");
+    rc = load_catalogue(c, q, err);
     const char *p[4] = {from, to, at, province};
     if (!rc) rc = load_metrics(c, q, p, err);
     const char *mp[4] = {jan, to, at, NULL};
     if (!rc) rc = load_months(c, q, mp, scope, err);
     if (rc) return rc;
     const char *ep[2] = {to, at};
-    PGresult *r = PQexecParams(c,
+    r = PQexecParams(c,
                                "SELECT to_char(least(qd766_period_end($1), coalesce($2::timestamptz, now())) "
                                "AT TIME ZONE INTERVAL '+07:00', 'YYYY-MM-DD HH24:MI')",
                                2, NULL, ep, NULL, NULL, 0);
