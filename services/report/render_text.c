@@ -461,6 +461,23 @@ tthc_rc report_render_csv(const report_ctx *x, FILE *f, tthc_err *err)
             csv_row_ind(f, row, qd);
         }
     }
+    /* Year to date (January to the period's last month) against each target of the year. */
+    for (int i = 0; i < TTHC_INDICATOR_COUNT; i++)
+        for (int t = 0; t < d->ntargets[i]; t++) {
+            report_nd nd = v->ytd[i];
+            int64_t b;
+            int s = report_status(nd, d->targets[i][t].centi, &b);
+            snprintf(num, sizeof num, "%lld", (long long)nd.num);
+            snprintf(den, sizeof den, "%lld", (long long)nd.den);
+            report_fmt_centi(d->targets[i][t].centi, tgt, sizeof tgt);
+            report_fmt_centi(b, behind, sizeof behind);
+            report_month_str(d->period.year, d->period.last, month);
+            const char *row[C__N] = {"ytd", d->scope, d->period.label, month, d->scope, d->scope_name,
+                                     tthc_indicators[i].code, num, den, report_rate_str(nd, rate, sizeof rate), tgt,
+                                     d->targets[i][t].source_doc, s < 0 ? "no_data" : s ? "met" : "behind",
+                                     s == 0 ? behind : NULL, NULL};
+            csv_row_ind(f, row, qd);
+        }
     if (qd) csv_qd766(x, f);
     return ferror(f) ? tthc_fail(err, TTHC_EIO, "write failed") : TTHC_OK;
 }

@@ -282,6 +282,8 @@ static void test_render(void)
           "CSV total row");
     CHECK(strstr(csv, "\"Xã <A&B> \"\"quoted\"\", 'x'\""), "CSV quotes a name with a comma and quotes");
     CHECK(strstr(csv, "trend,X9,2025-Q3,2025-07,X9,"), "CSV trend rows");
+    CHECK(strstr(csv, "ytd,X9,2025-Q3,2025-09,X9,Tỉnh <X9>,online_submission,1200,3005,39.93,80.00,TB 56/TB-VPCP #2,behind,40.07,"),
+          "CSV year-to-date rows against the year's targets");
     free(csv);
 
     char *js = render(report_render_json, &x);
