@@ -413,6 +413,58 @@ static void test_qd766_model(void)
     CHECK(q.nlosing == 2 && q.losing[0] == 0 && q.losing[1] == 1,
           "losing most: progress (5.00 lost), then electronic results (4.50); the unknown metric is not a loss: %d %d",
           q.losing[0], q.losing[1]);
+    /* The section in every format, for the province, and alone with --qd766-only. */
+    q.units[2].name = "Xã <Cái> & \"Nhum\"";
+    snprintf(q.evaluated_at, sizeof q.evaluated_at, "2025-10-01 00:00");
+    q.nmonths = 2;
+    q.months[0] = 8;
+    q.months[1] = 9;
+    q.month_points[0] = 1500;
+    q.month_points[1] = 1556;
+    q.month_max[0] = q.month_max[1] = 2600;
+    report_qd766_compute(&q, "H61", true);
+    report_period p;
+    report_data d;
+    CHECK(report_period_parse("2025-09", false, &p) == 0 && report_data_init(&d, "H61", &p) == 0, "init");
+    tthc_counts c = {{0}};
+    c.c[TTHC_C_RECEIVED] = 9;
+    CHECK(report_data_add_row(&d, "H61", "2025-09", &c, &err) == TTHC_OK, "row");
+    report_view v;
+    CHECK(report_compute(&d, &v, &err) == TTHC_OK, "compute");
+    report_ctx x = {.d = &d, .v = &v, .top = 5, .lang = REPORT_VI, .qd = &q};
+    char *h = render(report_render_html, &x);
+    CHECK(strstr(h, "Điểm đánh giá theo QĐ 766/QĐ-TTg") && strstr(h, "15,56 / 20,00") && strstr(h, "Điểm theo đơn vị") &&
+              strstr(h, "Xã &lt;Cái&gt; &amp; &quot;Nhum&quot;") && !strstr(h, "<Cái>") && strstr(h, "+0,56"),
+          "HTML: Vietnamese section, points, escaped names, month over month");
+    const char *tbl = strstr(h, "Điểm theo đơn vị");
+    const char *a = tbl ? strstr(tbl, ">H61.9<") : NULL, *b = tbl ? strstr(tbl, ">H61.20<") : NULL,
+               *e = tbl ? strstr(tbl, ">H61.101 <small>") : NULL;
+    CHECK(a && b && e && a < b && b < e, "the units table by code as numbers");
+    CHECK(strstr(h, "Kết quả thực hiện so với chỉ tiêu") != NULL, "with the indicators");
+    free(h);
+    x.qd_only = true;
+    h = render(report_render_html, &x);
+    CHECK(strstr(h, "id=\"qd766\"") && !strstr(h, "Kết quả thực hiện so với chỉ tiêu"), "HTML --qd766-only");
+    free(h);
+    char *t = render(report_render_table, &x);
+    CHECK(strstr(t, "15,56 điểm đã tính trên 20,00") && !strstr(t, "online_submission"), "table --qd766-only");
+    free(t);
+    char *csv = render(report_render_csv, &x);
+    CHECK(strstr(csv, ",group,points,max_points,unknown_points\r\n") &&
+              strstr(csv, "qd766_total,H61,2025-09,,H61.101,\"Xã <Cái> & \"\"Nhum\"\"\",,,,,,,,,2,,16.50,26.00,16.00") &&
+              strstr(csv, "qd766_month,H61,2025-09,2025-09,H61,,,,,,,,,,,,15.56,26.00,") && !strstr(csv, "\ntotal,"),
+          "CSV --qd766-only: totals with rank, months");
+    free(csv);
+    char *js = render(report_render_json, &x);
+    cJSON *root = cJSON_Parse(js), *qd = cJSON_GetObjectItemCaseSensitive(root, "qd766");
+    CHECK(qd && !cJSON_GetObjectItemCaseSensitive(root, "indicators") &&
+              cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(qd, "scope"), "points_known")->valuedouble == 15.56 &&
+              cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(qd, "units")) == 3,
+          "JSON --qd766-only");
+    cJSON_Delete(root);
+    free(js);
+    report_view_free(&v);
+    report_data_free(&d);
     report_qd766_free(&q);
 }
 
