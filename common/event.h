@@ -1,4 +1,4 @@
-/* event.h - the dossier event contract (shared/contract/events.md) as C.
+/* event.h - the dossier event contract (docs/events.md) as C.
  *
  * tthc_event_parse() is a pure function: bytes in, either a validated event or
  * a rejection (reason + field + detail) out.  It never keeps the personal ID

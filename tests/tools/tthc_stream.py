@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """tthc_stream.py: independent reference implementation ("oracle") of the TTHC
-event contract (/work/shared/contract/events.md, indicators.md), plus stream
+event contract (docs/events.md; indicators as in migrations/001_core.sql), plus stream
 generators for integration tests and the benchmark.
 
 Python 3 standard library only.  Written for clarity, not speed; it shares no
