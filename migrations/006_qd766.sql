@@ -125,44 +125,36 @@ CREATE FUNCTION qd766_pct_centi(n numeric, d numeric) RETURNS numeric
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT div(20000 * n + d, 2 * d) $$;
 
-CREATE FUNCTION qd766_check_counts(n bigint, d bigint) RETURNS void
+CREATE FUNCTION qd766_negative(numerator bigint, denominator bigint) RETURNS void
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
 BEGIN
-    IF n < 0 OR d < 0 THEN
-        RAISE EXCEPTION 'qd766: numerator and denominator must not be negative (% / %)', n, d
-            USING ERRCODE = '22003';
-    END IF;
-END $$;
-
-CREATE FUNCTION qd766_rule(metric_code text) RETURNS qd766_metric
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-AS $$
-DECLARE
-    m qd766_metric;
-BEGIN
-    SELECT * INTO m FROM qd766_metric WHERE code = metric_code;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'qd766: unknown metric code "%"', metric_code
-            USING ERRCODE = '22023', HINT = 'the codes are in table qd766_metric';
-    END IF;
-    RETURN m;
+    RAISE EXCEPTION 'qd766: numerator and denominator must not be negative (% / %)', numerator, denominator
+        USING ERRCODE = '22003';
 END $$;
 
 -- The ratio the portal shows: r2(100 n / d); a zero denominator by the metric's rule.
+-- (qd766_ratio and qd766_score read their rule with one lookup each and no nested
+-- statement: a million calls take seconds, not minutes.)
 CREATE FUNCTION qd766_ratio(metric_code text, numerator bigint, denominator bigint) RETURNS numeric
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
 DECLARE
-    m qd766_metric := qd766_rule(metric_code);
+    r text;
+    z text;
 BEGIN
-    IF m.rule = 'constant' THEN RETURN 100.00; END IF;
-    IF numerator IS NULL OR denominator IS NULL THEN RETURN NULL; END IF;
-    PERFORM qd766_check_counts(numerator, denominator);
-    IF denominator = 0 THEN
-        RETURN CASE m.zero_den WHEN 'null' THEN NULL ELSE 0.00 END;
+    SELECT m.rule, m.zero_den INTO r, z FROM qd766_metric m WHERE m.code = metric_code;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'qd766: unknown metric code "%"', metric_code
+            USING ERRCODE = '22023', HINT = 'the codes are in table qd766_metric';
     END IF;
-    RETURN round(qd766_pct_centi(numerator, denominator) / 100, 2);
+    IF r = 'constant' THEN RETURN 100.00; END IF;
+    IF numerator IS NULL OR denominator IS NULL THEN RETURN NULL; END IF;
+    IF numerator < 0 OR denominator < 0 THEN PERFORM qd766_negative(numerator, denominator); END IF;
+    IF denominator = 0 THEN
+        RETURN CASE z WHEN 'null' THEN NULL ELSE 0.00 END;
+    END IF;
+    RETURN round(div(20000 * numerator::numeric + denominator, 2 * denominator::numeric) / 100, 2);
 END $$;
 
 -- One metric's score (qd766.md): r2(max * min(1, p / T)) from the unrounded p;
@@ -172,25 +164,30 @@ CREATE FUNCTION qd766_score(metric_code text, numerator bigint, denominator bigi
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
 DECLARE
-    m qd766_metric := qd766_rule(metric_code);
-    max100 numeric;
-    t100 numeric;
+    r text;
+    z text;
+    max100 numeric;  -- hundredths of a point
+    t100 numeric;    -- hundredths of a percent
 BEGIN
-    IF m.rule = 'constant' THEN RETURN round(m.max_points, 2); END IF;
-    IF m.rule = 'informational' THEN RETURN NULL; END IF;
-    IF m.rule = 'composite' THEN
+    SELECT m.rule, m.zero_den, m.max_points * 100, m.threshold_pct * 100 INTO r, z, max100, t100
+    FROM qd766_metric m WHERE m.code = metric_code;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'qd766: unknown metric code "%"', metric_code
+            USING ERRCODE = '22023', HINT = 'the codes are in table qd766_metric';
+    END IF;
+    IF r = 'constant' THEN RETURN round(max100 / 100, 2); END IF;
+    IF r = 'informational' THEN RETURN NULL; END IF;
+    IF r = 'composite' THEN
         RAISE EXCEPTION 'qd766: % is a composite of three ratios', metric_code
             USING ERRCODE = '22023', HINT = 'use qd766_online_payment(a, b, c, d, e, f)';
     END IF;
     IF numerator IS NULL OR denominator IS NULL THEN RETURN NULL; END IF;
-    PERFORM qd766_check_counts(numerator, denominator);
+    IF numerator < 0 OR denominator < 0 THEN PERFORM qd766_negative(numerator, denominator); END IF;
     IF denominator = 0 THEN
-        RETURN CASE m.zero_den WHEN 'zero' THEN 0.00 WHEN 'full' THEN round(m.max_points, 2) ELSE NULL END;
+        RETURN CASE z WHEN 'zero' THEN 0.00 WHEN 'full' THEN round(max100 / 100, 2) ELSE NULL END;
     END IF;
-    max100 := m.max_points * 100;       -- integers: hundredths of a point, hundredths of a percent
-    t100 := m.threshold_pct * 100;
     IF 10000 * numerator::numeric >= t100 * denominator THEN
-        RETURN round(m.max_points, 2);  -- p >= T
+        RETURN round(max100 / 100, 2);  -- p >= T
     END IF;
     -- score in hundredths = max100 * 100 n / (d * T) = max100 * 10000 n / (d * t100), half up
     RETURN round(div(2 * max100 * 10000 * numerator::numeric + denominator::numeric * t100,
@@ -217,9 +214,7 @@ LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
 BEGIN
     IF a IS NULL OR b IS NULL OR c IS NULL OR d IS NULL OR e IS NULL OR f IS NULL THEN RETURN NULL; END IF;
-    PERFORM qd766_check_counts(a, b);
-    PERFORM qd766_check_counts(c, d);
-    PERFORM qd766_check_counts(e, f);
+    IF least(a, b, c, d, e, f) < 0 THEN PERFORM qd766_negative(least(a, c, e), least(b, d, f)); END IF;
     RETURN round(qd766_online_payment_catalogue_part(c, d) + qd766_online_payment_catalogue_part(e, f)
                  + qd766_online_payment_dossier_part(a, b), 2);
 END $$;
