@@ -427,15 +427,19 @@ kafka_fetch() {
     fi
     mkdir -p "$cache/bin" || return 1
     for name in "${!TTHC_KAFKA_TOOLS[@]}"; do
-        [[ -x $cache/bin/kafka-$name.sh ]] && continue
-        cat >"$cache/bin/kafka-$name.sh" <<EOF || return 1
+        # written for this checkout already (another checkout's wrappers point at its files)
+        grep -qsF "$TTHC_REPO/deploy/kafka/log4j2.properties" "$cache/bin/kafka-$name.sh" && continue
+        cat >"$cache/bin/kafka-$name.sh.$$" <<EOF || return 1
 #!/bin/sh
 # Written by scripts/lib.sh kafka_fetch: the release's bin/kafka-$name.sh.
+# Logging: WARN and above, on standard error (standard output is the tool's answer).
+TTHC_KAFKA_LOG_LEVEL=\${TTHC_KAFKA_LOG_LEVEL:-WARN} TTHC_KAFKA_LOG_TARGET=SYSTEM_ERR
+export TTHC_KAFKA_LOG_LEVEL TTHC_KAFKA_LOG_TARGET
 exec java \${KAFKA_HEAP_OPTS:--Xmx256m} -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \\
     -Dlog4j2.configurationFile="$TTHC_REPO/deploy/kafka/log4j2.properties" \\
     -cp "$cache/libs/*" ${TTHC_KAFKA_TOOLS[$name]} "\$@"
 EOF
-        chmod +x "$cache/bin/kafka-$name.sh" || return 1
+        chmod +x "$cache/bin/kafka-$name.sh.$$" && mv -f "$cache/bin/kafka-$name.sh.$$" "$cache/bin/kafka-$name.sh" || return 1
     done
 }
 

@@ -40,18 +40,58 @@ typedef struct {
 } page_text;
 
 static const page_text texts[2] = {
-    {"en", "National portal stub: indicator reports", "Periods: ", "none yet", "report", "reports",
-     "table indicator_target, year ", "built-in 2025 table of indicators.md.", "Unit", "Name", "Revision",
-     "Generated at", "Received at", "no target", "target", "targets", "QĐ 766 points",
-     "known of max known; needs the procedure catalogue and petitions for the rest", "no QĐ 766 functions in this database",
-     "rank", "no denominator", "every target met", "lowest target met", "below target", "no target or no denominator",
+    {"en",
+     "National portal stub: indicator reports",
+     "Periods: ",
+     "none yet",
+     "report",
+     "reports",
+     "table indicator_target, year ",
+     "built-in 2025 table of docs/indicators.md.",
+     "Unit",
+     "Name",
+     "Revision",
+     "Generated at",
+     "Received at",
+     "no target",
+     "target",
+     "targets",
+     "QĐ 766 points",
+     "known of max known; needs the procedure catalogue and petitions for the rest",
+     "no QĐ 766 functions in this database",
+     "rank",
+     "no denominator",
+     "every target met",
+     "lowest target met",
+     "below target",
+     "no target or no denominator",
      "No report for this period."},
-    {"vi", "Cổng DVCQG (giả lập): báo cáo chỉ tiêu", "Kỳ báo cáo: ", "chưa có", "báo cáo", "báo cáo",
-     "bảng indicator_target, năm ", "bảng chỉ tiêu 2025 cài sẵn (indicators.md).", "Đơn vị", "Tên đơn vị", "Lần gửi",
-     "Lập lúc", "Nhận lúc", "không có chỉ tiêu", "chỉ tiêu", "chỉ tiêu", "Điểm QĐ 766",
+    {"vi",
+     "Cổng DVCQG (giả lập): báo cáo chỉ tiêu",
+     "Kỳ báo cáo: ",
+     "chưa có",
+     "báo cáo",
+     "báo cáo",
+     "bảng indicator_target, năm ",
+     "bảng chỉ tiêu 2025 cài sẵn (docs/indicators.md).",
+     "Đơn vị",
+     "Tên đơn vị",
+     "Lần gửi",
+     "Lập lúc",
+     "Nhận lúc",
+     "không có chỉ tiêu",
+     "chỉ tiêu",
+     "chỉ tiêu",
+     "Điểm QĐ 766",
      "điểm đã tính / tối đa đã tính; phần còn lại cần dữ liệu TTHC và phản ánh kiến nghị",
-     "cơ sở dữ liệu chưa có các hàm QĐ 766", "hạng", "chưa có hồ sơ", "đạt mọi chỉ tiêu", "đạt mức thấp nhất",
-     "chưa đạt", "không có chỉ tiêu hoặc chưa có hồ sơ", "Chưa có báo cáo của kỳ này."},
+     "cơ sở dữ liệu chưa có các hàm QĐ 766",
+     "hạng",
+     "chưa có hồ sơ",
+     "đạt mọi chỉ tiêu",
+     "đạt mức thấp nhất",
+     "chưa đạt",
+     "không có chỉ tiêu hoặc chưa có hồ sơ",
+     "Chưa có báo cáo của kỳ này."},
 };
 
 static const page_text *words(const portal_page *pg)
@@ -124,8 +164,9 @@ static void header_row(FILE *f, const portal_page *pg)
 {
     const portal_targets *t = pg->targets;
     const page_text *w = words(pg);
-    fprintf(f, "<thead><tr><th class=\"unit\">%s</th><th class=\"unit\">%s</th><th class=\"wide\">%s</th>"
-               "<th class=\"unit wide\">%s</th><th class=\"unit wide\">%s</th>",
+    fprintf(f,
+            "<thead><tr><th class=\"unit\">%s</th><th class=\"unit\">%s</th><th class=\"wide\">%s</th>"
+            "<th class=\"unit wide\">%s</th><th class=\"unit wide\">%s</th>",
             w->unit, w->name, w->revision, w->generated, w->received);
     fprintf(f, "<th title=\"%s\">%s</th>", w->points_note, w->points);
     for (int k = 0; k < TTHC_INDICATOR_COUNT; k++) {
@@ -189,7 +230,8 @@ static void points_cell(FILE *f, const portal_page *pg, const char *unit)
         fputs("<td class=\"pts none\">&ndash;</td>", f);
         return;
     }
-    long long pts = (long long)cJSON_GetArrayItem(p, 0)->valuedouble, mx = (long long)cJSON_GetArrayItem(p, 1)->valuedouble;
+    long long pts = (long long)cJSON_GetArrayItem(p, 0)->valuedouble,
+              mx = (long long)cJSON_GetArrayItem(p, 1)->valuedouble;
     int rank = (int)cJSON_GetArrayItem(p, 2)->valuedouble;
     fputs("<td class=\"pts\">", f);
     hundredths(f, pg, pts);
@@ -231,7 +273,8 @@ static void report_row(FILE *f, const portal_page *pg, const cJSON *rep)
 
 static int by_unit_code(const void *a, const void *b)
 {
-    return tthc_unit_code_cmp(str_of(*(const cJSON *const *)a, "unit_code"), str_of(*(const cJSON *const *)b, "unit_code"));
+    return tthc_unit_code_cmp(str_of(*(const cJSON *const *)a, "unit_code"),
+                              str_of(*(const cJSON *const *)b, "unit_code"));
 }
 
 char *portal_page_render(const portal_page *pg, size_t *len)
@@ -241,8 +284,9 @@ char *portal_page_render(const portal_page *pg, size_t *len)
     FILE *f = open_memstream(&buf, &size);
     if (!f) return NULL;
     const page_text *w = words(pg);
-    fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
-               "<meta name=\"viewport\" content=\"width=device-width\"><title>%s",
+    fprintf(f,
+            "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width\"><title>%s",
             w->html_lang, w->title);
     if (pg->period) {
         fputs(" ", f);
@@ -279,9 +323,10 @@ char *portal_page_render(const portal_page *pg, size_t *len)
         fputs("<tbody>\n", f);
         for (k = 0; k < n; k++) report_row(f, pg, rows[k]);
         fputs("</tbody></table>\n", f);
-        fprintf(f, "<p class=\"legend\"><span class=\"met\" style=\"background:#d4edda\">%s</span>"
-                   "<span style=\"background:#fff3cd\">%s</span><span style=\"background:#f8d7da\">%s</span>"
-                   "<span>%s</span></p>\n",
+        fprintf(f,
+                "<p class=\"legend\"><span class=\"met\" style=\"background:#d4edda\">%s</span>"
+                "<span style=\"background:#fff3cd\">%s</span><span style=\"background:#f8d7da\">%s</span>"
+                "<span>%s</span></p>\n",
                 w->legend_all, w->legend_low, w->legend_below, w->legend_none);
     } else if (pg->period) {
         fprintf(f, "<p>%s</p>\n", w->no_report);

@@ -58,7 +58,7 @@ static const report_text en = {
     .th_ytd = "Rate, year to date",
     .th_target = "Target",
     .th_progress = "Progress",
-    .footer = "Rates are numerator / denominator of counts summed over the period and scope (indicators.md); "
+    .footer = "Rates are numerator / denominator of counts summed over the period and scope (docs/indicators.md); "
               "statuses compare them exactly with each target of indicator_target; a rate shown next to a target "
               "it misses is never rounded up to it. Produced by tthc-report.",
     .q_h = "QĐ 766/QĐ-TTg score (national portal)",
@@ -251,9 +251,16 @@ const char *report_fmt_pct(int64_t centi, report_lang l, char *buf, size_t len)
 const char *report_indicator_name_en(int i)
 {
     static const char *const names[TTHC_INDICATOR_COUNT] = {
-        "Dossiers submitted online", "Dossier components digitized", "Results digitized",
-        "Results issued electronically", "Dossiers tagged with personal ID", "Digitized data reused",
-        "Payments made online", "Results synced to the national portal", "Results on time", "Satisfaction",
+        "Dossiers submitted online",
+        "Dossier components digitized",
+        "Results digitized",
+        "Results issued electronically",
+        "Dossiers tagged with personal ID",
+        "Digitized data reused",
+        "Payments made online",
+        "Results synced to the national portal",
+        "Results on time",
+        "Satisfaction",
     };
     return i >= 0 && i < TTHC_INDICATOR_COUNT ? names[i] : "";
 }

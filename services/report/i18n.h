@@ -26,9 +26,9 @@ typedef struct {
     const char *h_progress, *progress_note, *th_ytd, *th_target, *th_progress;
     const char *footer;
     /* QĐ 766 */
-    const char *q_h, *q_note_fmt, *q_points, *q_of_known, *q_unknown, *q_rank_fmt, *q_group, *q_metric,
-        *q_score, *q_max, *q_status, *q_known, *q_partial, *q_needs_feed, *q_losing, *q_lost, *q_month, *q_change,
-        *q_units, *q_total, *q_rank, *q_none, *q_months_h, *q_best, *q_worst;
+    const char *q_h, *q_note_fmt, *q_points, *q_of_known, *q_unknown, *q_rank_fmt, *q_group, *q_metric, *q_score,
+        *q_max, *q_status, *q_known, *q_partial, *q_needs_feed, *q_losing, *q_lost, *q_month, *q_change, *q_units,
+        *q_total, *q_rank, *q_none, *q_months_h, *q_best, *q_worst;
     /* table format */
     const char *t_title_fmt, *t_counts, *t_rollup_sum;
 } report_text;

@@ -173,7 +173,7 @@ int main(int argc, char **argv)
         return 2;
     }
     tthc_log_init("tthc-report", cfg.log_level);
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN);
     emit_unitlist l = {NULL, 0};
     report_qd766 q;
     memset(&q, 0, sizeof q);

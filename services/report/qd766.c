@@ -143,8 +143,10 @@ static int64_t i64(const PGresult *r, int row, int col)
 
 static tthc_rc load_catalogue(PGconn *c, report_qd766 *q, tthc_err *err)
 {
-    PGresult *r = PQexecParams(c, "SELECT code, name_vi, name_en, (max_points * 100)::bigint FROM qd766_group "
-                                  "ORDER BY sort_order", 0, NULL, NULL, NULL, NULL, 0);
+    PGresult *r = PQexecParams(c,
+                               "SELECT code, name_vi, name_en, (max_points * 100)::bigint FROM qd766_group "
+                               "ORDER BY sort_order",
+                               0, NULL, NULL, NULL, NULL, 0);
     tthc_rc rc = tthc_pg_result(c, r, PGRES_TUPLES_OK, "select qd766_group", err);
     for (int row = 0; !rc && row < PQntuples(r) && q->ngroups < QD_MAX_GROUPS; row++) {
         qd_group_def *g = &q->groups[q->ngroups++];
@@ -155,8 +157,10 @@ static tthc_rc load_catalogue(PGconn *c, report_qd766 *q, tthc_err *err)
     }
     PQclear(r);
     if (rc) return rc;
-    r = PQexecParams(c, "SELECT code, group_code, name_vi, name_en, (max_points * 100)::bigint FROM qd766_metric "
-                        "ORDER BY sort_order", 0, NULL, NULL, NULL, NULL, 0);
+    r = PQexecParams(c,
+                     "SELECT code, group_code, name_vi, name_en, (max_points * 100)::bigint FROM qd766_metric "
+                     "ORDER BY sort_order",
+                     0, NULL, NULL, NULL, NULL, 0);
     rc = tthc_pg_result(c, r, PGRES_TUPLES_OK, "select qd766_metric", err);
     for (int row = 0; !rc && row < PQntuples(r) && q->nmetrics < QD_MAX_METRICS; row++) {
         qd_metric_def *m = &q->metrics[q->nmetrics++];
@@ -237,8 +241,9 @@ tthc_rc report_qd766_load(PGconn *c, report_qd766 *q, const char *province, cons
     PQclear(r);
     if (rc) return rc;
     if (!exists)
-        return tthc_fail(err, TTHC_EDB, "the database has no QĐ 766 functions: apply migrations/006_qd766.sql "
-                                        "(tthc-migrate), or leave the section out with --no-qd766");
+        return tthc_fail(err, TTHC_EDB,
+                         "the database has no QĐ 766 functions: apply migrations/006_qd766.sql "
+                         "(tthc-migrate), or leave the section out with --no-qd766");
     rc = load_catalogue(c, q, err);
     const char *p[4] = {from, to, at, province};
     if (!rc) rc = load_metrics(c, q, p, err);
@@ -247,9 +252,9 @@ tthc_rc report_qd766_load(PGconn *c, report_qd766 *q, const char *province, cons
     if (rc) return rc;
     const char *ep[2] = {to, at};
     r = PQexecParams(c,
-                               "SELECT to_char(least(qd766_period_end($1), coalesce($2::timestamptz, now())) "
-                               "AT TIME ZONE INTERVAL '+07:00', 'YYYY-MM-DD HH24:MI')",
-                               2, NULL, ep, NULL, NULL, 0);
+                     "SELECT to_char(least(qd766_period_end($1), coalesce($2::timestamptz, now())) "
+                     "AT TIME ZONE INTERVAL '+07:00', 'YYYY-MM-DD HH24:MI')",
+                     2, NULL, ep, NULL, NULL, 0);
     rc = tthc_pg_result(c, r, PGRES_TUPLES_OK, "evaluation instant", err);
     if (!rc) snprintf(q->evaluated_at, sizeof q->evaluated_at, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);

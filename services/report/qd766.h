@@ -23,8 +23,8 @@
 #include "event.h"
 
 #define QD_MAX_METRICS 20
-#define QD_MAX_GROUPS 8
-#define QD_LOSING 3
+#define QD_MAX_GROUPS  8
+#define QD_LOSING      3
 
 typedef enum { QD_KNOWN = 0, QD_PARTIAL, QD_UNKNOWN } qd_status;
 

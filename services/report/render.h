@@ -22,7 +22,7 @@
 typedef struct {
     const report_data *d;
     const report_view *v;
-    int top; /* units listed per indicator in table and html */
+    int top;                /* units listed per indicator in table and html */
     report_lang lang;       /* table and html; 0 = English (tthc-report's default is Vietnamese) */
     const report_qd766 *qd; /* the QĐ 766 section, or NULL for none */
     bool qd_only;           /* --qd766-only: that section alone */

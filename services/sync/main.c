@@ -82,7 +82,7 @@ static char *read_token(const char *path, tthc_err *err)
     char buf[4098];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     int too_long = !feof(f) && n == sizeof buf - 1;
-    fclose(f);
+    (void)fclose(f); /* read only */
     buf[n] = '\0';
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t')) buf[--n] = '\0';
     int ok = n > 0 && !too_long;
@@ -162,7 +162,7 @@ int main(int argc, char **argv)
         else LOG_INFO("exit", "rc=ok");
         code = rc ? 1 : 0;
     } else {
-        signal(SIGPIPE, SIG_IGN);
+        (void)signal(SIGPIPE, SIG_IGN);
         if (!strcmp(cmd, "reconcile")) code = sync_reconcile(&cfg, token, &err);
         else if (!strcmp(cmd, "unpark")) code = sync_unpark(&cfg, &err);
         else code = sync_status(&cfg, &err);

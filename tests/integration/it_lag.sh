@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# tthc-lag on the dev broker, with asserted rows and exit codes:
+# tthc-lag on the broker (Apache Kafka; TTHC_BROKER=mock: the dev broker), with
+# asserted rows and exit codes:
 #  A. a kcat consumer group (Kafka's committed offsets, no DSN): caught up -> OK,
 #     exit 0, lag 0; stopped while messages keep arriving -> STALL (commit
 #     times are unknown on Kafka's offsets), group ERR, exit 2;
@@ -7,7 +8,10 @@
 #     gives the commit time): caught up -> exit 0; stopped while messages keep
 #     arriving -> STOP, exit 2; restarted -> exit 0 again;
 #  C. errors: unreachable broker (bounded by --timeout), unknown group, bad
-#     usage -> exit 3.
+#     usage -> exit 3;
+#  D. (Apache Kafka) at one stable moment, tthc-lag and Kafka's own
+#     kafka-consumer-groups --describe agree on every partition's committed
+#     offset, log-end offset, lag and owner (member, host, client id).
 # Every wait is a bounded poll.
 source "$(dirname "$0")/common.sh"
 LAGT=lag.test       # 3 partitions, for the kcat group
@@ -81,9 +85,15 @@ lag_check "$IT_DIR/a_ok.json" '
             and x["lag_seconds"] == 0 and x["status"] == "OK" and x["evaluated"]
             and x["applied_offset"] is None and x["log_start_offset"] == 0 for x in p)' ||
     it_fail "caught-up rows"
-# The mock cluster cannot describe groups: owners unknown, and said so.
-lag_check "$IT_DIR/a_ok.json" 'd["state"] is None and "DescribeConsumerGroups" in d["owner_error"]
-    and all(x["owner"] is None for x in p)' || it_fail "owners on the dev broker"
+if [[ ${TTHC_BROKER:-kafka} == mock ]]; then
+    # The mock cluster cannot describe groups: owners unknown, and said so.
+    lag_check "$IT_DIR/a_ok.json" 'd["state"] is None and "DescribeConsumerGroups" in d["owner_error"]
+        and all(x["owner"] is None for x in p)' || it_fail "owners on the dev broker"
+else
+    # Kafka describes the group: kcat has left it, so it is Empty and nobody owns a partition.
+    lag_check "$IT_DIR/a_ok.json" 'd["state"] == "Empty" and "owner_error" not in d
+        and all(x["owner"] is None for x in p)' || it_fail "owners of the empty kcat group"
+fi
 committed_before=$(lag_value "$IT_DIR/a_ok.json" '[x["committed_offset"] for x in sorted(p, key=lambda x: x["partition"])]')
 
 # The table: a header line, the column line, one row per partition; exit 0.
@@ -91,7 +101,9 @@ rc=0
 TTHC_PG_DSN='' "$TTHC_BIN_DIR/tthc-lag" --group "$KGROUP" --topic "$LAGT" --samples 2 --interval-ms 100 \
     >"$IT_DIR/a_ok.txt" 2>>"$IT_DIR/lag-table.log" || rc=$?
 ((rc == 0)) || it_fail "table run exited $rc"
-grep -q "^GROUP $KGROUP  STATE -  STATUS OK " "$IT_DIR/a_ok.txt" || it_fail "table header: $(head -n1 "$IT_DIR/a_ok.txt")"
+state=-
+[[ ${TTHC_BROKER:-kafka} == kafka ]] && state=Empty
+grep -q "^GROUP $KGROUP  STATE $state  STATUS OK " "$IT_DIR/a_ok.txt" || it_fail "table header: $(head -n1 "$IT_DIR/a_ok.txt")"
 grep -q '^TOPIC  *PARTITION  *COMMITTED  *LOG-END  *LAG  *LAG-SECONDS  *STATUS  *OWNER$' "$IT_DIR/a_ok.txt" ||
     it_fail "table columns: $(sed -n 2p "$IT_DIR/a_ok.txt")"
 [[ $(grep -c "^$LAGT .* OK  *-$" "$IT_DIR/a_ok.txt") == 3 ]] || it_fail "table rows: $(cat "$IT_DIR/a_ok.txt")"
@@ -163,8 +175,59 @@ lag_check "$IT_DIR/b_stop.json" '
 it_ingest_start a --batch-max 100 --batch-ms 50
 it_wait_applied "$total" 120
 wait_until 60 _b_ok || it_fail "tthc-lag --dsn did not report the restarted ingest as OK (rc=$LAG_RC)"
-it_ingest_stop a
 echo "B: ingest OK (exit 0), STOP while stopped (exit 2), OK after the restart ($total events)"
+
+# ---- D. tthc-lag against Kafka's own kafka-consumer-groups (Apache Kafka) --------
+
+if [[ ${TTHC_BROKER:-kafka} == kafka ]]; then
+    # A moment that stays put: PostgreSQL stopped, so the running ingest (still a
+    # member of the group, owning every partition) applies and commits nothing,
+    # while the first half arrives once more (new offsets to lag behind).
+    pg_stop "$IT_DIR"
+    it_produce "$IT_DIR/first.tsv"
+    kcg() {
+        kafka_tool consumer-groups --bootstrap-server "$TTHC_KAFKA_BROKERS" --describe --group tthc-ingest \
+            2>>"$IT_DIR/kafka-tools.log" | awk 'NF && $1 == "tthc-ingest"' | sort -k3,3n
+    }
+    _same_moment() {
+        kcg >"$IT_DIR/kcg.before" &&
+            lag_run_kafka d --group tthc-ingest --samples 2 --interval-ms 100 &&
+            kcg >"$IT_DIR/kcg.after" && [[ -s $IT_DIR/kcg.before ]] && cmp -s "$IT_DIR/kcg.before" "$IT_DIR/kcg.after"
+    }
+    wait_until 90 _same_moment || it_fail "no stable moment to compare with kafka-consumer-groups"
+    python3 - "$IT_DIR/kcg.after" "$IT_DIR/d.json" <<'EOF' || it_fail "tthc-lag and kafka-consumer-groups disagree"
+import json, sys
+kafka = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    # GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID HOST CLIENT-ID
+    kafka[int(f[2])] = {"committed": int(f[3]), "log_end": int(f[4]), "lag": int(f[5]),
+                        "member_id": f[6], "host": f[7], "client_id": f[8]}
+ours = {x["partition"]: x for x in json.load(open(sys.argv[2]))["partitions"]}
+bad = []
+if sorted(kafka) != sorted(ours):
+    bad.append(("partitions", sorted(kafka), sorted(ours)))
+for part, k in kafka.items():
+    o = ours.get(part)
+    if not o:
+        continue
+    mine = {"committed": o["committed_offset"], "log_end": o["log_end_offset"], "lag": o["lag"],
+            "member_id": (o["owner"] or {}).get("member_id"), "host": (o["owner"] or {}).get("host"),
+            "client_id": (o["owner"] or {}).get("client_id")}
+    if mine != k:
+        bad.append((part, k, mine))
+if not any(k["lag"] > 0 for k in kafka.values()):
+    bad.append("no lag to compare")
+if bad:
+    print("differences:", *bad, sep="\n  ", file=sys.stderr)
+    sys.exit(1)
+print(f"D: tthc-lag and kafka-consumer-groups agree on {len(kafka)} partitions "
+      f"(committed, log end, lag {sum(k['lag'] for k in kafka.values())}, owner)")
+EOF
+    pg_start "$IT_DIR" >/dev/null
+    it_wait_applied "$((total + half))" 120
+fi
+it_ingest_stop a
 
 # ---- C. errors: exit 3 -------------------------------------------------------
 
