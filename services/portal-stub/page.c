@@ -182,8 +182,10 @@ static void header_row(FILE *f, const portal_page *pg)
             char a[32], b[32];
             snprintf(a, sizeof a, "%g", g->lo);
             snprintf(b, sizeof b, "%g", g->hi);
-            for (char *c = a; *c; c++) *c = *c == '.' ? ',' : *c;
-            for (char *c = b; *c; c++) *c = *c == '.' ? ',' : *c;
+            for (char *c = a; *c; c++)
+                if (*c == '.') *c = ',';
+            for (char *c = b; *c; c++)
+                if (*c == '.') *c = ',';
             if (g->lo == g->hi) fprintf(f, "<br><small>%s %s %%</small>", w->target, b);
             else fprintf(f, "<br><small>%s %s&ndash;%s %%</small>", w->targets, a, b);
         }
@@ -312,12 +314,12 @@ char *portal_page_render(const portal_page *pg, size_t *len)
         else fputs(w->targets_builtin, f);
         fprintf(f, " %s: %s.</p>\n", w->points, pg->points ? w->points_note : w->no_points);
     }
-    const cJSON **rows = n > 0 ? calloc((size_t)n, sizeof *rows) : NULL;
+    const cJSON **rows = n > 0 ? calloc((size_t)n, sizeof(const cJSON *)) : NULL;
     if (n > 0 && rows) {
         int k = 0;
         const cJSON *rep;
         cJSON_ArrayForEach(rep, pg->reports) rows[k++] = rep;
-        qsort(rows, (size_t)n, sizeof *rows, by_unit_code); /* H61, H61.2, H61.10, H61.101 */
+        qsort(rows, (size_t)n, sizeof(const cJSON *), by_unit_code); /* H61, H61.2, H61.10, H61.101 */
         fputs("<table>\n", f);
         header_row(f, pg);
         fputs("<tbody>\n", f);
