@@ -19,6 +19,7 @@ static tthc_rc set_value(const tthc_opt *o, void *target, const char *val, const
     char *field = (char *)target + o->offset;
     switch (o->type) {
     case TTHC_OPT_STR:
+    case TTHC_OPT_STR_EMPTY:
     case TTHC_OPT_SECRET: {
         char **p = (char **)(void *)field;
         char *copy = strdup(val);
@@ -145,7 +146,8 @@ tthc_rc tthc_config_load(const tthc_cli *cli, void *target, int argc, char **arg
     for (size_t i = 0; i < cli->nopts; i++) {
         const tthc_opt *o = &cli->opts[i];
         const char *v = o->env ? getenv(o->env) : NULL;
-        if (v && *v && (rc = set_value(o, target, v, o->env, err))) return rc;
+        /* An empty variable counts as unset, except where empty is a value (off). */
+        if (v && (*v || o->type == TTHC_OPT_STR_EMPTY) && (rc = set_value(o, target, v, o->env, err))) return rc;
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -179,7 +181,7 @@ tthc_rc tthc_config_load(const tthc_cli *cli, void *target, int argc, char **arg
     for (size_t i = 0; i < cli->nopts; i++) {
         const tthc_opt *o = &cli->opts[i];
         if (!o->required) continue;
-        if ((o->type == TTHC_OPT_STR || o->type == TTHC_OPT_SECRET) &&
+        if ((o->type == TTHC_OPT_STR || o->type == TTHC_OPT_STR_EMPTY || o->type == TTHC_OPT_SECRET) &&
             !*(char **)(void *)((char *)target + o->offset))
             return tthc_fail(err, TTHC_EINVAL, "%s (--%s) is required", o->env ? o->env : o->name, o->name);
     }
@@ -190,7 +192,7 @@ void tthc_config_free(const tthc_cli *cli, void *target)
 {
     for (size_t i = 0; i < cli->nopts; i++) {
         const tthc_opt *o = &cli->opts[i];
-        if (o->type == TTHC_OPT_STR || o->type == TTHC_OPT_SECRET) {
+        if (o->type == TTHC_OPT_STR || o->type == TTHC_OPT_STR_EMPTY || o->type == TTHC_OPT_SECRET) {
             char **p = (char **)(void *)((char *)target + o->offset);
             free(*p);
             *p = NULL;

@@ -16,11 +16,14 @@
 
 #include "err.h"
 
-typedef enum { TTHC_OPT_STR, TTHC_OPT_INT, TTHC_OPT_BOOL, TTHC_OPT_SECRET } tthc_opt_type;
+/* STR_EMPTY: a string where empty is a value (e.g. a listen address, empty =
+ * off): an empty environment variable sets it; for the others an empty
+ * variable counts as unset. */
+typedef enum { TTHC_OPT_STR, TTHC_OPT_INT, TTHC_OPT_BOOL, TTHC_OPT_SECRET, TTHC_OPT_STR_EMPTY } tthc_opt_type;
 
 typedef struct {
     const char *name;    /* flag name without "--" (also the config-file key) */
-    tthc_opt_type type;  /* STR/SECRET: char*; INT: long; BOOL: int */
+    tthc_opt_type type;  /* STR/STR_EMPTY/SECRET: char*; INT: long; BOOL: int */
     size_t offset;       /* offsetof(target struct, field) */
     const char *env;     /* environment variable, or NULL */
     const char *def;     /* default as text, or NULL (unset) */

@@ -3,6 +3,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+
+/* Server notices (RAISE NOTICE, "already exists, skipping") through the
+ * logger instead of libpq's raw lines on stderr. */
+static void on_notice(void *arg, const PGresult *res)
+{
+    (void)arg;
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    if (sev && !strcmp(sev, "WARNING")) LOG_WARN("pg_notice", "severity=%s msg=%s", sev, msg ? msg : "");
+    else LOG_DEBUG("pg_notice", "severity=%s msg=%s", sev ? sev : "?", msg ? msg : "");
+}
+
 tthc_rc tthc_pg_connect(const char *dsn, const char *app, int statement_timeout_ms, PGconn **out, tthc_err *err)
 {
     /* Keywords before dbname are defaults that the DSN (expanded) may override. */
@@ -11,6 +24,7 @@ tthc_rc tthc_pg_connect(const char *dsn, const char *app, int statement_timeout_
     *out = NULL;
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (!c) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    PQsetNoticeReceiver(c, on_notice, NULL);
     if (PQstatus(c) != CONNECTION_OK) {
         char msg[400];
         snprintf(msg, sizeof msg, "%s", PQerrorMessage(c));

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int tthc_prom_family(tthc_sb *b, const char *name, const char *type, const char *help)
@@ -22,12 +23,32 @@ static int add_label_value(tthc_sb *b, const char *v)
     return 0;
 }
 
+size_t tthc_prom_format_value(char *buf, size_t cap, double v)
+{
+    int n;
+    if (cap < 32) {
+        if (cap) buf[0] = '\0';
+        return 0;
+    }
+    if (isnan(v)) n = snprintf(buf, cap, "NaN");
+    else if (isinf(v)) n = snprintf(buf, cap, "%s", v > 0 ? "+Inf" : "-Inf");
+    else if (v == 0) n = snprintf(buf, cap, "0"); /* -0 too */
+    else if (v == floor(v) && fabs(v) < 1e17) n = snprintf(buf, cap, "%.0f", v); /* exact: every digit */
+    else {
+        /* The shortest form that reads back as the same double. */
+        for (int prec = 15; prec <= 17; prec++) {
+            n = snprintf(buf, cap, "%.*g", prec, v);
+            if (strtod(buf, NULL) == v) break;
+        }
+    }
+    return n > 0 ? (size_t)n : 0;
+}
+
 static int add_value(tthc_sb *b, double v)
 {
-    if (isnan(v)) return tthc_sb_adds(b, "NaN");
-    if (isinf(v)) return tthc_sb_adds(b, v > 0 ? "+Inf" : "-Inf");
-    if (v == floor(v) && fabs(v) < 1e15) return tthc_sb_addf(b, "%.0f", v);
-    return tthc_sb_addf(b, "%.9g", v);
+    char buf[40];
+    size_t n = tthc_prom_format_value(buf, sizeof buf, v);
+    return tthc_sb_add(b, buf, n);
 }
 
 int tthc_prom_sample(tthc_sb *b, const char *name, const char *const *labels, double value)
@@ -75,7 +96,7 @@ int tthc_prom_hist_write(tthc_sb *b, const char *name, const char *help, const t
     snprintf(n, sizeof n, "%s_bucket", name);
     for (size_t i = 0; i < h->nb; i++) {
         cum += h->counts[i];
-        snprintf(le, sizeof le, "%g", h->le[i]);
+        tthc_prom_format_value(le, sizeof le, h->le[i]);
         const char *labels[] = {"le", le, NULL};
         r |= tthc_prom_sample(b, n, labels, (double)cum);
     }

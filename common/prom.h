@@ -10,6 +10,12 @@
 
 #include "strbuf.h"
 
+/* Writes v as the exposition format wants it, exactly: integers (below 1e17)
+ * with every digit, other values in the shortest form that reads back as the
+ * same double (so a Unix time keeps its microseconds), NaN, +Inf, -Inf.
+ * Returns the length; buf (cap >= 32) is NUL-terminated. */
+size_t tthc_prom_format_value(char *buf, size_t cap, double v);
+
 /* "# HELP name help\n# TYPE name type\n" */
 int tthc_prom_family(tthc_sb *b, const char *name, const char *type, const char *help) TTHC_MUSTCHECK;
 

@@ -11,7 +11,13 @@
 #include "err.h"
 
 extern volatile sig_atomic_t tthc_stop_requested;
+/* Set by SIGHUP once tthc_signals_install_reload() ran; the daemon clears it
+ * when it has re-read what it reloads (its token). */
+extern volatile sig_atomic_t tthc_reload_requested;
 
 tthc_rc tthc_signals_install(tthc_err *err) TTHC_MUSTCHECK;
+/* Makes SIGHUP set tthc_reload_requested (for daemons that reload on it;
+ * the others keep SIGHUP's default). */
+tthc_rc tthc_signals_install_reload(tthc_err *err) TTHC_MUSTCHECK;
 
 #endif

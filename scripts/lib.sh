@@ -781,12 +781,40 @@ broker_pids() {
 
 # ---- project daemons -----------------------------------------------------
 
+# url_port URL: the port of an http(s) URL (80 or 443 when it names none).
+url_port() {
+    local rest=${1#*://} hostport
+    hostport=${rest%%/*}
+    if [[ $hostport =~ :([0-9]+)$ ]]; then
+        printf '%s\n' "${BASH_REMATCH[1]}"
+    elif [[ $1 == https://* ]]; then
+        echo 443
+    else
+        echo 80
+    fi
+}
+
+# pid_listens PID PORT: process PID itself holds a TCP socket listening on
+# PORT (IPv4 or IPv6), read from /proc/net/tcp{,6} and /proc/PID/fd.  A
+# health check answered on PORT may come from another process (another
+# stack's daemon): this says whether it is ours.
+pid_listens() {
+    local pid=$1 port=$2 hex inode
+    printf -v hex ':%04X' "$port"
+    for inode in $(awk -v p="$hex" 'FNR > 1 && $4 == "0A" && substr($2, length($2) - 4) == p { print $10 }' \
+        /proc/net/tcp /proc/net/tcp6 2>/dev/null); do
+        [[ -n $(find "/proc/$pid/fd" -lname "socket:\[$inode\]" -print -quit 2>/dev/null) ]] && return 0
+    done
+    return 1
+}
+
 # daemon_start DIR NAME [ARGS...]
 # Starts TTHC_BIN_DIR/NAME in the background with the current environment
 # (pid DIR/NAME.pid, log DIR/NAME.log, appended).  If TTHC_READY_CMD is set,
 # waits up to TTHC_READY_TIMEOUT (default 30) s for `eval "$TTHC_READY_CMD"`
-# to succeed; otherwise checks that the process is still alive after 0.3 s.
-# A daemon already running for DIR is left alone.
+# to succeed, with TTHC_DAEMON_PID set to the new process's pid (e.g.
+# 'pid_listens "$TTHC_DAEMON_PID" 8088 && curl ...'); otherwise checks that the
+# process is still alive after 0.3 s.  A daemon already running for DIR is left alone.
 daemon_start() {
     if (($# < 2)); then tthc_error "usage: daemon_start DIR NAME [ARGS...]"; return 2; fi
     local dir name=$2 bin pid deadline
@@ -801,6 +829,7 @@ daemon_start() {
     "$bin" "$@" </dev/null >>"$dir/$name.log" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/$name.pid"
+    TTHC_DAEMON_PID=$pid
     deadline=$(($(_now_us) + $(_seconds_to_us "${TTHC_READY_TIMEOUT:-30}")))
     if [[ -z ${TTHC_READY_CMD:-} ]]; then
         deadline=$(($(_now_us) + 300000))

@@ -696,7 +696,7 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
         rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");
         goto done;
     }
-    if ((rc = observe_new(cfg->group, cfg->topic, a.max_parts, &a.obs, err))) goto done;
+    if ((rc = observe_new(cfg->group, cfg->topic, a.max_parts, cfg->unassigned_grace_ms, &a.obs, err))) goto done;
     if ((rc = observe_serve(a.obs, cfg->metrics_listen, err))) goto done;
     if ((rc = store_new(cfg->dsn, cfg->group, cfg->topic, (int)cfg->statement_timeout_ms, &a.st, err))) goto done;
     if ((rc = dlq_new(cfg->brokers, cfg->dlq_topic, cfg->topic, (int)cfg->dlq_flush_ms, &a.dq, err))) goto done;
@@ -707,6 +707,7 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
     else a.db_up = true;
     observe_db(a.obs, a.db_up);
     if ((rc = make_consumer(&a, err))) goto done;
+    if ((rc = observe_probe_start(a.obs, a.rk, err))) goto done;
     LOG_INFO("started", "topic=%s group=%s batch_max=%ld batch_ms=%ld", cfg->topic, cfg->group, cfg->batch_max,
              cfg->batch_ms);
     a.last_report_ms = tthc_mono_ms();
@@ -743,6 +744,7 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
     }
     LOG_INFO("stopping", "pending=%zu", batch_count(a.cur));
     flush_batch(&a, true);
+    observe_probe_stop(a.obs);
     rd_kafka_consumer_close(a.rk); /* leaves the group; the revoke callback runs here */
     a.last_report_ms = 0;
     report(&a);
@@ -756,6 +758,7 @@ done:
         pthread_mutex_unlock(&a.w.mu);
         pthread_join(a.w.thread, NULL);
     }
+    observe_probe_stop(a.obs); /* before the handle it probes through goes */
     if (a.rk) rd_kafka_destroy(a.rk);
     observe_free(a.obs);
     dlq_free(a.dq);

@@ -16,6 +16,7 @@ typedef struct {
     char *brokers, *dsn, *topic, *dlq_topic, *group, *log_level, *metrics_listen;
     char *on_gap; /* "continue" or "stop": what to do when messages to apply are gone (semantics 6) */
     long batch_max, batch_ms, statement_timeout_ms, dlq_flush_ms, max_partitions;
+    long unassigned_grace_ms;
 } ingest_config;
 
 /* Runs until tthc_stop_requested (signals.h) is set; returns TTHC_OK after a clean shutdown. */

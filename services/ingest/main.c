@@ -28,7 +28,9 @@ static const tthc_opt opts[] = {
         "longest wait for the broker to acknowledge a batch's DLQ messages (then their partitions are held back and retried)"),
     OPT("max-partitions", TTHC_OPT_INT, max_partitions, NULL, "4096", 1, 100000, 0,
         "highest partition count of the topic this process can track"),
-    OPT("metrics-listen", TTHC_OPT_STR, metrics_listen, "TTHC_INGEST_METRICS_LISTEN", "127.0.0.1:9464", 0, 0, 0,
+    OPT("unassigned-grace-ms", TTHC_OPT_INT, unassigned_grace_ms, "TTHC_INGEST_UNASSIGNED_GRACE_MS", "60000", 0,
+        86400000, 0, "/readyz answers 503 once this instance has held no partition for this long (0: never)"),
+    OPT("metrics-listen", TTHC_OPT_STR_EMPTY, metrics_listen, "TTHC_INGEST_METRICS_LISTEN", "127.0.0.1:9464", 0, 0, 0,
         "address of /metrics, /healthz and /readyz (empty: off)"),
     OPT("on-gap", TTHC_OPT_STR, on_gap, "TTHC_INGEST_ON_GAP", "continue", 0, 0, 0,
         "when the next message to apply is no longer in the log (retention, a recreated topic): 'continue' "
@@ -48,26 +50,28 @@ int main(int argc, char **argv)
     ingest_config cfg;
     memset(&cfg, 0, sizeof cfg);
     tthc_err err = {{0}};
+    tthc_log_init("tthc-ingest", NULL);
     tthc_rc rc = tthc_config_load(&cli, &cfg, argc, argv, NULL, NULL, &err);
     if (rc == TTHC_EXIT) {
         tthc_config_free(&cli, &cfg);
         return 0;
     }
     if (rc) {
-        fprintf(stderr, "tthc-ingest: %s\n", err.msg);
+        LOG_ERROR("config_invalid", "error=%s", err.msg);
         tthc_config_free(&cli, &cfg);
         return 2;
     }
     if (strcmp(cfg.on_gap, "continue") && strcmp(cfg.on_gap, "stop")) {
-        fprintf(stderr, "tthc-ingest: --on-gap (TTHC_INGEST_ON_GAP) must be 'continue' or 'stop', not '%s'\n",
-                cfg.on_gap);
+        LOG_ERROR("config_invalid", "error=\"--on-gap (TTHC_INGEST_ON_GAP) must be continue or stop\" on_gap=%s",
+                  cfg.on_gap);
         tthc_config_free(&cli, &cfg);
         return 2;
     }
     tthc_log_init("tthc-ingest", cfg.log_level);
     tthc_err serr = {{0}};
     if (tthc_signals_install(&serr)) {
-        fprintf(stderr, "%s\n", serr.msg);
+        LOG_ERROR("signals", "error=%s", serr.msg);
+        tthc_config_free(&cli, &cfg);
         return 1;
     }
 

@@ -1,7 +1,9 @@
 #include "observe.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,10 +49,26 @@ struct observe {
     unsigned long dlq_failures;
     long pending_dossiers;      /* -1: not measured yet */
     double pending_oldest;
+    /* readiness */
+    long grace_ms;           /* no partitions for longer than this: not ready (0: never) */
+    double unassigned_since; /* when the last partition went (start: process start); -1 while some are held */
+    double last_event_ts;    /* newest applied event's message timestamp, s; -1 none yet */
+    /* broker probe (metadata request every PROBE_INTERVAL_MS) */
+    rd_kafka_t *rk;
+    pthread_t probe;
+    bool probe_started, probe_stop;
+    pthread_cond_t probe_cv;
+    int probe_state;         /* -1 not probed yet, 0 the last probe failed, 1 answered */
+    char probe_error[160];
+    double broker_last_ok;   /* time of the last answered probe, -1 never */
+    int32_t topic_partitions; /* from the last answered probe, -1 unknown */
     /* gaps, per partition, kept across reassignments (counters) */
     unsigned long long *lost, *gaps;
     bool *gap_stopped;
 };
+
+#define PROBE_INTERVAL_MS 5000
+#define PROBE_TIMEOUT_MS 4000
 
 static double now_s(void)
 {
@@ -66,7 +84,8 @@ static void part_reset(part_obs *p)
     tthc_burrow_init(&p->window);
 }
 
-tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, observe **out, tthc_err *err)
+tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, long grace_ms, observe **out,
+                    tthc_err *err)
 {
     static const double batch_le[] = {1, 10, 100, 1000, 5000, 10000, 20000, 50000, 100000};
     static const double apply_le[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -85,11 +104,21 @@ tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, obs
     o->max_parts = max_parts;
     for (int32_t i = 0; i < max_parts; i++) part_reset(&o->parts[i]);
     pthread_mutex_init(&o->mu, NULL);
+    pthread_condattr_t ca; /* the probe waits on CLOCK_MONOTONIC */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&o->probe_cv, &ca);
+    pthread_condattr_destroy(&ca);
     tthc_prom_hist_init(&o->batch_hist, batch_le, sizeof batch_le / sizeof *batch_le);
     tthc_prom_hist_init(&o->apply_hist, apply_le, sizeof apply_le / sizeof *apply_le);
     snprintf(o->cgrp_state, sizeof o->cgrp_state, "init");
     o->started = o->last_heartbeat = now_s();
     o->pending_dossiers = -1;
+    o->grace_ms = grace_ms;
+    o->unassigned_since = o->started;
+    o->last_event_ts = o->broker_last_ok = -1;
+    o->probe_state = -1;
+    o->topic_partitions = -1;
     *out = o;
     return TTHC_OK;
 }
@@ -97,8 +126,12 @@ tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, obs
 void observe_free(observe *o)
 {
     if (!o) return;
+    observe_probe_stop(o);
     tthc_httpd_stop(o->httpd);
-    if (o->parts) pthread_mutex_destroy(&o->mu);
+    if (o->parts) {
+        pthread_mutex_destroy(&o->mu);
+        pthread_cond_destroy(&o->probe_cv);
+    }
     free(o->group);
     free(o->topic);
     free(o->parts);
@@ -115,6 +148,20 @@ static part_obs *part(observe *o, int32_t p)
     return p >= 0 && p < o->max_parts ? &o->parts[p] : NULL;
 }
 
+static int assigned_count(const observe *o)
+{
+    int n = 0;
+    for (int32_t i = 0; i < o->max_parts; i++) n += o->parts[i].assigned;
+    return n;
+}
+
+/* Under mu, after an assignment change. */
+static void note_assigned(observe *o)
+{
+    if (assigned_count(o)) o->unassigned_since = -1;
+    else if (o->unassigned_since < 0) o->unassigned_since = now_s();
+}
+
 void observe_assign(observe *o, int32_t partition, int64_t applied_next)
 {
     pthread_mutex_lock(&o->mu);
@@ -125,6 +172,7 @@ void observe_assign(observe *o, int32_t partition, int64_t applied_next)
         p->applied = applied_next;
         p->last_commit = now_s();
     }
+    note_assigned(o);
     pthread_mutex_unlock(&o->mu);
 }
 
@@ -133,6 +181,7 @@ void observe_revoke(observe *o, int32_t partition)
     pthread_mutex_lock(&o->mu);
     part_obs *p = part(o, partition);
     if (p) part_reset(p);
+    note_assigned(o);
     pthread_mutex_unlock(&o->mu);
 }
 
@@ -147,7 +196,11 @@ void observe_rebalance(observe *o)
 void observe_applied(observe *o, const batch *b, double apply_seconds, const unsigned long *dlq_total)
 {
     double t = now_s();
+    int64_t newest_ms = -1;
+    for (size_t i = 0; i < b->nitems; i++)
+        if (b->items[i].ts_ms > newest_ms) newest_ms = b->items[i].ts_ms;
     pthread_mutex_lock(&o->mu);
+    if (newest_ms >= 0 && (double)newest_ms / 1000.0 > o->last_event_ts) o->last_event_ts = (double)newest_ms / 1000.0;
     for (size_t i = 0; i < b->nparts; i++) {
         part_obs *p = part(o, b->parts[i].partition);
         if (!p) continue;
@@ -211,6 +264,78 @@ void observe_pending_dossiers(observe *o, long count, bool capped, double oldest
     o->pending_dossiers = count;
     o->pending_oldest = oldest_seconds;
     pthread_mutex_unlock(&o->mu);
+}
+
+/* ---- broker probe ---- */
+
+/* One metadata request for our topic, bounded by PROBE_TIMEOUT_MS: the
+ * broker answered (and how many partitions the topic has), or why not.  A
+ * frozen or unreachable broker fails it while librdkafka may still call the
+ * connection "UP". */
+static void probe_once(observe *o, rd_kafka_topic_t *rkt)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_metadata(o->rk, 0, rkt, &md, PROBE_TIMEOUT_MS);
+    int32_t parts = -1;
+    if (!e && md) {
+        for (int i = 0; i < md->topic_cnt; i++)
+            if (!strcmp(md->topics[i].topic, o->topic) && !md->topics[i].err) parts = md->topics[i].partition_cnt;
+    }
+    if (md) rd_kafka_metadata_destroy(md);
+    pthread_mutex_lock(&o->mu);
+    bool was = o->probe_state != 0;
+    if (e) {
+        o->probe_state = 0;
+        snprintf(o->probe_error, sizeof o->probe_error, "%s", rd_kafka_err2str(e));
+    } else {
+        o->probe_state = 1;
+        o->broker_last_ok = now_s();
+        if (parts >= 0) o->topic_partitions = parts;
+    }
+    pthread_mutex_unlock(&o->mu);
+    if (e && was) LOG_WARN("broker_unreachable", "error=%s timeout_ms=%d", rd_kafka_err2str(e), PROBE_TIMEOUT_MS);
+    else if (!e && !was) LOG_INFO("broker_reachable", "topic_partitions=%d", (int)parts);
+}
+
+static void *probe_main(void *arg)
+{
+    observe *o = arg;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(o->rk, o->topic, NULL);
+    pthread_mutex_lock(&o->mu);
+    while (!o->probe_stop) {
+        pthread_mutex_unlock(&o->mu);
+        if (rkt) probe_once(o, rkt);
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += PROBE_INTERVAL_MS / 1000;
+        pthread_mutex_lock(&o->mu);
+        while (!o->probe_stop && pthread_cond_timedwait(&o->probe_cv, &o->mu, &ts) != ETIMEDOUT) {
+        }
+    }
+    pthread_mutex_unlock(&o->mu);
+    if (rkt) rd_kafka_topic_destroy(rkt);
+    return NULL;
+}
+
+tthc_rc observe_probe_start(observe *o, rd_kafka_t *rk, tthc_err *err)
+{
+    o->rk = rk;
+    o->probe_stop = false;
+    if (pthread_create(&o->probe, NULL, probe_main, o)) return tthc_fail(err, TTHC_ENOMEM, "cannot start the broker probe");
+    o->probe_started = true;
+    return TTHC_OK;
+}
+
+void observe_probe_stop(observe *o)
+{
+    if (!o || !o->probe_started) return;
+    pthread_mutex_lock(&o->mu);
+    o->probe_stop = true;
+    pthread_cond_broadcast(&o->probe_cv);
+    pthread_mutex_unlock(&o->mu);
+    pthread_join(o->probe, NULL); /* at most PROBE_TIMEOUT_MS: a request in flight */
+    o->probe_started = false;
+    o->rk = NULL;
 }
 
 static int64_t json_i64(const cJSON *obj, const char *name)
@@ -286,7 +411,7 @@ static int render_partitions(observe *o, tthc_sb *b)
             part_obs *p = &o->parts[i];
             if (!p->assigned) continue;
             snprintf(pbuf, sizeof pbuf, "%d", (int)i);
-            const char *labels[] = {"topic", o->topic, "partition", pbuf, NULL};
+            const char *labels[] = {"group", o->group, "topic", o->topic, "partition", pbuf, NULL};
             double v;
             switch (gauges[g].which) {
             case 0: v = (double)p->applied; break;
@@ -308,8 +433,8 @@ static int render_partitions(observe *o, tthc_sb *b)
         int64_t base = p->lo >= 0 ? p->lo : 0;
         int64_t applied = p->applied >= 0 ? p->applied : base, committed = p->committed >= 0 ? p->committed : base;
         int64_t la = p->hi - applied, lc = p->hi - committed;
-        const char *l1[] = {"topic", o->topic, "partition", pbuf, "offset", "applied", NULL};
-        const char *l2[] = {"topic", o->topic, "partition", pbuf, "offset", "committed", NULL};
+        const char *l1[] = {"group", o->group, "topic", o->topic, "partition", pbuf, "offset", "applied", NULL};
+        const char *l2[] = {"group", o->group, "topic", o->topic, "partition", pbuf, "offset", "committed", NULL};
         r |= tthc_prom_sample(b, "tthc_ingest_partition_lag_messages", l1, (double)(la > 0 ? la : 0));
         r |= tthc_prom_sample(b, "tthc_ingest_partition_lag_messages", l2, (double)(lc > 0 ? lc : 0));
     }
@@ -329,7 +454,7 @@ static int render_partitions(observe *o, tthc_sb *b)
         if (!p->assigned) continue;
         snprintf(pbuf, sizeof pbuf, "%d", (int)i);
         for (int s = 0; s < TTHC_PARTITION_STATUS_COUNT; s++) {
-            const char *labels[] = {"topic", o->topic, "partition", pbuf, "status",
+            const char *labels[] = {"group", o->group, "topic", o->topic, "partition", pbuf, "status",
                                     tthc_partition_status_name((tthc_partition_status)s), NULL};
             r |= tthc_prom_sample(b, "tthc_ingest_partition_status", labels, p->status == (tthc_partition_status)s);
         }
@@ -339,9 +464,9 @@ static int render_partitions(observe *o, tthc_sb *b)
 
 static int render_group(observe *o, tthc_sb *b)
 {
-    int r = 0, assigned = 0;
-    for (int32_t i = 0; i < o->max_parts; i++) assigned += o->parts[i].assigned;
+    int r = 0, assigned = assigned_count(o);
     const char *g[] = {"group", o->group, NULL};
+    const char *gt[] = {"group", o->group, "topic", o->topic, NULL};
     r |= tthc_prom_family(b, "tthc_ingest_group_status", "gauge", "Burrow-style status of the group (1 = current).");
     for (int s = 0; s < TTHC_GROUP_STATUS_COUNT; s++) {
         const char *labels[] = {"group", o->group, "status", tthc_group_status_name((tthc_group_status)s), NULL};
@@ -351,7 +476,22 @@ static int render_group(observe *o, tthc_sb *b)
     const char *sl[] = {"group", o->group, "state", o->cgrp_state, NULL};
     r |= tthc_prom_sample(b, "tthc_ingest_group_state", sl, 1);
     r |= tthc_prom_family(b, "tthc_ingest_group_assigned_partitions", "gauge", "Partitions assigned to this instance.");
-    r |= tthc_prom_sample(b, "tthc_ingest_group_assigned_partitions", g, assigned);
+    r |= tthc_prom_sample(b, "tthc_ingest_group_assigned_partitions", gt, assigned);
+    r |= tthc_prom_family(b, "tthc_ingest_topic_partitions", "gauge",
+                          "Partitions of the topic, from the last metadata answer of the broker.");
+    if (o->topic_partitions >= 0)
+        r |= tthc_prom_sample(b, "tthc_ingest_topic_partitions", gt, o->topic_partitions);
+    r |= tthc_prom_family(b, "tthc_ingest_unassigned_seconds", "gauge",
+                          "How long this instance has held no partition (0 while it holds some).");
+    r |= tthc_prom_sample(b, "tthc_ingest_unassigned_seconds", g,
+                          o->unassigned_since < 0 ? 0 : now_s() - o->unassigned_since);
+    r |= tthc_prom_family(b, "tthc_ingest_broker_up", "gauge",
+                          "1 if the broker answered the last metadata request (every 5 s, 4 s timeout).");
+    r |= tthc_prom_sample(b, "tthc_ingest_broker_up", g, o->probe_state == 1);
+    r |= tthc_prom_family(b, "tthc_ingest_broker_last_answer_timestamp_seconds", "gauge",
+                          "Time of the last metadata answer of the broker.");
+    if (o->broker_last_ok >= 0)
+        r |= tthc_prom_sample(b, "tthc_ingest_broker_last_answer_timestamp_seconds", g, o->broker_last_ok);
     r |= tthc_prom_family(b, "tthc_ingest_rebalances_total", "counter", "Rebalance callbacks (assign and revoke).");
     r |= tthc_prom_sample(b, "tthc_ingest_rebalances_total", g, (double)o->rebalances);
     r |= tthc_prom_family(b, "tthc_ingest_last_rebalance_timestamp_seconds", "gauge", "Time of the last rebalance.");
@@ -418,11 +558,74 @@ static int render_counters(observe *o, tthc_sb *b)
     r |= tthc_prom_sample(b, "tthc_ingest_last_stats_timestamp_seconds", NULL, o->last_stats);
     r |= tthc_prom_family(b, "tthc_ingest_last_commit_timestamp_seconds", "gauge", "Time of the last database commit of a batch.");
     r |= tthc_prom_sample(b, "tthc_ingest_last_commit_timestamp_seconds", NULL, o->last_commit);
+    r |= tthc_prom_family(b, "tthc_ingest_last_event_timestamp_seconds", "gauge",
+                          "Kafka timestamp of the newest event applied (absent until one is).");
+    if (o->last_event_ts >= 0)
+        r |= tthc_prom_sample(b, "tthc_ingest_last_event_timestamp_seconds", NULL, o->last_event_ts);
     r |= tthc_prom_family(b, "tthc_ingest_db_up", "gauge", "1 if the PostgreSQL connection is usable.");
     r |= tthc_prom_sample(b, "tthc_ingest_db_up", NULL, o->db_up);
     r |= tthc_prom_family(b, "tthc_ingest_start_timestamp_seconds", "gauge", "Process start time.");
     r |= tthc_prom_sample(b, "tthc_ingest_start_timestamp_seconds", NULL, o->started);
     return r;
+}
+
+/* Why this instance is not ready, one string per reason (under mu). */
+static cJSON *not_ready_reasons(observe *o, double t)
+{
+    cJSON *a = cJSON_CreateArray();
+    char buf[256];
+    if (!a) return NULL;
+    if (t - o->last_heartbeat >= 30) {
+        snprintf(buf, sizeof buf, "consumer loop stalled: no heartbeat for %.0f s", t - o->last_heartbeat);
+        cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+    }
+    if (!o->db_up) cJSON_AddItemToArray(a, cJSON_CreateString("database unreachable"));
+    if (o->probe_state == 0) {
+        snprintf(buf, sizeof buf, "broker unreachable: %s", o->probe_error);
+        cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+    } else if (o->probe_state < 0) {
+        cJSON_AddItemToArray(a, cJSON_CreateString("broker not probed yet"));
+    }
+    if (o->grace_ms > 0 && o->unassigned_since >= 0 && (t - o->unassigned_since) * 1000 > (double)o->grace_ms) {
+        snprintf(buf, sizeof buf, "no partitions assigned for %.0f s (grace %.0f s)", t - o->unassigned_since,
+                 (double)o->grace_ms / 1000);
+        cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+    }
+    if (strcmp(o->cgrp_state, "up")) {
+        snprintf(buf, sizeof buf, "consumer group state %s", o->cgrp_state);
+        cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+    }
+    for (int32_t p = 0; p < o->max_parts; p++) {
+        if (!o->gap_stopped[p]) continue;
+        /* the words of main's earlier body, for whoever greps them */
+        snprintf(buf, sizeof buf, "partition_stopped_on_gap: partition %d stopped on a gap (--on-gap)", (int)p);
+        cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+    }
+    return a;
+}
+
+/* Called with o->mu held; releases it before building the answer. */
+static void answer_readyz(observe *o, double t, tthc_http_resp *resp)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON *reasons = not_ready_reasons(o, t);
+    int assigned = assigned_count(o);
+    pthread_mutex_unlock(&o->mu);
+    int ready = reasons && cJSON_GetArraySize(reasons) == 0;
+    char *text = NULL;
+    if (root && reasons) {
+        cJSON_AddStringToObject(root, "status", ready ? "ready" : "not_ready");
+        cJSON_AddNumberToObject(root, "partitions", assigned);
+        if (!ready) cJSON_AddItemToObject(root, "reasons", reasons);
+        else cJSON_Delete(reasons);
+        reasons = NULL;
+        text = cJSON_PrintUnformatted(root);
+    }
+    cJSON_Delete(reasons);
+    cJSON_Delete(root);
+    if (text) (void)tthc_http_resp_set(resp, ready ? 200 : 503, "application/json", text, strlen(text));
+    else (void)tthc_http_resp_set(resp, 500, "application/json", "{\"error\":\"out_of_memory\"}", 26);
+    free(text);
 }
 
 static void handle(void *ctx, const tthc_http_req *req, tthc_http_resp *resp)
@@ -448,20 +651,15 @@ static void handle(void *ctx, const tthc_http_req *req, tthc_http_resp *resp)
         tthc_sb_free(&b);
         return;
     }
+    if (!strcmp(req->path, "/readyz")) {
+        answer_readyz(o, t, resp); /* unlocks */
+        return;
+    }
     bool live = t - o->last_heartbeat < 30;
-    bool gap_stop = false;
-    for (int32_t p = 0; p < o->max_parts && !gap_stop; p++) gap_stop = o->gap_stopped[p];
-    bool ready = live && o->db_up && !strcmp(o->cgrp_state, "up") && !gap_stop;
     pthread_mutex_unlock(&o->mu);
     if (!strcmp(req->path, "/healthz")) {
         if (live) (void)tthc_http_resp_set(resp, 200, "application/json", "{\"status\":\"ok\"}", 15);
         else (void)tthc_http_resp_set(resp, 503, "application/json", "{\"status\":\"stalled\"}", 20);
-    } else if (!strcmp(req->path, "/readyz")) {
-        if (ready) (void)tthc_http_resp_set(resp, 200, "application/json", "{\"status\":\"ready\"}", 18);
-        else if (gap_stop)
-            (void)tthc_http_resp_set(resp, 503, "application/json",
-                                     "{\"status\":\"not_ready\",\"reason\":\"partition_stopped_on_gap\"}", 58);
-        else (void)tthc_http_resp_set(resp, 503, "application/json", "{\"status\":\"not_ready\"}", 22);
     } else {
         (void)tthc_http_resp_set(resp, 404, "application/json", "{\"error\":\"not_found\"}", 21);
     }

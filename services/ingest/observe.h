@@ -10,23 +10,40 @@
  * a Burrow-style status over a sliding window.  Series of a revoked
  * partition disappear.  Lag is computed from raw offsets: librdkafka 2.0.2
  * reports consumer_lag as -1 in several cases, and
- * rd_kafka_query_watermark_offsets is never called (it can hang). */
+ * rd_kafka_query_watermark_offsets is never called (it can hang).
+ *
+ * /readyz answers 503 with {"status":"not_ready","reasons":[...]} when the
+ * consumer loop stalled, PostgreSQL is unreachable, the broker did not answer
+ * the last metadata probe, the instance has held no partition for longer
+ * than the grace, or the group is not up; else 200 {"status":"ready"}. */
 #ifndef TTHC_INGEST_OBSERVE_H
 #define TTHC_INGEST_OBSERVE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <librdkafka/rdkafka.h>
+
 #include "batch.h"
 #include "err.h"
 
 typedef struct observe observe;
 
-tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, observe **out, tthc_err *err) TTHC_MUSTCHECK;
+/* grace_ms: /readyz answers 503 once the instance has held no partition for
+ * longer than this (0: never, e.g. for standby replicas). */
+tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, long grace_ms, observe **out,
+                    tthc_err *err) TTHC_MUSTCHECK;
 void observe_free(observe *o);
 
-/* Starts the HTTP endpoint (listen "" = none). */
+/* Starts the HTTP endpoint (listen NULL or "" = none). */
 tthc_rc observe_serve(observe *o, const char *listen, tthc_err *err) TTHC_MUSTCHECK;
+
+/* Starts a thread that sends a metadata request for the topic through rk
+ * every 5 s (4 s timeout): broker reachability and the topic's partition
+ * count, for /metrics and /readyz.  rk stays the caller's; call
+ * observe_probe_stop() before destroying it (observe_free() does too). */
+tthc_rc observe_probe_start(observe *o, rd_kafka_t *rk, tthc_err *err) TTHC_MUSTCHECK;
+void observe_probe_stop(observe *o);
 
 void observe_assign(observe *o, int32_t partition, int64_t applied_next);
 void observe_revoke(observe *o, int32_t partition);

@@ -32,6 +32,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "kafka.h"
 #include "log.h"
 #include "signals.h"
 
@@ -171,21 +172,12 @@ static tthc_rc write_file_atomic(const char *path, const char *content, tthc_err
     return TTHC_OK;
 }
 
-/* librdkafka log lines (from its own threads) in the project's logfmt. */
+/* librdkafka log lines (from its own threads) through the project's logger. */
 static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    (void)rk;
-    char qfac[64], qmsg[1024];
-    tthc_log_quote(qfac, sizeof qfac, fac);
-    tthc_log_quote(qmsg, sizeof qmsg, buf);
     if (!strcmp(fac, "CONFWARN") && strstr(buf, "bootstrap.servers"))
         level = 7; /* expected: this handle only hosts the mock cluster */
-    if (level <= 3)
-        LOG_ERROR("rdkafka", "facility=%s msg=%s", qfac, qmsg);
-    else if (level <= 5)
-        LOG_WARN("rdkafka", "facility=%s msg=%s", qfac, qmsg);
-    else
-        LOG_DEBUG("rdkafka", "facility=%s msg=%s", qfac, qmsg);
+    tthc_kafka_log_cb(rk, level, fac, buf);
 }
 
 static tthc_rc new_handle(rd_kafka_t **out, tthc_err *err)

@@ -14,18 +14,6 @@ struct lag_probe {
     rd_kafka_t *rk;
 };
 
-/* librdkafka's log lines in the project's logfmt (from its threads). */
-static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    (void)rk;
-    char qf[64], qm[1024];
-    tthc_log_quote(qf, sizeof qf, fac);
-    tthc_log_quote(qm, sizeof qm, buf);
-    if (level <= 3) LOG_ERROR("rdkafka", "facility=%s msg=%s", qf, qm);
-    else if (level <= 5) LOG_WARN("rdkafka", "facility=%s msg=%s", qf, qm);
-    else LOG_DEBUG("rdkafka", "facility=%s msg=%s", qf, qm);
-}
-
 tthc_rc lag_probe_open(const char *brokers, const char *group, lag_probe **out, tthc_err *err)
 {
     static const char *const defaults[] = {
@@ -45,7 +33,6 @@ tthc_rc lag_probe_open(const char *brokers, const char *group, lag_probe **out, 
         rd_kafka_conf_destroy(conf);
         return rc;
     }
-    rd_kafka_conf_set_log_cb(conf, on_log);
     lag_probe *p = calloc(1, sizeof *p);
     if (!p) {
         rd_kafka_conf_destroy(conf);

@@ -277,26 +277,27 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (rc) {
-        fprintf(stderr, "tthc-lag: %s\n", err.msg);
+        LOG_ERROR("config_invalid", "error=%s", err.msg);
         tthc_config_free(&cli, &run.cfg);
         return EXIT_UNKNOWN;
     }
     tthc_log_init(NULL, run.cfg.log_level);
     tthc_err serr = {{0}};
     if (tthc_signals_install(&serr)) {
-        fprintf(stderr, "tthc-lag: %s\n", serr.msg);
+        LOG_ERROR("signals", "error=%s", serr.msg);
+        tthc_config_free(&cli, &run.cfg);
         return 3;
     }
     int code = EXIT_UNKNOWN;
     if ((run.cfg.samples - 1) * run.cfg.interval_ms >= run.cfg.timeout_s * 1000) {
-        fprintf(stderr, "tthc-lag: --samples %ld x --interval-ms %ld does not fit in --timeout %ld s\n",
-                run.cfg.samples, run.cfg.interval_ms, run.cfg.timeout_s);
+        LOG_ERROR("config_invalid", "error=\"--samples x --interval-ms does not fit in --timeout\" samples=%ld "
+                  "interval_ms=%ld timeout_s=%ld", run.cfg.samples, run.cfg.interval_ms, run.cfg.timeout_s);
         goto out;
     }
     run.deadline_ms = tthc_mono_ms() + run.cfg.timeout_s * 1000;
     tthc_group_status group = TTHC_GROUP_OK;
     if ((rc = run_all(&run, &group, &err))) {
-        fprintf(stderr, "tthc-lag: %s\n", err.msg);
+        LOG_ERROR("failed", "rc=%s error=%s", tthc_rc_name(rc), err.msg);
         goto out;
     }
     lag_report rep = {
@@ -307,7 +308,7 @@ int main(int argc, char **argv)
     };
     rc = run.cfg.json ? lag_render_json(&rep, stdout, &err) : lag_render_table(&rep, stdout, &err);
     if (rc) {
-        fprintf(stderr, "tthc-lag: %s\n", err.msg);
+        LOG_ERROR("render_failed", "error=%s", err.msg);
         goto out;
     }
     code = group == TTHC_GROUP_OK ? EXIT_OK : group == TTHC_GROUP_WARN ? EXIT_WARN : EXIT_ERR;

@@ -22,6 +22,7 @@ void portal_app_init(portal_app *a, unsigned long long seed)
 {
     memset(a, 0, sizeof *a);
     pthread_mutex_init(&a->lock, NULL);
+    portal_tokens_init(&a->tokens);
     portal_metrics_init(&a->metrics);
     if (!seed) {
         struct timespec ts;
@@ -34,6 +35,7 @@ void portal_app_init(portal_app *a, unsigned long long seed)
 void portal_app_destroy(portal_app *a)
 {
     portal_metrics_destroy(&a->metrics);
+    portal_tokens_destroy(&a->tokens);
     pthread_mutex_destroy(&a->lock);
 }
 
@@ -145,12 +147,12 @@ static void reply_store_error(portal_app *a, tthc_http_resp *resp, tthc_rc rc, c
     char q[600];
     portal_metrics_db_up(&a->metrics, portal_store_up(a->store));
     if (rc == TTHC_ERETRY) {
-        LOG_DEBUG("db_retry", "err=%s", tthc_log_quote(q, sizeof q, err->msg));
+        LOG_DEBUG("db_retry", "error=%s", tthc_log_quote(q, sizeof q, err->msg));
         reply_error(resp, 503, "unavailable", NULL);
         retry_after(a, resp, a->retry_after);
         return;
     }
-    LOG_ERROR("db_error", "rc=%s err=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err->msg));
+    LOG_ERROR("db_error", "rc=%s error=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err->msg));
     reply_error(resp, 500, "internal", NULL);
 }
 
@@ -281,7 +283,7 @@ static void api(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp, i
     pthread_mutex_lock(&a->lock);
     if (a->fail_rate > 0 && next_percent(a) < (unsigned)a->fail_rate) {
         inject_fault(a, req, resp);
-    } else if (!portal_bearer_ok(tthc_http_req_header(req, "Authorization"), a->token)) {
+    } else if (!portal_tokens_ok(&a->tokens, tthc_http_req_header(req, "Authorization"))) {
         reply_error(resp, 401, "unauthorized", NULL);
         (void)tthc_http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"tthc-portal-stub\"");
     } else if (post) {
@@ -352,7 +354,7 @@ static void page(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp)
     pthread_mutex_unlock(&a->lock);
     if (rc && rc != TTHC_ERETRY) {
         char q[600];
-        LOG_ERROR("db_error", "rc=%s err=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err.msg));
+        LOG_ERROR("db_error", "rc=%s error=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err.msg));
     }
     size_t len = 0;
     char *text = portal_page_render(&pg, &len);

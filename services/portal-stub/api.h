@@ -30,6 +30,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "httpd.h"
 #include "metrics.h"
 #include "store.h"
@@ -38,7 +39,7 @@
 #define PORTAL_BODY_MAX (1024 * 1024)
 
 typedef struct {
-    const char *token; /* never logged */
+    portal_tokens tokens; /* never logged; initialised by portal_app_init */
     long fail_rate;    /* percent of API requests answered fail_status */
     long fail_status;  /* 429, 500 or 503; 200 or 3xx: answers a pusher must not trust */
     int fail_wrong_revision;   /* injected 200: {"status":"accepted"} with the revision sent + 1, else HTML */

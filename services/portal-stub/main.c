@@ -28,6 +28,8 @@ typedef struct {
     char *dsn;
     char *token;
     char *token_file;
+    char *next_token;
+    char *next_token_file;
     char *port_file;
     long fail_rate;
     long fail_status;
@@ -51,6 +53,10 @@ static const tthc_opt stub_opts[] = {
      "bearer token clients must send (required unless --token-file is given)"},
     {"token-file", TTHC_OPT_STR, offsetof(stub_config, token_file), "TTHC_PORTAL_TOKEN_FILE", NULL, 0, 0, 0,
      "read the bearer token from this file (first line; takes precedence over --token)"},
+    {"next-token", TTHC_OPT_SECRET, offsetof(stub_config, next_token), "TTHC_PORTAL_NEXT_TOKEN", NULL, 0, 0, 0,
+     "during a token rotation, a second bearer token accepted as well"},
+    {"next-token-file", TTHC_OPT_STR, offsetof(stub_config, next_token_file), "TTHC_PORTAL_NEXT_TOKEN_FILE", NULL, 0,
+     0, 0, "read the second token from this file (first line; an empty file: none); SIGHUP re-reads both files"},
     {"port-file", TTHC_OPT_STR, offsetof(stub_config, port_file), NULL, NULL, 0, 0, 0,
      "write the bound port to this file once listening (atomically); removed at exit"},
     {"fail-rate", TTHC_OPT_INT, offsetof(stub_config, fail_rate), "TTHC_PORTAL_FAIL_RATE", "0", 0, 100, 0,
@@ -89,32 +95,37 @@ static const tthc_cli stub_cli = {
     .nopts = sizeof stub_opts / sizeof stub_opts[0],
 };
 
-/* Installs the handlers (signals.h) and blocks SIGTERM/SIGINT in this thread
+/* Installs the handlers (signals.h; SIGHUP reloads the tokens) and blocks SIGTERM/SIGINT/SIGHUP in this thread
  * (and so in the server threads started later); *wait_mask unblocks them for
  * sigsuspend. */
 static tthc_rc install_signals(sigset_t *wait_mask, tthc_err *err)
 {
     tthc_rc rc = tthc_signals_install(err);
+    if (!rc) rc = tthc_signals_install_reload(err);
     if (rc) return rc;
     sigset_t block;
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
     if (pthread_sigmask(SIG_BLOCK, &block, wait_mask)) return tthc_fail(err, TTHC_EIO, "pthread_sigmask failed");
     sigdelset(wait_mask, SIGTERM);
     sigdelset(wait_mask, SIGINT);
+    sigdelset(wait_mask, SIGHUP);
     return TTHC_OK;
 }
 
-/* Reads the first line of path into *token (malloc'd). */
-static tthc_rc read_token_file(const char *path, char **token, tthc_err *err)
+/* Reads the first line of path into *token (malloc'd); an empty file is an
+ * error unless empty_ok (then *token becomes ""). */
+static tthc_rc read_token_file(const char *path, char **token, int empty_ok, tthc_err *err)
 {
     FILE *f = fopen(path, "r");
-    if (!f) return tthc_fail(err, TTHC_EIO, "--token-file %s: %s", path, strerror(errno));
+    if (!f) return tthc_fail(err, TTHC_EIO, "token file %s: %s", path, strerror(errno));
     char line[4100];
     int ok = fgets(line, sizeof line, f) != NULL;
     (void)fclose(f); /* read only */
-    if (!ok) return tthc_fail(err, TTHC_EINVAL, "--token-file %s: empty", path);
+    if (!ok && empty_ok) line[0] = '\0';
+    else if (!ok) return tthc_fail(err, TTHC_EINVAL, "token file %s: empty", path);
     line[strcspn(line, "\r\n")] = '\0';
     char *t = strdup(line);
     explicit_bzero(line, sizeof line);
@@ -142,7 +153,11 @@ static tthc_rc resolve_config(stub_config *c, tthc_err *err)
             return tthc_fail(err, TTHC_ENOMEM, "out of memory");
     }
     if (c->token_file) {
-        tthc_rc rc = read_token_file(c->token_file, &c->token, err);
+        tthc_rc rc = read_token_file(c->token_file, &c->token, 0, err);
+        if (rc) return rc;
+    }
+    if (c->next_token_file) {
+        tthc_rc rc = read_token_file(c->next_token_file, &c->next_token, 1, err);
         if (rc) return rc;
     }
     if (!c->token || !*c->token)
@@ -150,6 +165,23 @@ static tthc_rc resolve_config(stub_config *c, tthc_err *err)
     if (!portal_token_valid(c->token))
         return tthc_fail(err, TTHC_EINVAL, "the bearer token must be 1-4096 visible ASCII characters");
     return TTHC_OK;
+}
+
+/* SIGHUP: the token files read again; a bad file keeps the tokens in force. */
+static void reload_tokens(stub_config *c, portal_app *app)
+{
+    tthc_err err = {{0}};
+    tthc_rc rc = TTHC_OK;
+    if (!c->token_file && !c->next_token_file) {
+        LOG_WARN("tokens_not_reloaded", "note=\"no --token-file or --next-token-file: tokens from the environment "
+                                        "cannot change while running\"");
+        return;
+    }
+    if (c->token_file) rc = read_token_file(c->token_file, &c->token, 0, &err);
+    if (!rc && c->next_token_file) rc = read_token_file(c->next_token_file, &c->next_token, 1, &err);
+    if (!rc) rc = portal_tokens_set(&app->tokens, c->token, c->next_token, &err);
+    if (rc) LOG_ERROR("tokens_not_reloaded", "error=%s note=\"the tokens in force stay\"", err.msg);
+    else LOG_INFO("tokens_reloaded", "next_token=%s", c->next_token && *c->next_token ? "yes" : "no");
 }
 
 /* Writes the port to path atomically (temporary file, then rename). */
@@ -191,7 +223,7 @@ int main(int argc, char **argv)
 
     portal_app_init(&app, (unsigned long long)cfg.seed);
     app_ready = 1;
-    app.token = cfg.token;
+    if ((rc = portal_tokens_set(&app.tokens, cfg.token, cfg.next_token, &err))) goto fail;
     app.fail_rate = cfg.fail_rate;
     app.fail_status = cfg.fail_status;
     app.latency_ms = cfg.latency_ms;
@@ -222,7 +254,13 @@ int main(int argc, char **argv)
              tthc_log_quote(q, sizeof q, cfg.listen), tthc_httpd_port(httpd), cfg.threads, cfg.fail_rate,
              cfg.fail_status, cfg.latency_ms);
 
-    while (!tthc_stop_requested) sigsuspend(&wait_mask);
+    while (!tthc_stop_requested) {
+        sigsuspend(&wait_mask);
+        if (tthc_reload_requested) {
+            tthc_reload_requested = 0;
+            reload_tokens(&cfg, &app);
+        }
+    }
     LOG_INFO("stopping", "reason=signal");
     rc = TTHC_OK;
 fail:
@@ -232,9 +270,10 @@ fail:
         portal_store_free(app.store);
         portal_app_destroy(&app);
     }
-    if (rc) LOG_ERROR("exit", "rc=%s err=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err.msg));
+    if (rc) LOG_ERROR("exit", "rc=%s error=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err.msg));
     else LOG_INFO("stopped", NULL);
     if (cfg.token) explicit_bzero(cfg.token, strlen(cfg.token));
+    if (cfg.next_token) explicit_bzero(cfg.next_token, strlen(cfg.next_token));
     tthc_config_free(&stub_cli, &cfg);
     return rc ? 1 : 0;
 }

@@ -161,7 +161,7 @@ static tthc_rc connect_db(portal_store *s, tthc_err *err)
     if (rc) {
         char q1[600];
         if (s->up || !s->last_failed_connect)
-            LOG_WARN("db_unavailable", "rc=%s err=%s", tthc_rc_name(rc), tthc_log_quote(q1, sizeof q1, err->msg));
+            LOG_WARN("db_unavailable", "rc=%s error=%s", tthc_rc_name(rc), tthc_log_quote(q1, sizeof q1, err->msg));
         PQfinish(s->conn);
         s->conn = NULL;
         s->up = 0;
@@ -460,7 +460,7 @@ tthc_rc portal_store_targets(portal_store *s, int year, portal_targets *t, tthc_
            1, p, PGRES_TUPLES_OK, &x, err);
     if (rc) { /* e.g. a table of another shape: keep the built-in table */
         char q1[600];
-        LOG_WARN("targets_unreadable", "err=%s", tthc_log_quote(q1, sizeof q1, err->msg));
+        LOG_WARN("targets_unreadable", "error=%s", tthc_log_quote(q1, sizeof q1, err->msg));
         return rc == TTHC_ERETRY ? rc : TTHC_OK;
     }
     if (PQntuples(x) > 0) {

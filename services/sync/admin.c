@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "indicators.h"
 #include "log.h"
 #include "outcome.h"
 #include "pg.h"
@@ -124,19 +125,43 @@ static void print_row(const char *unit, const char *period, const char *what, lo
     printf("%-24s %-8s %-16s %10s %10s  %s\n", unit, period, what, a, b, action);
 }
 
-int sync_reconcile(const sync_config *cfg, const char *token, tthc_err *err)
+static void print_fraction(char *buf, size_t cap, const sync_values *v, int k)
 {
-    int code = 2;
-    PGconn *c = NULL;
-    sync_portal *portal = NULL;
-    sync_portal_report *reps = NULL;
-    local_row *loc = NULL;
-    size_t nrep = 0, nloc = 0;
-    sync_http_result res;
-    if (!period_ok(cfg->period)) {
-        tthc_fail(err, TTHC_EINVAL, "reconcile needs --period YYYY-MM");
-        return 2;
+    if (!v || v->num[k] < 0) snprintf(buf, cap, "-");
+    else snprintf(buf, cap, "%lld/%lld", v->num[k], v->den[k]);
+}
+
+/* Under a bucket's line: each indicator whose numerator or denominator
+ * differs, as database/portal (one side NULL: every indicator). */
+static void print_indicators(const sync_values *ours, const sync_values *theirs)
+{
+    for (int k = 0; k < TTHC_INDICATOR_COUNT; k++) {
+        if (ours && theirs && ours->num[k] == theirs->num[k] && ours->den[k] == theirs->den[k]) continue;
+        char a[48], b[48];
+        print_fraction(a, sizeof a, ours, k);
+        print_fraction(b, sizeof b, theirs, k);
+        printf("    %-22s database %-21s portal %s\n", tthc_indicators[k].code, a, b);
     }
+}
+
+/* ---- reconcile: fetch, diff, act and print ---------------------------------- */
+
+typedef enum { DIFF_MISSING, DIFF_EXTRA, DIFF_CHANGED } diff_kind;
+
+/* One bucket that differs: l (ours) and/or p (the portal's). */
+typedef struct {
+    diff_kind kind;
+    const local_row *l;
+    const sync_portal_report *p;
+    int rdiff, cdiff; /* DIFF_CHANGED: revision, counts differ */
+} bucket_diff;
+
+/* The portal's reports of the period and our buckets, both sorted by unit. */
+static tthc_rc reconcile_fetch(const sync_config *cfg, const char *token, PGconn **c, sync_portal_report **reps,
+                               size_t *nrep, local_row **loc, size_t *nloc, tthc_err *err)
+{
+    sync_portal *portal = NULL;
+    sync_http_result res;
     sync_portal_opts po = {.base_url = cfg->portal_url,
                            .token = token,
                            .ca_file = cfg->ca_file,
@@ -144,77 +169,111 @@ int sync_reconcile(const sync_config *cfg, const char *token, tthc_err *err)
                            .connect_timeout_ms = cfg->connect_timeout_ms,
                            .timeout_ms = cfg->timeout_ms,
                            .body_max = 256u * 1024 * 1024};
-    if (sync_portal_new(&po, &portal, err)) goto done;
-    if (sync_portal_get(portal, cfg->period, NULL, &res, err)) goto done;
-    if (res.status != 200) {
+    tthc_rc rc = sync_portal_new(&po, &portal, err);
+    if (!rc) rc = sync_portal_get(portal, cfg->period, NULL, &res, err);
+    if (!rc && res.status != 200) {
         char text[300];
-        if (res.status == 0) tthc_fail(err, TTHC_EHTTP, "portal: %s", res.error);
+        if (res.status == 0) rc = tthc_fail(err, TTHC_EHTTP, "portal: %s", res.error);
         else
-            tthc_fail(err, TTHC_EHTTP, "portal answered %ld: %s", res.status,
-                      sync_sanitize(text, sizeof text, res.body, res.body_len));
-        goto done;
+            rc = tthc_fail(err, TTHC_EHTTP, "portal answered %ld: %s", res.status,
+                           sync_sanitize(text, sizeof text, res.body, res.body_len));
     }
-    if (res.body_truncated) {
-        tthc_fail(err, TTHC_EHTTP, "portal answer larger than 256 MiB");
-        goto done;
-    }
-    if (sync_parse_reports(res.body, res.body_len, &reps, &nrep, err)) goto done;
-    qsort(reps, nrep, sizeof *reps, cmp_portal);
-    if (tthc_pg_connect(cfg->dsn, "tthc-sync reconcile", (int)cfg->statement_timeout_ms, &c, err)) goto done;
-    if (load_local(c, cfg->period, &loc, &nloc, err)) goto done;
+    if (!rc && res.body_truncated) rc = tthc_fail(err, TTHC_EHTTP, "portal answer larger than 256 MiB");
+    if (!rc) rc = sync_parse_reports(res.body, res.body_len, reps, nrep, err);
+    sync_portal_free(portal);
+    if (rc) return rc;
+    qsort(*reps, *nrep, sizeof **reps, cmp_portal);
+    rc = tthc_pg_connect(cfg->dsn, "tthc-sync reconcile", (int)cfg->statement_timeout_ms, c, err);
+    if (!rc) rc = load_local(*c, cfg->period, loc, nloc, err);
+    return rc;
+}
 
-    printf("%-24s %-8s %-16s %10s %10s  %s\n", "UNIT", "PERIOD", "DIFFERENCE", "OURS", "PORTAL", "ACTION");
-    size_t i = 0, j = 0, diffs = 0, requeued = 0;
+/* Pure: merges both sorted lists into the buckets that differ (*out malloc'd). */
+static tthc_rc reconcile_diff(const char *period, const local_row *loc, size_t nloc, const sync_portal_report *reps,
+                              size_t nrep, bucket_diff **out, size_t *n, tthc_err *err)
+{
+    bucket_diff *d = (nloc + nrep) ? calloc(nloc + nrep, sizeof *d) : NULL;
+    *out = NULL;
+    *n = 0;
+    if ((nloc + nrep) && !d) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    size_t i = 0, j = 0, k = 0;
     while (i < nloc || j < nrep) {
         int cmp = i >= nloc ? 1 : j >= nrep ? -1 : strcmp(loc[i].t.unit_code, reps[j].unit_code);
         if (cmp > 0) { /* only on the portal */
-            if (strcmp(reps[j].period, cfg->period)) { /* not asked for: ignore */
-                j++;
-                continue;
-            }
-            print_row(reps[j].unit_code, cfg->period, "extra", -1, reps[j].revision,
-                      "none (not in period_totals; the API has no delete)");
-            diffs++;
+            if (!strcmp(reps[j].period, period)) d[k++] = (bucket_diff){.kind = DIFF_EXTRA, .p = &reps[j]};
             j++;
             continue;
         }
-        const local_row *l = &loc[i];
-        const sync_portal_report *p = cmp == 0 ? &reps[j] : NULL;
-        i++;
-        if (p) j++;
-        char what[32] = "";
+        const local_row *l = &loc[i++];
+        const sync_portal_report *p = cmp == 0 ? &reps[j++] : NULL;
         if (!p) {
-            snprintf(what, sizeof what, "missing");
-        } else {
-            sync_values ours;
-            sync_values_from_counts(l->t.counts, &ours);
-            int rdiff = p->revision != l->t.revision, cdiff = !sync_values_equal(&ours, &p->v);
-            if (!rdiff && !cdiff) continue;
-            snprintf(what, sizeof what, "%s%s%s", rdiff ? "revision" : "", rdiff && cdiff ? "+" : "",
-                     cdiff ? "counts" : "");
-        }
-        diffs++;
-        if (l->bad) {
-            print_row(l->t.unit_code, cfg->period, what, l->t.revision, p ? p->revision : -1,
-                      "none (unit code too long to send)");
+            d[k++] = (bucket_diff){.kind = DIFF_MISSING, .l = l};
             continue;
         }
-        long long rev = 0;
-        if (requeue(c, l, p ? p->revision : 0, &rev, err)) goto done;
+        sync_values ours;
+        sync_values_from_counts(l->t.counts, &ours);
+        int rdiff = p->revision != l->t.revision, cdiff = !sync_values_equal(&ours, &p->v);
+        if (rdiff || cdiff) d[k++] = (bucket_diff){.kind = DIFF_CHANGED, .l = l, .p = p, .rdiff = rdiff, .cdiff = cdiff};
+    }
+    *out = d;
+    *n = k;
+    return TTHC_OK;
+}
+
+int sync_reconcile(const sync_config *cfg, const char *token, tthc_err *err)
+{
+    int code = 2;
+    PGconn *c = NULL;
+    sync_portal_report *reps = NULL;
+    local_row *loc = NULL;
+    bucket_diff *diffs = NULL;
+    size_t nrep = 0, nloc = 0, ndiff = 0, requeued = 0;
+    if (!period_ok(cfg->period)) {
+        tthc_fail(err, TTHC_EINVAL, "reconcile needs --period YYYY-MM");
+        return 2;
+    }
+    if (reconcile_fetch(cfg, token, &c, &reps, &nrep, &loc, &nloc, err)) goto done;
+    if (reconcile_diff(cfg->period, loc, nloc, reps, nrep, &diffs, &ndiff, err)) goto done;
+
+    printf("%-24s %-8s %-16s %10s %10s  %s\n", "UNIT", "PERIOD", "DIFFERENCE", "OURS", "PORTAL", "ACTION");
+    printf("    %-22s %-30s %s\n", "(indicator)", "(database numerator/denominator)", "(portal)");
+    for (size_t i = 0; i < ndiff; i++) {
+        const bucket_diff *d = &diffs[i];
+        sync_values ours;
+        if (d->l) sync_values_from_counts(d->l->t.counts, &ours);
+        if (d->kind == DIFF_EXTRA) {
+            print_row(d->p->unit_code, cfg->period, "extra", -1, d->p->revision,
+                      "none (not in period_totals; the API has no delete)");
+            print_indicators(NULL, &d->p->v);
+            continue;
+        }
+        char what[32];
+        if (d->kind == DIFF_MISSING) snprintf(what, sizeof what, "missing");
+        else
+            snprintf(what, sizeof what, "%s%s%s", d->rdiff ? "revision" : "", d->rdiff && d->cdiff ? "+" : "",
+                     d->cdiff ? "counts" : "");
+        long long theirs = d->p ? d->p->revision : -1;
         char action[64];
-        snprintf(action, sizeof action, "requeued r%lld", rev);
-        print_row(l->t.unit_code, cfg->period, what, l->t.revision, p ? p->revision : -1, action);
-        requeued++;
+        if (d->l->bad) {
+            snprintf(action, sizeof action, "none (unit code too long to send)");
+        } else {
+            long long rev = 0;
+            if (requeue(c, d->l, d->p ? d->p->revision : 0, &rev, err)) goto done;
+            snprintf(action, sizeof action, "requeued r%lld", rev);
+            requeued++;
+        }
+        print_row(d->l->t.unit_code, cfg->period, what, d->l->t.revision, theirs, action);
+        if (d->kind == DIFF_MISSING || d->cdiff) print_indicators(&ours, d->p ? &d->p->v : NULL);
     }
     if (requeued && sync_q_notify(c, err)) goto done;
-    printf("%zu difference(s), %zu re-queued; %zu bucket(s) here, %zu report(s) on the portal for %s\n", diffs,
+    printf("%zu difference(s), %zu re-queued; %zu bucket(s) here, %zu report(s) on the portal for %s\n", ndiff,
            requeued, nloc, nrep, cfg->period);
-    LOG_INFO("reconciled", "period=%s differences=%zu requeued=%zu", cfg->period, diffs, requeued);
-    code = diffs ? 1 : 0;
+    LOG_INFO("reconciled", "period=%s differences=%zu requeued=%zu", cfg->period, ndiff, requeued);
+    code = ndiff ? 1 : 0;
 done:
+    free(diffs);
     free(reps);
     free(loc);
-    sync_portal_free(portal);
     if (c) PQfinish(c);
     return code;
 }

@@ -21,9 +21,12 @@
  *                 portal's revision number); different -> raise our revision
  *                 above the portal's and POST once more.
  *
- * Signals: SIGTERM/SIGINT are blocked in every thread and only delivered
- * inside the dispatcher's ppoll(); the workers finish the request in flight,
- * record it, release their leases and exit. */
+ * Signals: SIGTERM/SIGINT/SIGHUP are blocked in every thread and only
+ * delivered inside the dispatcher's ppoll().  On SIGTERM/SIGINT the workers
+ * finish the request in flight, record it, release their leases and exit.
+ * On SIGHUP the dispatcher re-reads --token-file; each worker takes the new
+ * token before its next report, the 401 pause is lifted and the reports
+ * parked for 401 are queued again. */
 #define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +41,7 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "freshness.h"
 #include "httpd.h"
 #include "log.h"
 #include "signals.h"
@@ -52,6 +56,7 @@
 #define ANSWER_MAX 1000         /* bytes of a portal answer kept in last_error */
 #define SCAN_MIN_INTERVAL_MS 20 /* NOTIFY storms coalesce into one scan per 20 ms */
 #define STATS_MIN_INTERVAL_MS 250
+#define FRESHNESS_INTERVAL_MS 15000 /* per-unit gauges: one GROUP BY over period_totals */
 #define PROGRESS_INTERVAL_MS 10000
 #define AUTH_RELOG_MS (10 * 60 * 1000) /* a still-wrong token is reported again after 10 min */
 
@@ -69,6 +74,7 @@ typedef struct {
     sync_item *items;
     pthread_t th;
     int started;
+    unsigned long token_gen; /* the generation of the token its portal handle sends */
 } sync_worker;
 
 struct sync_daemon {
@@ -85,6 +91,8 @@ struct sync_daemon {
     sync_worker *workers;
     char instance[128];
     char self[200]; /* "<instance>/<pid>/<nonce>/": the prefix of our lease owners */
+    char *token;               /* the bearer token in force (under mu; secret) */
+    atomic_ulong token_gen;    /* bumped at every reload */
     /* The last transient failure, for the periodic warning (under mu). */
     long last_retry_status;
     char last_retry_error[256];
@@ -391,10 +399,25 @@ done:
     return step;
 }
 
+/* Takes a reloaded token into the worker's portal handle. */
+static void worker_token(sync_worker *w)
+{
+    sync_daemon *d = w->d;
+    unsigned long gen = atomic_load(&d->token_gen);
+    if (gen == w->token_gen) return;
+    tthc_err err = {{0}};
+    pthread_mutex_lock(&d->mu);
+    tthc_rc rc = sync_portal_set_token(w->portal, d->token, &err);
+    pthread_mutex_unlock(&d->mu);
+    if (rc) LOG_ERROR("token_not_taken", "worker=%d error=%s", w->idx, err.msg);
+    else w->token_gen = gen;
+}
+
 static void process_item(sync_worker *w, sync_item *it)
 {
     sync_daemon *d = w->d;
     char key[SYNC_KEY_MAX + 8], q[ANSWER_MAX + 8];
+    worker_token(w);
     if (it->bad || sync_idempotency_key(key, sizeof key, it->t.unit_code, it->t.period, it->t.revision)) {
         park(w, it, 0, "unit_code or period too long to send");
         return;
@@ -543,6 +566,7 @@ typedef struct {
     int64_t next_try;
     int64_t last_stats;
     int64_t next_due_ms;
+    int64_t last_freshness;
 } dispatcher;
 
 static void disp_drop(sync_daemon *d, dispatcher *ds)
@@ -617,6 +641,13 @@ static void scan(sync_daemon *d, dispatcher *ds)
         ds->next_due_ms = st.next_due_ms;
         sync_metrics_queue(d->m, st.depth, st.oldest_s, st.parked, st.leased);
     }
+    if (!ds->last_freshness || now - ds->last_freshness >= FRESHNESS_INTERVAL_MS) {
+        ds->last_freshness = now;
+        if ((rc = sync_freshness_refresh(ds->conn, d->m, &err))) {
+            disp_failed(d, ds, rc, &err, "freshness");
+            return;
+        }
+    }
     sync_metrics_ready(d->m, 1);
     if (!auth_paused(d, NULL) && !atomic_load(&d->auth_failing)) sync_metrics_auth_blocked(d->m, 0);
 }
@@ -660,6 +691,45 @@ static void progress_log(sync_daemon *d, unsigned long long prev[SYNC_M__COUNT])
     }
 }
 
+static void wipe_free(char *s)
+{
+    if (!s) return;
+    memset(s, 0, strlen(s));
+    free(s);
+}
+
+/* SIGHUP: --token-file read again (a bad file keeps the token in force). */
+static void reload_token(sync_daemon *d, dispatcher *ds)
+{
+    tthc_reload_requested = 0;
+    const sync_config *cfg = d->cfg;
+    if (!cfg->token_file || !*cfg->token_file) {
+        LOG_WARN("token_not_reloaded", "note=\"no --token-file: a token from the environment cannot change while "
+                                       "running\"");
+        return;
+    }
+    tthc_err err = {{0}};
+    char *t = sync_read_token_file(cfg->token_file, &err);
+    if (!t) {
+        LOG_ERROR("token_not_reloaded", "error=%s note=\"the token in force stays\"", err.msg);
+        return;
+    }
+    pthread_mutex_lock(&d->mu);
+    char *old = d->token;
+    d->token = t;
+    pthread_mutex_unlock(&d->mu);
+    wipe_free(old);
+    atomic_fetch_add(&d->token_gen, 1);
+    atomic_store(&d->auth_until, 0); /* the next report tries the new token */
+    long unparked = 0;
+    if (ds->conn && PQstatus(ds->conn) == CONNECTION_OK) {
+        tthc_rc rc = sync_q_unpark(ds->conn, NULL, NULL, 1, &unparked, &err);
+        if (rc) disp_failed(d, ds, rc, &err, "unpark after reload");
+    }
+    LOG_INFO("token_reloaded", "file=%s unparked_401=%ld", cfg->token_file, unparked);
+    wake_all(d);
+}
+
 static void dispatch(sync_daemon *d, const sigset_t *run_mask)
 {
     const sync_config *cfg = d->cfg;
@@ -689,6 +759,7 @@ static void dispatch(sync_daemon *d, const sigset_t *run_mask)
         struct timespec ts = {(time_t)(timeout / 1000), (long)(timeout % 1000) * 1000000L};
         struct pollfd pfd = {.fd = up ? PQsocket(ds.conn) : -1, .events = POLLIN};
         int pr = ppoll(&pfd, 1, &ts, run_mask);
+        if (tthc_reload_requested) reload_token(d, &ds);
         if (pr > 0 && up) {
             if (!PQconsumeInput(ds.conn)) {
                 tthc_err err;
@@ -801,14 +872,17 @@ tthc_rc sync_daemon_run(const sync_config *cfg, const char *token, tthc_err *err
     sigemptyset(&block);
     sigaddset(&block, SIGTERM);
     sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &block, &run_mask);
     sigdelset(&run_mask, SIGTERM);
     sigdelset(&run_mask, SIGINT);
+    sigdelset(&run_mask, SIGHUP);
 
     tthc_httpd *httpd = NULL;
     d.m = sync_metrics_new();
     d.workers = calloc((size_t)cfg->workers, sizeof *d.workers);
-    if (!d.m || !d.workers) {
+    d.token = strdup(token);
+    if (!d.m || !d.workers || !d.token) {
         rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");
         goto done;
     }
@@ -827,6 +901,7 @@ done:
     tthc_httpd_stop(httpd);
     sync_metrics_free(d.m);
     free(d.workers);
+    wipe_free(d.token);
     pthread_cond_destroy(&d.cv);
     pthread_mutex_destroy(&d.mu);
     pthread_sigmask(SIG_SETMASK, &run_mask, NULL);

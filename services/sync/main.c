@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "portal.h"
 #include "signals.h"
 #include "sync.h"
 
@@ -54,7 +55,7 @@ static const tthc_opt opts[] = {
     OPT("instance", TTHC_OPT_STR, instance, "TTHC_SYNC_INSTANCE", NULL, 0, 0,
         "name of this instance in lease owners (default: the host name); at start, leases of dead processes of "
         "the same instance are released"),
-    OPT("metrics-listen", TTHC_OPT_STR, metrics_listen, "TTHC_SYNC_METRICS_LISTEN", "127.0.0.1:9465", 0, 0,
+    OPT("metrics-listen", TTHC_OPT_STR_EMPTY, metrics_listen, "TTHC_SYNC_METRICS_LISTEN", "127.0.0.1:9465", 0, 0,
         "address of /metrics, /healthz and /readyz (empty: off)"),
     OPT("log-level", TTHC_OPT_STR, log_level, "TTHC_LOG_LEVEL", "info", 0, 0, "debug, info, warn or error"),
     OPT("period", TTHC_OPT_STR, period, NULL, NULL, 0, 0, "reconcile, unpark: the month YYYY-MM"),
@@ -71,32 +72,10 @@ static const tthc_cli cli = {
     sizeof opts / sizeof opts[0],
 };
 
-/* Reads the token from path into a malloc'd string (trailing blanks cut). */
-static char *read_token(const char *path, tthc_err *err)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        tthc_fail(err, TTHC_EIO, "--token-file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char buf[4098];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    int too_long = !feof(f) && n == sizeof buf - 1;
-    (void)fclose(f); /* read only */
-    buf[n] = '\0';
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t')) buf[--n] = '\0';
-    int ok = n > 0 && !too_long;
-    for (size_t i = 0; i < n && ok; i++) ok = buf[i] > 0x20 && buf[i] < 0x7f;
-    char *t = ok ? strdup(buf) : NULL;
-    memset(buf, 0, sizeof buf);
-    if (!ok) tthc_fail(err, TTHC_EINVAL, "--token-file %s: want 1-4096 visible ASCII characters", path);
-    else if (!t) tthc_fail(err, TTHC_ENOMEM, "out of memory");
-    return t;
-}
-
 static int fail_usage(const char *msg, const char *arg)
 {
-    fprintf(stderr, "tthc-sync: %s%s%s%s (see --help)\n", msg, arg ? " '" : "", arg ? arg : "", arg ? "'" : "");
+    if (arg) LOG_ERROR("usage", "error=%s arg=%s note=\"see --help\"", msg, arg);
+    else LOG_ERROR("usage", "error=%s note=\"see --help\"", msg);
     return 2;
 }
 
@@ -109,13 +88,14 @@ int main(int argc, char **argv)
     int nrest = 0, code = 2;
     char *token = NULL;
     if (!rest) return 2;
+    tthc_log_init("tthc-sync", NULL);
     tthc_rc rc = tthc_config_load(&cli, &cfg, argc, argv, &rest, &nrest, &err);
     if (rc == TTHC_EXIT) {
         code = 0;
         goto done;
     }
     if (rc) {
-        fprintf(stderr, "tthc-sync: %s\n", err.msg);
+        LOG_ERROR("config_invalid", "error=%s", err.msg);
         goto done;
     }
     tthc_log_init("tthc-sync", cfg.log_level);
@@ -135,8 +115,8 @@ int main(int argc, char **argv)
             goto done;
         }
         if (cfg.token_file && *cfg.token_file) {
-            if (!(token = read_token(cfg.token_file, &err))) {
-                fprintf(stderr, "tthc-sync: %s\n", err.msg);
+            if (!(token = sync_read_token_file(cfg.token_file, &err))) {
+                LOG_ERROR("token_file", "error=%s", err.msg);
                 goto done;
             }
         } else if (cfg.token && *cfg.token) {
@@ -148,13 +128,17 @@ int main(int argc, char **argv)
         if (cfg.insecure) LOG_WARN("insecure", "note=\"TLS certificate verification of the portal is OFF\"");
     }
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        fprintf(stderr, "tthc-sync: curl_global_init failed\n");
+        LOG_ERROR("curl_init", "error=\"curl_global_init failed\"");
         goto done;
     }
     if (!strcmp(cmd, "run")) {
         tthc_err serr = {{0}};
         if (tthc_signals_install(&serr)) {
-            fprintf(stderr, "%s\n", serr.msg);
+            LOG_ERROR("signals", "error=%s", serr.msg);
+            goto done;
+        }
+        if (tthc_signals_install_reload(&serr)) {
+            LOG_ERROR("signals", "error=%s", serr.msg);
             goto done;
         }
         rc = sync_daemon_run(&cfg, token, &err);
@@ -166,7 +150,7 @@ int main(int argc, char **argv)
         if (!strcmp(cmd, "reconcile")) code = sync_reconcile(&cfg, token, &err);
         else if (!strcmp(cmd, "unpark")) code = sync_unpark(&cfg, &err);
         else code = sync_status(&cfg, &err);
-        if (code == 2) fprintf(stderr, "tthc-sync %s: %s\n", cmd, err.msg);
+        if (code == 2) LOG_ERROR("failed", "command=%s error=%s", cmd, err.msg);
     }
     curl_global_cleanup();
 done:

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "httpd.h"
+#include "prom.h"
 #include "strbuf.h"
 
 #define LIT(s) s, sizeof(s) - 1
@@ -29,6 +30,8 @@ struct sync_metrics {
     long depth, parked, leased;
     double oldest;
     int ready, auth_blocked;
+    sync_unit_fresh *units;
+    size_t nunits;
 };
 
 static const char *const outcome_names[SYNC_M__COUNT] = {
@@ -54,6 +57,7 @@ sync_metrics *sync_metrics_new(void)
 void sync_metrics_free(sync_metrics *m)
 {
     if (!m) return;
+    free(m->units);
     pthread_mutex_destroy(&m->mu);
     free(m);
 }
@@ -138,6 +142,34 @@ void sync_metrics_auth_blocked(sync_metrics *m, int blocked)
     pthread_mutex_unlock(&m->mu);
 }
 
+void sync_metrics_units(sync_metrics *m, sync_unit_fresh *u, size_t n)
+{
+    pthread_mutex_lock(&m->mu);
+    free(m->units);
+    m->units = u;
+    m->nunits = n;
+    pthread_mutex_unlock(&m->mu);
+}
+
+static int render_units(tthc_sb *b, const sync_metrics *m)
+{
+    int r = tthc_prom_family(b, "tthc_sync_unit_last_applied_timestamp_seconds", "gauge",
+                             "Per unit: when its figures last changed in period_totals (the newest event applied).");
+    for (size_t i = 0; i < m->nunits; i++) {
+        const char *l[] = {"unit_code", m->units[i].unit_code, NULL};
+        if (m->units[i].applied >= 0)
+            r |= tthc_prom_sample(b, "tthc_sync_unit_last_applied_timestamp_seconds", l, m->units[i].applied);
+    }
+    r |= tthc_prom_family(b, "tthc_sync_unit_last_accepted_timestamp_seconds", "gauge",
+                          "Per unit: when the portal last accepted one of its reports (absent: never).");
+    for (size_t i = 0; i < m->nunits; i++) {
+        const char *l[] = {"unit_code", m->units[i].unit_code, NULL};
+        if (m->units[i].accepted >= 0)
+            r |= tthc_prom_sample(b, "tthc_sync_unit_last_accepted_timestamp_seconds", l, m->units[i].accepted);
+    }
+    return r;
+}
+
 void sync_metrics_totals(sync_metrics *m, unsigned long long out[SYNC_M__COUNT])
 {
     pthread_mutex_lock(&m->mu);
@@ -148,20 +180,24 @@ void sync_metrics_totals(sync_metrics *m, unsigned long long out[SYNC_M__COUNT])
 static int render_hist(tthc_sb *b, const char *name, const char *help, const histogram *h, const double *bounds,
                        size_t n)
 {
+    char le[40], sum[40];
     int r = tthc_sb_addf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     unsigned long long cum = 0;
     for (size_t i = 0; i < n; i++) {
         cum += h->bucket[i];
-        r |= tthc_sb_addf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], cum);
+        tthc_prom_format_value(le, sizeof le, bounds[i]);
+        r |= tthc_sb_addf(b, "%s_bucket{le=\"%s\"} %llu\n", name, le, cum);
     }
-    r |= tthc_sb_addf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name, h->count, name, h->sum,
-                      name, h->count);
+    tthc_prom_format_value(sum, sizeof sum, h->sum);
+    r |= tthc_sb_addf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %s\n%s_count %llu\n", name, h->count, name, sum, name,
+                      h->count);
     return r;
 }
 
 static int gauge(tthc_sb *b, const char *name, const char *help, double v)
 {
-    return tthc_sb_addf(b, "# HELP %s %s\n# TYPE %s gauge\n%s %.17g\n", name, help, name, name, v);
+    int r = tthc_prom_family(b, name, "gauge", help);
+    return r | tthc_prom_sample(b, name, NULL, v);
 }
 
 char *sync_metrics_render(sync_metrics *m, size_t *len)
@@ -191,6 +227,7 @@ char *sync_metrics_render(sync_metrics *m, size_t *len)
                      req_bounds, NREQ);
     r |= render_hist(&b, "tthc_sync_lag_seconds", "From a bucket's change to the portal's acknowledgement.", &m->lag,
                      lag_bounds, NLAG);
+    r |= render_units(&b, m);
     pthread_mutex_unlock(&m->mu);
     if (r) {
         tthc_sb_free(&b);

@@ -44,6 +44,15 @@ void sync_metrics_queue(sync_metrics *m, long depth, double oldest_s, long parke
 void sync_metrics_ready(sync_metrics *m, int ready);
 void sync_metrics_auth_blocked(sync_metrics *m, int blocked);
 
+/* Per unit: Unix times of the newest change here and of the newest report
+ * the portal accepted (-1: none). */
+typedef struct {
+    char unit_code[65];
+    double applied, accepted;
+} sync_unit_fresh;
+/* Replaces the per-unit gauges; takes ownership of the malloc'd array u (n rows). */
+void sync_metrics_units(sync_metrics *m, sync_unit_fresh *u, size_t n);
+
 /* Totals for the progress log line. */
 void sync_metrics_totals(sync_metrics *m, unsigned long long out[SYNC_M__COUNT]);
 

@@ -56,4 +56,11 @@ tthc_rc sync_portal_post(sync_portal *p, const char *idempotency_key, const char
 tthc_rc sync_portal_get(sync_portal *p, const char *period, const char *unit_code, sync_http_result *res,
                         tthc_err *err) TTHC_MUSTCHECK;
 
+/* Replaces the bearer token of p's later requests (the old one is wiped). */
+tthc_rc sync_portal_set_token(sync_portal *p, const char *token, tthc_err *err) TTHC_MUSTCHECK;
+
+/* Reads a token file into a malloc'd string owned by the caller (trailing
+ * blanks cut; 1-4096 visible ASCII characters, else NULL with err filled). */
+char *sync_read_token_file(const char *path, tthc_err *err);
+
 #endif

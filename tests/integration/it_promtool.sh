@@ -10,7 +10,10 @@
 #  - the dashboard: valid JSON (python3 -m json.tool), datasource variables,
 #    its PromQL parsed by promtool, its SQL run against the real schema
 #    (PostgreSQL + tthc-migrate) with asserted indicator rows;
-#  - the Grafana provisioning files: valid YAML, the dashboard's datasource uids.
+#  - the Grafana provisioning files: valid YAML, the dashboard's datasource uids;
+#  - the dashboard's queries and the rules' selectors against the series
+#    tthc-ingest, tthc-sync and the stub really expose (scraped live here),
+#    the per-group lag panels by value (tests/tools/promlive.py).
 # Nothing is skipped: a missing tool is a failure.
 set -euo pipefail
 TTHC_SOURCE_DIR=${TTHC_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
@@ -118,6 +121,10 @@ tthc_ingest_apply_duration_seconds
 tthc_ingest_last_stats_timestamp_seconds
 tthc_ingest_last_commit_timestamp_seconds
 tthc_ingest_db_up
+tthc_ingest_topic_partitions
+tthc_ingest_broker_up
+tthc_sync_unit_last_applied_timestamp_seconds
+tthc_sync_unit_last_accepted_timestamp_seconds
 tthc_sync_queue_depth
 tthc_sync_oldest_waiting_seconds
 tthc_sync_parked_reports
@@ -241,6 +248,81 @@ grep -qx 'online_submission|Tỷ lệ hồ sơ trực tuyến|7|10|70.00|80.00|T
 grep -qx 'online_submission|70.00|80.00' "$IT_DIR/queries.out" || fail "bar chart: online_submission 70 % against 80 %"
 grep -qx 'H61' "$IT_DIR/queries.out" || fail "unit variable: H61 missing"
 grep -qx '2025-03' "$IT_DIR/queries.out" || fail "period variable: 2025-03 missing"
+
+# ---- the dashboard and the rules against live series ------------------------------
+# tthc-ingest, tthc-sync and the stub run on the dev broker and this
+# PostgreSQL; their /metrics, scraped, become promtool's input series
+# (tests/tools/promlive.py says what is checked).  The ingest is scraped with
+# events waiting (PostgreSQL stopped after a first batch was applied and
+# synced), so that its lag series are not all 0.
+broker_start "$IT_DIR" >/dev/null || fail "broker did not start"
+export TTHC_KAFKA_BROKERS TTHC_PG_DSN=$DSN TTHC_PORTAL_TOKEN=it-promtool-token TTHC_KAFKA_SESSION_TIMEOUT_MS=6000
+TTHC_KAFKA_BROKERS=$(cat "$IT_DIR/kafka.bootstrap")
+ORACLE=(python3 "$TTHC_SOURCE_DIR/tests/tools/tthc_stream.py")
+"${ORACLE[@]}" gen --seed promtool-live --dossiers 400 --units 4 --out-events "$IT_DIR/events.tsv" \
+    --out-expected "$IT_DIR/expected.json" >/dev/null
+"${ORACLE[@]}" gen --seed promtool-late --dossiers 100 --units 2 --out-events "$IT_DIR/late.tsv" \
+    --out-expected "$IT_DIR/late.json" >/dev/null
+kcat -P -b "$TTHC_KAFKA_BROKERS" -t tthc.dossier.events -K $'\t' -z lz4 -l "$IT_DIR/events.tsv"
+"$TTHC_BIN_DIR/tthc-portal-stub" --listen 127.0.0.1:0 --port-file "$IT_DIR/stub.port" --dsn "$DSN" \
+    </dev/null >>"$IT_DIR/tthc-portal-stub.log" 2>&1 &
+echo $! >"$IT_DIR/tthc-portal-stub.pid"
+wait_until 30 test -s "$IT_DIR/stub.port" || fail "the stub wrote no port"
+STUB=127.0.0.1:$(cat "$IT_DIR/stub.port")
+"$TTHC_BIN_DIR/tthc-ingest" --metrics-listen 127.0.0.1:0 </dev/null >>"$IT_DIR/tthc-ingest.log" 2>&1 &
+echo $! >"$IT_DIR/tthc-ingest.pid"
+"$TTHC_BIN_DIR/tthc-sync" --portal-url "http://$STUB" --metrics-listen 127.0.0.1:0 \
+    </dev/null >>"$IT_DIR/tthc-sync.log" 2>&1 &
+echo $! >"$IT_DIR/tthc-sync.pid"
+port_in() { sed -n 's/.*event=metrics_listening .* port=\([0-9]*\).*/\1/p' "$1" | tail -n1 | grep .; }
+wait_until 30 port_in "$IT_DIR/tthc-ingest.log" >/dev/null || fail "ingest logged no metrics port"
+wait_until 30 port_in "$IT_DIR/tthc-sync.log" >/dev/null || fail "sync logged no metrics port"
+INGEST=127.0.0.1:$(port_in "$IT_DIR/tthc-ingest.log")
+SYNC=127.0.0.1:$(port_in "$IT_DIR/tthc-sync.log")
+applied() { psql -XAtq "$DSN" -c "SELECT coalesce(sum(next_offset), 0) FROM consumer_offset"; }
+_all_applied() { [[ $(applied) == $(wc -l <"$IT_DIR/events.tsv") ]]; }
+wait_until 120 _all_applied || fail "events not applied ($(applied) of $(wc -l <"$IT_DIR/events.tsv"))"
+# Synced: every unit's figures accepted by the portal, as tthc-sync exposes them.
+_synced() {
+    local m
+    m=$(curl -fsS -m 5 "http://$SYNC/metrics") || return 1
+    grep -q '^tthc_sync_unit_last_accepted_timestamp_seconds{' <<<"$m" &&
+        grep -q '^tthc_sync_queue_depth 0$' <<<"$m" &&
+        [[ $(grep -c '^tthc_sync_unit_last_accepted_timestamp_seconds{' <<<"$m") == \
+            $(grep -c '^tthc_sync_unit_last_applied_timestamp_seconds{' <<<"$m") ]]
+}
+wait_until 90 _synced || fail "tthc-sync never showed every unit accepted: $(curl -sS "http://$SYNC/metrics" | grep unit_last)"
+curl -fsS -m 5 "http://$SYNC/metrics" >"$IT_DIR/sync.prom" || fail "scrape sync"
+curl -fsS -m 5 "http://$STUB/metrics" >"$IT_DIR/stub.prom" || fail "scrape stub"
+pg_stop "$IT_DIR" >/dev/null
+kcat -P -b "$TTHC_KAFKA_BROKERS" -t tthc.dossier.events -K $'\t' -z lz4 -l "$IT_DIR/late.tsv"
+_lagging() {
+    curl -fsS -m 5 "http://$INGEST/metrics" >"$IT_DIR/ingest.prom" || return 1
+    awk '/^tthc_ingest_partition_lag_messages\{.*offset="applied"/ && $NF > 0 { n++ } END { exit !(n >= 2) }' \
+        "$IT_DIR/ingest.prom"
+}
+wait_until 60 _lagging || fail "ingest shows no applied lag on 2 partitions with PostgreSQL stopped"
+for f in ingest sync stub; do promtool check metrics <"$IT_DIR/$f.prom" || fail "promtool check metrics: $f"; done
+for n in tthc-sync tthc-ingest tthc-portal-stub; do stop_pid "$IT_DIR/$n.pid" "$n"; done
+sanitizer_check "$IT_DIR"/tthc-*.log || fail "sanitizer report in a daemon's log"
+$PY "$TTHC_SOURCE_DIR/tests/tools/promlive.py" --scrape "tthc-ingest=$INGEST=$IT_DIR/ingest.prom" \
+    --scrape "tthc-sync=$SYNC=$IT_DIR/sync.prom" --scrape "tthc-portal-stub=$STUB=$IT_DIR/stub.prom" \
+    --dashboard "$DASH" --rules "$PROM"/rules/*.yml --tests-dir "$PROM/tests" --out-dir "$IT_DIR/live" ||
+    fail "the hand-written rule tests use series the daemons do not expose"
+if ! promtool test rules "$IT_DIR/live/live.test.yml" >"$IT_DIR/live/promtool.out" 2>&1; then
+    cat "$IT_DIR/live/promtool.out" >&2
+    echo "what each generated alert means:" >&2
+    cat "$IT_DIR/live/live.index.txt" >&2
+    fail "the dashboard or the rules do not work on the live series"
+fi
+# The per-group lag panels are plain aggregates of the partition series (no
+# product with another series), checked by value above.
+for q in 'A (Lag in seconds per group)' 'A (Lag in messages per group)' 'B (Lag in messages per group)'; do
+    grep -qF "value check: panel" "$IT_DIR/live/live.index.txt" &&
+        grep -F "value check: panel" "$IT_DIR/live/live.index.txt" | grep -qF " $q = [({'group': 'tthc-ingest'}" ||
+        fail "dashboard query $q is not checked by value against the partition series"
+done
+grep -F 'value check' "$IT_DIR/live/live.index.txt"
 
 # ---- provisioning ----------------------------------------------------------------
 

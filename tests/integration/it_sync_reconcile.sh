@@ -49,6 +49,19 @@ grep -Eq '^H61\.03 +2025-03 +missing +1 +- +requeued r2$' <<<"$out" || sit_fail 
 grep -Eq '^H62\.05 +2025-03 +counts +1 +1 +requeued r2$' <<<"$out" || sit_fail "H62.05 counts not listed"
 grep -Eq '^H61 +2025-03 +missing +1 +- +requeued r2$' <<<"$out" || sit_fail "H61 (roll-up) missing not listed"
 grep -q '^3 difference(s), 3 re-queued;' <<<"$out" || sit_fail "summary"
+# Per indicator, what differs: the database's and the portal's numerator/denominator.
+# block UNIT: the indented indicator lines under UNIT's line.
+block() { awk -v u="$1" '$1 == u { f = 1; next } /^[^ ]/ { f = 0 } f' <<<"$out"; }
+nd=$(sit_sql "SELECT numerator || ' ' || denominator FROM indicator_totals
+              WHERE unit_code = 'H62.05' AND period = '2025-03' AND indicator = 'online_submission'")
+read -r num den <<<"$nd"
+((num > 0)) || sit_fail "H62.05 has no online submission to change"
+grep -Eq "^ +online_submission +database $num/$den +portal $((num - 1))/$den\$" <<<"$(block H62.05)" ||
+    sit_fail "H62.05: online_submission $num/$den against $((num - 1))/$den not shown: $(block H62.05)"
+[[ $(block H62.05 | wc -l) == 1 ]] || sit_fail "H62.05: indicators that do not differ are listed: $(block H62.05)"
+[[ $(block H61.03 | grep -Ec '^ +[a-z_]+ +database [0-9]+/[0-9]+ +portal -$') == 10 ]] ||
+    sit_fail "H61.03 (missing on the portal): not every indicator as database N/D, portal -: $(block H61.03)"
+if grep -Eq '^[^ ].* r[0-9]+ +r[0-9]+' <<<"$out"; then sit_fail "revisions shown as the difference"; fi
 [[ $(sit_sql "SELECT count(*) FROM period_totals WHERE period = '2025-04' AND revision <> 1") == 0 ]] ||
     sit_fail "reconcile of March touched April"
 sit_ok "deleted, changed and roll-up reports found and re-queued (exit 1)"
@@ -112,6 +125,8 @@ set -e
 ((rc == 1)) || sit_fail "extra: exit $rc: $out"
 grep -Eq '^H63\.01 +2025-03 +extra +- +1 +none' <<<"$out" || sit_fail "extra not listed: $out"
 grep -q '^1 difference(s), 0 re-queued;' <<<"$out" || sit_fail "extra summary: $out"
+grep -Eq '^ +online_submission +database - +portal 0/1$' <<<"$(block H63.01)" ||
+    sit_fail "extra: the portal's figures not shown: $(block H63.01)"
 sit_ok "a report only on the portal is listed as extra"
 
 # Errors: exit 2.

@@ -1,0 +1,34 @@
+/* admin.h - tthc-admin, the operator's monthly tasks (docs/operations.md,
+ * "Operator tasks: tthc-admin").
+ *
+ *   recompute  a month's totals from the stored facts (dossier)
+ *   replay     a month's facts and totals from the topic
+ *   repush     a month's reports to the portal again
+ *   drill      the dossiers behind one figure (no personal data)
+ *   reload-token  tell tthc-sync or the stub to re-read its token (SIGHUP)
+ *
+ * Each entry point prints its result on stdout, logs through log.h, honours
+ * cfg->dry_run (nothing is changed; what would change is printed) and
+ * returns the exit code: 0 done (or, dry run, nothing wrong), 1 the dry run
+ * found something to do / the figures disagree, 2 error (err filled). */
+#ifndef ADMIN_ADMIN_H
+#define ADMIN_ADMIN_H
+
+#include "err.h"
+
+typedef struct {
+    char *dsn, *brokers, *topic, *group, *period, *unit, *indicator, *token_file, *next_token_file, *log_level;
+    int dry_run, denominator;
+    long limit, statement_timeout_ms, timeout_s, pid;
+} admin_config;
+
+int admin_recompute(const admin_config *cfg, tthc_err *err);
+int admin_repush(const admin_config *cfg, tthc_err *err);
+int admin_drill(const admin_config *cfg, tthc_err *err);
+int admin_replay(const admin_config *cfg, tthc_err *err);
+int admin_reload_token(const admin_config *cfg, tthc_err *err);
+
+/* Shared checks. */
+int admin_period_ok(const char *p);
+
+#endif

@@ -1,0 +1,108 @@
+/* tthc-admin: an operator's monthly tasks, each with --dry-run.
+ *
+ *   tthc-admin recompute --period YYYY-MM          totals from the stored facts
+ *   tthc-admin replay --period YYYY-MM             facts and totals from the topic
+ *   tthc-admin repush --period YYYY-MM [--unit U]  the month to the portal again
+ *   tthc-admin drill --unit U --period YYYY-MM --indicator CODE [--denominator]
+ *   tthc-admin reload-token --pid PID [--token-file F]
+ *
+ * Exit 0 done (a dry run: nothing wrong), 1 a dry run found work / figures
+ * disagree, 2 error.  See docs/operations.md, "Operator tasks: tthc-admin". */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin.h"
+#include "config.h"
+#include "log.h"
+
+#define OPT(name, type, field, env, def, min, max, help) \
+    {name, type, offsetof(admin_config, field), env, def, min, max, 0, help}
+
+static const tthc_opt opts[] = {
+    OPT("dsn", TTHC_OPT_SECRET, dsn, "TTHC_PG_DSN", "postgresql:///tthc", 0, 0, "libpq connection string"),
+    OPT("brokers", TTHC_OPT_STR, brokers, "TTHC_KAFKA_BROKERS", "127.0.0.1:9092", 0, 0,
+        "replay: Kafka bootstrap servers"),
+    OPT("topic", TTHC_OPT_STR, topic, "TTHC_DOSSIER_TOPIC", "tthc.dossier.events", 0, 0, "replay: the dossier topic"),
+    OPT("group", TTHC_OPT_STR, group, NULL, "tthc-admin-replay", 0, 0,
+        "replay: the group its offsets are stored under while it runs (never the ingest's)"),
+    OPT("period", TTHC_OPT_STR, period, NULL, NULL, 0, 0, "the month YYYY-MM"),
+    OPT("unit", TTHC_OPT_STR, unit, NULL, NULL, 0, 0,
+        "drill: the unit or province code (required); repush: only this unit"),
+    OPT("indicator", TTHC_OPT_STR, indicator, NULL, NULL, 0, 0, "drill: the indicator code, e.g. on_time"),
+    OPT("denominator", TTHC_OPT_BOOL, denominator, NULL, "false", 0, 0,
+        "drill: the dossiers behind the denominator instead of the numerator"),
+    OPT("limit", TTHC_OPT_INT, limit, NULL, "1000", 1, 10000000, "drill: most dossiers listed"),
+    OPT("pid", TTHC_OPT_INT, pid, NULL, "0", 0, 2147483647L,
+        "reload-token: pid of the tthc-sync or tthc-portal-stub to signal"),
+    OPT("token-file", TTHC_OPT_STR, token_file, "TTHC_PORTAL_TOKEN_FILE", NULL, 0, 0,
+        "reload-token: check this token file first"),
+    OPT("next-token-file", TTHC_OPT_STR, next_token_file, "TTHC_PORTAL_NEXT_TOKEN_FILE", NULL, 0, 0,
+        "reload-token: check this (the stub's second) token file first"),
+    OPT("dry-run", TTHC_OPT_BOOL, dry_run, NULL, "false", 0, 0, "show what would be done; change nothing"),
+    OPT("timeout", TTHC_OPT_INT, timeout_s, NULL, "3600", 1, 86400, "replay: longest time to read the topic (s)"),
+    OPT("statement-timeout-ms", TTHC_OPT_INT, statement_timeout_ms, "TTHC_PG_STATEMENT_TIMEOUT_MS", "60000", 100,
+        3600000, "PostgreSQL statement_timeout and lock_timeout"),
+    OPT("log-level", TTHC_OPT_STR, log_level, "TTHC_LOG_LEVEL", "info", 0, 0, "debug, info, warn or error"),
+};
+
+static const tthc_cli cli = {
+    "tthc-admin",
+    "An operator's tasks on one month, each with --dry-run (exit 0 done, 1 a dry run found work or figures\n"
+    "disagree, 2 error):\n"
+    "  recompute --period M     the month's totals recomputed from the stored facts (dossier)\n"
+    "  replay --period M        the month's dossiers and totals rebuilt from the topic (which must still\n"
+    "                           hold every message), then pushed again\n"
+    "  repush --period M [--unit U]   the month's reports sent to the portal again, at a new revision\n"
+    "  drill --unit U --period M --indicator CODE [--denominator] [--limit N]\n"
+    "                           the dossiers behind a figure (dossier facts only, no personal data)\n"
+    "  reload-token --pid PID [--token-file F]   tthc-sync or the stub re-reads its token (SIGHUP)",
+    "recompute|replay|repush|drill|reload-token",
+    opts,
+    sizeof opts / sizeof opts[0],
+};
+
+static const struct {
+    const char *name;
+    int (*run)(const admin_config *, tthc_err *);
+} commands[] = {
+    {"recompute", admin_recompute}, {"replay", admin_replay},           {"repush", admin_repush},
+    {"drill", admin_drill},         {"reload-token", admin_reload_token},
+};
+
+int main(int argc, char **argv)
+{
+    admin_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    tthc_err err = {{0}};
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    int nrest = 0, code = 2;
+    if (!rest) return 2;
+    tthc_log_init("tthc-admin", NULL);
+    tthc_rc rc = tthc_config_load(&cli, &cfg, argc, argv, &rest, &nrest, &err);
+    if (rc == TTHC_EXIT) {
+        code = 0;
+        goto done;
+    }
+    if (rc) {
+        LOG_ERROR("config_invalid", "error=%s", err.msg);
+        goto done;
+    }
+    tthc_log_init("tthc-admin", cfg.log_level);
+    if (nrest != 1) {
+        LOG_ERROR("usage", "error=%s note=\"see --help\"", nrest ? "one command only" : "a command is required");
+        goto done;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        if (strcmp(rest[0], commands[i].name)) continue;
+        code = commands[i].run(&cfg, &err);
+        if (code == 2) LOG_ERROR("failed", "command=%s error=%s", rest[0], err.msg);
+        goto done;
+    }
+    LOG_ERROR("usage", "error=\"unknown command\" command=%s note=\"see --help\"", rest[0]);
+done:
+    tthc_config_free(&cli, &cfg);
+    free(rest);
+    return code;
+}
