@@ -39,14 +39,14 @@
 #define PORTAL_BODY_MAX (1024 * 1024)
 
 typedef struct {
-    portal_tokens tokens; /* never logged; initialised by portal_app_init */
-    long fail_rate;    /* percent of API requests answered fail_status */
-    long fail_status;  /* 429, 500 or 503; 200 or 3xx: answers a pusher must not trust */
+    portal_tokens tokens;      /* never logged; initialised by portal_app_init */
+    long fail_rate;            /* percent of API requests answered fail_status */
+    long fail_status;          /* 429, 500 or 503; 200 or 3xx: answers a pusher must not trust */
     int fail_wrong_revision;   /* injected 200: {"status":"accepted"} with the revision sent + 1, else HTML */
     const char *fail_location; /* Location of an injected 3xx (the caller's string) */
-    long latency_ms;   /* added before answering API requests */
-    long retry_after;  /* seconds, sent with injected faults and 503s */
-    int retry_after_date; /* Retry-After as an HTTP date (IMF-fixdate) instead of seconds */
+    long latency_ms;           /* added before answering API requests */
+    long retry_after;          /* seconds, sent with injected faults and 503s */
+    int retry_after_date;      /* Retry-After as an HTTP date (IMF-fixdate) instead of seconds */
     portal_store *store;
     portal_metrics metrics;
     pthread_mutex_t lock; /* store, rng */

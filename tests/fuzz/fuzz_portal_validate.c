@@ -1,9 +1,13 @@
 /* fuzz_portal_validate.c - libFuzzer target: the portal stub's request
- * validation (services/portal-stub/report.c, compiled in as the unit test
- * does): the report body, and the same bytes as an Idempotency-Key and a
+ * validation (services/portal-stub/report.c, linked from tthc_portal_stub_core):
+ * the report body, and the same bytes as an Idempotency-Key and a
  * Content-Type header.  A valid report's canonical form is itself valid and
  * canonical; a valid key has 1-200 characters and no control character. */
-#include "../../services/portal-stub/report.c"
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "portal-stub/report.h"
 
 #include <cjson/cJSON.h>
 

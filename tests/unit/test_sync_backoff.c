@@ -168,10 +168,11 @@ int main(void)
               (long long)got, (long long)c->want);
     }
     /* A date 90 s ahead of the wall clock, formatted as IMF-fixdate: about 90 s (the clock moves on). */
-    char date[64];
+    char date[64] = "";
     time_t t = time(NULL) + 90;
     struct tm tm;
-    CHECK(strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&t, &tm)) > 0, "strftime");
+    size_t dl = gmtime_r(&t, &tm) ? strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) : 0;
+    CHECK(dl > 0, "strftime");
     int64_t got = sync_retry_after_ms(date);
     CHECK(got > 80000 && got <= 90000, "Retry-After '%s': %lld ms", date, (long long)got);
     return CHECK_DONE();
