@@ -35,20 +35,17 @@ static tthc_rc set_value(const tthc_opt *o, void *target, const char *val, const
         if (errno || end == val || *end)
             return tthc_fail(err, TTHC_EINVAL, "%s: %s wants an integer, got '%s'", where, o->name, val);
         if (v < o->min || v > o->max)
-            return tthc_fail(err, TTHC_EINVAL, "%s: %s must be between %ld and %ld, got %ld", where, o->name,
-                             o->min, o->max, v);
+            return tthc_fail(err, TTHC_EINVAL, "%s: %s must be between %ld and %ld, got %ld", where, o->name, o->min,
+                             o->max, v);
         *(long *)(void *)field = v;
         return TTHC_OK;
     }
     case TTHC_OPT_BOOL: {
         int b;
-        if (!strcmp(val, "1") || !strcasecmp(val, "true") || !strcasecmp(val, "yes") || !strcasecmp(val, "on"))
-            b = 1;
-        else if (!strcmp(val, "0") || !strcasecmp(val, "false") || !strcasecmp(val, "no") ||
-                 !strcasecmp(val, "off"))
+        if (!strcmp(val, "1") || !strcasecmp(val, "true") || !strcasecmp(val, "yes") || !strcasecmp(val, "on")) b = 1;
+        else if (!strcmp(val, "0") || !strcasecmp(val, "false") || !strcasecmp(val, "no") || !strcasecmp(val, "off"))
             b = 0;
-        else
-            return tthc_fail(err, TTHC_EINVAL, "%s: %s wants true or false, got '%s'", where, o->name, val);
+        else return tthc_fail(err, TTHC_EINVAL, "%s: %s wants true or false, got '%s'", where, o->name, val);
         *(int *)(void *)field = b;
         return TTHC_OK;
     }

@@ -22,20 +22,20 @@
 typedef enum { TTHC_OPT_STR, TTHC_OPT_INT, TTHC_OPT_BOOL, TTHC_OPT_SECRET, TTHC_OPT_STR_EMPTY } tthc_opt_type;
 
 typedef struct {
-    const char *name;    /* flag name without "--" (also the config-file key) */
-    tthc_opt_type type;  /* STR/STR_EMPTY/SECRET: char*; INT: long; BOOL: int */
-    size_t offset;       /* offsetof(target struct, field) */
-    const char *env;     /* environment variable, or NULL */
-    const char *def;     /* default as text, or NULL (unset) */
-    long min, max;       /* bounds for INT */
-    int required;        /* must be set by some source */
+    const char *name;   /* flag name without "--" (also the config-file key) */
+    tthc_opt_type type; /* STR/STR_EMPTY/SECRET: char*; INT: long; BOOL: int */
+    size_t offset;      /* offsetof(target struct, field) */
+    const char *env;    /* environment variable, or NULL */
+    const char *def;    /* default as text, or NULL (unset) */
+    long min, max;      /* bounds for INT */
+    int required;       /* must be set by some source */
     const char *help;
 } tthc_opt;
 
 typedef struct {
-    const char *prog;        /* program name for --help */
-    const char *summary;     /* one line */
-    const char *usage_tail;  /* e.g. "[reconcile --period YYYY-MM]", or NULL */
+    const char *prog;       /* program name for --help */
+    const char *summary;    /* one line */
+    const char *usage_tail; /* e.g. "[reconcile --period YYYY-MM]", or NULL */
     const tthc_opt *opts;
     size_t nopts;
 } tthc_cli;
@@ -44,8 +44,8 @@ typedef struct {
  * argv order in *rest / *nrest (pointers into argv; may be NULL if unwanted).
  * Returns TTHC_EXIT after printing --help or --version, TTHC_EINVAL with the
  * variable name or file:line in err on bad input. */
-tthc_rc tthc_config_load(const tthc_cli *cli, void *target, int argc, char **argv, char ***rest,
-                         int *nrest, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc tthc_config_load(const tthc_cli *cli, void *target, int argc, char **argv, char ***rest, int *nrest,
+                         tthc_err *err) TTHC_MUSTCHECK;
 
 void tthc_config_free(const tthc_cli *cli, void *target);
 
@@ -54,7 +54,7 @@ void tthc_config_help(const tthc_cli *cli, FILE *out);
 /* Applies every TTHC_KAFKA_<PROPERTY> environment variable (except
  * TTHC_KAFKA_BROKERS) to a librdkafka conf via `set(ctx, property, value)`,
  * the property being the suffix lower-cased with '_' written as '.'. */
-tthc_rc tthc_config_kafka_env(int (*set)(void *ctx, const char *prop, const char *val, tthc_err *err),
-                              void *ctx, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc tthc_config_kafka_env(int (*set)(void *ctx, const char *prop, const char *val, tthc_err *err), void *ctx,
+                              tthc_err *err) TTHC_MUSTCHECK;
 
 #endif

@@ -7,9 +7,9 @@
 #include "timeutil.h"
 
 const char *const tthc_counter_column[TTHC_C__COUNT] = {
-    "received", "online",       "comp_digitized", "data_reused", "id_tagged",
-    "issued",   "result_digitized", "e_result",   "synced",      "due_issued",
-    "on_time",  "payments",     "payments_online", "rated",      "satisfied",
+    "received", "online",           "comp_digitized",  "data_reused", "id_tagged",
+    "issued",   "result_digitized", "e_result",        "synced",      "due_issued",
+    "on_time",  "payments",         "payments_online", "rated",       "satisfied",
 };
 
 void tthc_dossier_init(tthc_dossier *d, const char *dossier_id)

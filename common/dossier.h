@@ -58,14 +58,14 @@ typedef struct {
     bool has_due;
     int64_t received_at, due_at;
     bool comp_digitized, result_digitized, data_reused, id_tagged;
-    uint8_t reuse_source;  /* of the first dossier.data_reused (tthc_reuse_source, 0 unknown) */
+    uint8_t reuse_source; /* of the first dossier.data_reused (tthc_reuse_source, 0 unknown) */
     bool issued, electronic;
     int64_t finished_at;
     bool synced, rated, satisfied;
     uint32_t npay, paycap;
-    char **pay_ids;      /* owned */
-    bool *pay_online;    /* owned, parallel to pay_ids */
-    uint32_t changes;    /* grows by one whenever a fact is set (so a caller sees whether to write it) */
+    char **pay_ids;   /* owned */
+    bool *pay_online; /* owned, parallel to pay_ids */
+    uint32_t changes; /* grows by one whenever a fact is set (so a caller sees whether to write it) */
 } tthc_dossier;
 
 typedef enum {

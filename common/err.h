@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#define TTHC_MUSTCHECK __attribute__((warn_unused_result))
+#define TTHC_MUSTCHECK    __attribute__((warn_unused_result))
 #define TTHC_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 typedef enum {

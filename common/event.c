@@ -9,15 +9,24 @@
 #include "timeutil.h"
 
 static const char *const type_names[TTHC_EV__COUNT] = {
-    "dossier.received", "dossier.digitized", "dossier.data_reused", "dossier.id_tagged",
-    "dossier.paid",     "dossier.result_issued", "dossier.synced",   "dossier.rated",
+    "dossier.received", "dossier.digitized",     "dossier.data_reused", "dossier.id_tagged",
+    "dossier.paid",     "dossier.result_issued", "dossier.synced",      "dossier.rated",
 };
 
 static const char *const reason_names[TTHC_REJ__COUNT] = {
-    "none",          "too_large",     "invalid_utf8",       "invalid_json",
-    "not_object",    "missing_field", "wrong_type",         "invalid_value",
-    "unknown_event_type", "unsupported_schema_version", "receipt_conflict",
-    "duplicate_key", "nul_character",
+    "none",
+    "too_large",
+    "invalid_utf8",
+    "invalid_json",
+    "not_object",
+    "missing_field",
+    "wrong_type",
+    "invalid_value",
+    "unknown_event_type",
+    "unsupported_schema_version",
+    "receipt_conflict",
+    "duplicate_key",
+    "nul_character",
     "rejected_by_store",
 };
 
@@ -170,8 +179,8 @@ static int field_time(const cJSON *obj, const char *name, bool required, int64_t
 }
 
 /* One of names[1..n-1]; *out = index. */
-static int field_enum(const cJSON *obj, const char *name, bool required, const char *const *names, int n,
-                      uint8_t *out, tthc_reject *rej)
+static int field_enum(const cJSON *obj, const char *name, bool required, const char *const *names, int n, uint8_t *out,
+                      tthc_reject *rej)
 {
     const char *s;
     int r = field_string(obj, name, required, &s, rej);
@@ -249,7 +258,9 @@ static int parse_id_tagged(const cJSON *o, tthc_event *ev, tthc_reject *rej)
         if (ev->id_kind == 1) {
             bool ok = n == 12;
             for (size_t i = 0; ok && i < n; i++) ok = num[i] >= '0' && num[i] <= '9';
-            if (!ok) return reject(rej, TTHC_REJ_INVALID_VALUE, "id_number", "a citizen_id number must be exactly 12 digits");
+            if (!ok)
+                return reject(rej, TTHC_REJ_INVALID_VALUE, "id_number",
+                              "a citizen_id number must be exactly 12 digits");
         } else if (n < 1 || n > 64) {
             return reject(rej, TTHC_REJ_INVALID_VALUE, "id_number", "must be 1-64 characters");
         }
@@ -264,7 +275,8 @@ static int parse_paid(const cJSON *o, tthc_event *ev, tthc_reject *rej)
     size_t n = strlen(pid);
     bool ok = n >= 1 && n <= TTHC_PAYMENT_ID_MAX;
     for (size_t i = 0; ok && i < n; i++) ok = (unsigned char)pid[i] >= 0x20 && pid[i] != 0x7f;
-    if (!ok) return reject(rej, TTHC_REJ_INVALID_VALUE, "payment_id", "must be 1-128 characters without control characters");
+    if (!ok)
+        return reject(rej, TTHC_REJ_INVALID_VALUE, "payment_id", "must be 1-128 characters without control characters");
     memcpy(ev->payment_id, pid, n + 1);
     uint8_t method = 0, gateway = 0;
     if (field_enum(o, "method", true, method_names, 3, &method, rej) < 0) return -1;
@@ -322,7 +334,8 @@ static int parse_envelope(const cJSON *o, tthc_event *ev, tthc_reject *rej)
     if (field_token(o, "dossier_id", true, TTHC_ID_MAX, "._-", ev->dossier_id, rej) < 0) return -1;
     const char *source;
     if ((r = field_string(o, "source", false, &source, rej)) < 0) return -1;
-    if (r == 0 && strlen(source) > 256) return reject(rej, TTHC_REJ_INVALID_VALUE, "source", "must be at most 256 bytes");
+    if (r == 0 && strlen(source) > 256)
+        return reject(rej, TTHC_REJ_INVALID_VALUE, "source", "must be at most 256 bytes");
     return 0;
 }
 
@@ -381,10 +394,10 @@ static const char *duplicate_name(const cJSON *obj, bool *oom)
 static bool contract_field(const char *name)
 {
     static const char *const names[] = {
-        "event_id",   "event_type", "occurred_at", "dossier_id",     "source",     "schema_version",
-        "unit_code",  "procedure_code", "channel", "received_at",    "due_at",     "applicant_type",
-        "scope",      "id_kind",    "id_number",   "payment_id",     "method",     "amount_vnd",
-        "gateway",    "finished_at", "electronic", "satisfied",
+        "event_id",  "event_type",     "occurred_at", "dossier_id",  "source", "schema_version",
+        "unit_code", "procedure_code", "channel",     "received_at", "due_at", "applicant_type",
+        "scope",     "id_kind",        "id_number",   "payment_id",  "method", "amount_vnd",
+        "gateway",   "finished_at",    "electronic",  "satisfied",
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i])) return true;
@@ -414,7 +427,8 @@ int tthc_event_parse(const char *buf, size_t len, tthc_event *ev, tthc_reject *r
     memset(rej, 0, sizeof *rej);
     if (len > TTHC_EVENT_MAX_BYTES) return reject(rej, TTHC_REJ_TOO_LARGE, NULL, "message larger than 64 KiB");
     if (!buf || len == 0) return reject(rej, TTHC_REJ_INVALID_JSON, NULL, "empty message");
-    if (!tthc_utf8_valid((const unsigned char *)buf, len)) return reject(rej, TTHC_REJ_INVALID_UTF8, NULL, "not valid UTF-8");
+    if (!tthc_utf8_valid((const unsigned char *)buf, len))
+        return reject(rej, TTHC_REJ_INVALID_UTF8, NULL, "not valid UTF-8");
     if (memchr(buf, '\0', len)) return reject(rej, TTHC_REJ_INVALID_JSON, NULL, "not valid JSON (NUL byte)");
     /* cJSON needs a terminated buffer to reject trailing garbage. */
     char stack[1024], *copy = len < sizeof stack ? stack : malloc(len + 1);

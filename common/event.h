@@ -13,7 +13,7 @@
 #include "err.h"
 
 #define TTHC_EVENT_MAX_BYTES 65536
-#define TTHC_SCHEMA_VERSION 1
+#define TTHC_SCHEMA_VERSION  1
 
 typedef enum {
     TTHC_EV_RECEIVED = 0,
@@ -52,9 +52,9 @@ typedef enum { TTHC_SCOPE_COMPONENTS = 1, TTHC_SCOPE_RESULT } tthc_digitized_sco
  * envelope's `source`, the emitting system, shares the name). */
 typedef enum { TTHC_REUSE_DIGITIZED_STORE = 1, TTHC_REUSE_NATIONAL_DB, TTHC_REUSE_OTHER_DOSSIER } tthc_reuse_source;
 
-#define TTHC_ID_MAX 64          /* dossier_id, procedure_code */
-#define TTHC_EVENT_ID_MAX 128
-#define TTHC_UNIT_MAX 51        /* 10 + '.' + 40 */
+#define TTHC_ID_MAX         64 /* dossier_id, procedure_code */
+#define TTHC_EVENT_ID_MAX   128
+#define TTHC_UNIT_MAX       51 /* 10 + '.' + 40 */
 #define TTHC_PAYMENT_ID_MAX 128
 
 typedef struct {
@@ -65,12 +65,12 @@ typedef struct {
     /* dossier.received */
     char unit_code[TTHC_UNIT_MAX + 1];
     char procedure_code[TTHC_ID_MAX + 1];
-    uint8_t channel;            /* tthc_channel */
-    uint8_t applicant_type;     /* 0 = absent, 1 citizen, 2 business, 3 agency, 4 other */
+    uint8_t channel;        /* tthc_channel */
+    uint8_t applicant_type; /* 0 = absent, 1 citizen, 2 business, 3 agency, 4 other */
     bool has_due;
     int64_t received_at, due_at;
     /* dossier.digitized */
-    uint8_t scope;              /* tthc_digitized_scope */
+    uint8_t scope; /* tthc_digitized_scope */
     /* dossier.data_reused: tthc_reuse_source, or 0 */
     uint8_t reuse_source;
     /* dossier.id_tagged: 1 citizen_id, 2 vneid (the number itself is never kept) */
@@ -88,8 +88,8 @@ typedef struct {
 
 typedef struct {
     tthc_reject_reason reason;
-    char field[32];     /* offending field, "" if none */
-    char detail[160];   /* the rule broken; never a value from the message */
+    char field[32];   /* offending field, "" if none */
+    char detail[160]; /* the rule broken; never a value from the message */
 } tthc_reject;
 
 /* Validates len bytes (any bytes: no terminating NUL needed).  Returns 0 and
@@ -100,12 +100,12 @@ int tthc_event_parse(const char *buf, size_t len, tthc_event *ev, tthc_reject *r
 const char *tthc_event_type_name(tthc_event_type t);
 const char *tthc_reject_reason_name(tthc_reject_reason r);
 const char *tthc_channel_name(uint8_t ch);
-const char *tthc_applicant_name(uint8_t a);   /* NULL for 0 */
+const char *tthc_applicant_name(uint8_t a);    /* NULL for 0 */
 const char *tthc_reuse_source_name(uint8_t s); /* NULL for 0 */
 
 /* Exposed for tests and for other validators (portal stub, emitter). */
 bool tthc_utf8_valid(const unsigned char *s, size_t len);
-bool tthc_valid_unit_code(const char *s);      /* a receiving unit, not a province */
+bool tthc_valid_unit_code(const char *s); /* a receiving unit, not a province */
 bool tthc_valid_charset(const char *s, size_t min, size_t max, const char *extra);
 
 /* Writes the province part of a unit code ("H61" of "H61.07") into out. */

@@ -45,8 +45,8 @@
 typedef struct watch {
     struct watch *prev, *next;
     int fd;
-    int armed;         /* a request is on its way: the deadline runs */
-    int shut;          /* the sweeper shut the socket down */
+    int armed;           /* a request is on its way: the deadline runs */
+    int shut;            /* the sweeper shut the socket down */
     int64_t deadline_ms; /* monotonic: when an armed watch's request must have arrived */
 } watch;
 
@@ -57,9 +57,9 @@ struct tthc_httpd {
     tthc_http_handler handler;
     tthc_http_observer observer;
     void *ctx;
-    int64_t request_timeout_ms; /* a new connection's first request */
+    int64_t request_timeout_ms;   /* a new connection's first request */
     int64_t keepalive_timeout_ms; /* the next request after a response: max(idle, request) */
-    pthread_mutex_t wlock; /* watches, stopping */
+    pthread_mutex_t wlock;        /* watches, stopping */
     pthread_cond_t wcond;
     watch *watches;
     int stopping;
@@ -292,8 +292,8 @@ unsigned long tthc_httpd_slow_closed(const tthc_httpd *h)
 
 /* ---- queueing responses ---- */
 
-static enum MHD_Result queue_static(tthc_httpd *h, tthc_http_conn *c, const char *method, const char *url,
-                                    int status, const char *body)
+static enum MHD_Result queue_static(tthc_httpd *h, tthc_http_conn *c, const char *method, const char *url, int status,
+                                    const char *body)
 {
     watch_arm(h, c->mc, 0);
     struct MHD_Response *mr =
@@ -381,8 +381,7 @@ static void append_body(tthc_httpd *h, tthc_http_conn *c, const char *data, size
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const char *url, const char *method,
-                                 const char *version, const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
     tthc_httpd *h = cls;
     tthc_http_conn *c = *con_cls;
@@ -407,8 +406,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
     if (c->too_large) return queue_static(h, c, method, url, 413, body_too_large);
 
     watch_arm(h, mc, 0); /* arrived: the handler's own time is not the client's */
-    tthc_http_req req = {.method = method, .path = url, .body = c->body ? c->body : "", .body_len = c->len,
-                         .conn = c};
+    tthc_http_req req = {.method = method, .path = url, .body = c->body ? c->body : "", .body_len = c->len, .conn = c};
     tthc_http_resp resp;
     memset(&resp, 0, sizeof resp);
     h->handler(h->ctx, &req, &resp);
@@ -457,8 +455,7 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
 /* ---- listening socket ---- */
 
 /* Splits "HOST:PORT" / "[V6]:PORT" into host (NULL for any) and port. */
-static tthc_rc parse_listen(const char *addr, char *host, size_t hostlen, char *port, size_t portlen,
-                            tthc_err *err)
+static tthc_rc parse_listen(const char *addr, char *host, size_t hostlen, char *port, size_t portlen, tthc_err *err)
 {
     const char *colon, *hs = addr, *he;
     if (!addr) return tthc_fail(err, TTHC_EINVAL, "listen address missing");
@@ -584,8 +581,8 @@ tthc_rc tthc_httpd_start(const tthc_httpd_opts *opts, tthc_httpd **out, tthc_err
         1000 * (int64_t)(opts->request_timeout_s ? opts->request_timeout_s : TTHC_HTTPD_REQUEST_TIMEOUT_DEFAULT);
 
     unsigned timeout = opts->timeout_s ? opts->timeout_s : TTHC_HTTPD_TIMEOUT_DEFAULT;
-    h->keepalive_timeout_ms = 1000 * (int64_t)timeout > h->request_timeout_ms ? 1000 * (int64_t)timeout
-                                                                                : h->request_timeout_ms;
+    h->keepalive_timeout_ms =
+        1000 * (int64_t)timeout > h->request_timeout_ms ? 1000 * (int64_t)timeout : h->request_timeout_ms;
 
     int fd = -1, ipv6 = 0;
     tthc_rc rc = open_listener(opts->listen, &fd, &ipv6, &h->port, err);
@@ -614,8 +611,7 @@ tthc_rc tthc_httpd_start(const tthc_httpd_opts *opts, tthc_httpd **out, tthc_err
     if (!h->mhd) {
         close(fd);
         httpd_free(h);
-        return tthc_fail(err, TTHC_EHTTP, "httpd: cannot start on '%s' (see the httpd_error log line)",
-                         opts->listen);
+        return tthc_fail(err, TTHC_EHTTP, "httpd: cannot start on '%s' (see the httpd_error log line)", opts->listen);
     }
     if (pthread_create(&h->sweeper, NULL, sweeper_main, h)) {
         httpd_free(h);

@@ -49,12 +49,12 @@
 
 struct cJSON;
 
-#define TTHC_HTTPD_BODY_MAX_DEFAULT (1024 * 1024) /* 1 MiB */
-#define TTHC_HTTPD_TIMEOUT_DEFAULT 30             /* seconds */
-#define TTHC_HTTPD_CONNECTIONS_DEFAULT 256
-#define TTHC_HTTPD_PER_IP_DEFAULT 64
+#define TTHC_HTTPD_BODY_MAX_DEFAULT        (1024 * 1024) /* 1 MiB */
+#define TTHC_HTTPD_TIMEOUT_DEFAULT         30            /* seconds */
+#define TTHC_HTTPD_CONNECTIONS_DEFAULT     256
+#define TTHC_HTTPD_PER_IP_DEFAULT          64
 #define TTHC_HTTPD_REQUEST_TIMEOUT_DEFAULT 10 /* seconds for a whole request to arrive */
-#define TTHC_HTTPD_MAX_HEADERS 16 /* extra response headers per response */
+#define TTHC_HTTPD_MAX_HEADERS             16 /* extra response headers per response */
 
 typedef struct tthc_httpd tthc_httpd;
 typedef struct tthc_http_resp tthc_http_resp;
@@ -73,17 +73,16 @@ typedef void (*tthc_http_handler)(void *ctx, const tthc_http_req *req, tthc_http
 
 /* Optional: called after each response is queued, including the 413/500
  * answers the server makes itself (for metrics and request logs). */
-typedef void (*tthc_http_observer)(void *ctx, const char *method, const char *path, int status,
-                                   double seconds);
+typedef void (*tthc_http_observer)(void *ctx, const char *method, const char *path, int status, double seconds);
 
 typedef struct {
-    const char *listen;       /* "HOST:PORT": HOST a name, IPv4, "[IPv6]", or "" / "*" for any
+    const char *listen;         /* "HOST:PORT": HOST a name, IPv4, "[IPv6]", or "" / "*" for any
                                  address; PORT 0 = ephemeral (see tthc_httpd_port) */
-    size_t body_max;          /* body cap in bytes; 0 = TTHC_HTTPD_BODY_MAX_DEFAULT */
-    unsigned timeout_s;       /* idle connection timeout; 0 = TTHC_HTTPD_TIMEOUT_DEFAULT */
-    unsigned threads;         /* polling threads; 0 or 1 = one (handlers serialized) */
-    unsigned max_connections; /* 0 = TTHC_HTTPD_CONNECTIONS_DEFAULT */
-    unsigned max_per_ip;      /* connections per client address; 0 = TTHC_HTTPD_PER_IP_DEFAULT
+    size_t body_max;            /* body cap in bytes; 0 = TTHC_HTTPD_BODY_MAX_DEFAULT */
+    unsigned timeout_s;         /* idle connection timeout; 0 = TTHC_HTTPD_TIMEOUT_DEFAULT */
+    unsigned threads;           /* polling threads; 0 or 1 = one (handlers serialized) */
+    unsigned max_connections;   /* 0 = TTHC_HTTPD_CONNECTIONS_DEFAULT */
+    unsigned max_per_ip;        /* connections per client address; 0 = TTHC_HTTPD_PER_IP_DEFAULT
                                  (never above max_connections) */
     unsigned request_timeout_s; /* 0 = TTHC_HTTPD_REQUEST_TIMEOUT_DEFAULT */
     tthc_http_handler handler;
@@ -115,11 +114,9 @@ const char *tthc_http_req_header(const tthc_http_req *req, const char *name);
  * (at most TTHC_HTTPD_MAX_HEADERS).  A failure (TTHC_ENOMEM, TTHC_EINVAL for
  * a bad status or too many headers) is remembered and the response becomes a
  * plain 500, so the result is informative only and may be ignored. */
-tthc_rc tthc_http_resp_set(tthc_http_resp *resp, int status, const char *content_type, const char *body,
-                           size_t len);
+tthc_rc tthc_http_resp_set(tthc_http_resp *resp, int status, const char *content_type, const char *body, size_t len);
 /* Same, taking ownership of body (malloc'd; freed by the server in all cases). */
-tthc_rc tthc_http_resp_take(tthc_http_resp *resp, int status, const char *content_type, char *body,
-                            size_t len);
+tthc_rc tthc_http_resp_take(tthc_http_resp *resp, int status, const char *content_type, char *body, size_t len);
 /* Prints json unformatted as "application/json" (json stays the caller's). */
 tthc_rc tthc_http_resp_json(tthc_http_resp *resp, int status, const struct cJSON *json);
 tthc_rc tthc_http_resp_header(tthc_http_resp *resp, const char *name, const char *value);

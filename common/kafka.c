@@ -30,7 +30,8 @@ tthc_rc tthc_kafka_conf(const char *brokers, const char *const *defaults, rd_kaf
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, tthc_kafka_log_cb);
     tthc_rc rc = tthc_kafka_set(conf, "bootstrap.servers", brokers, err);
-    for (size_t i = 0; !rc && defaults && defaults[i]; i += 2) rc = tthc_kafka_set(conf, defaults[i], defaults[i + 1], err);
+    for (size_t i = 0; !rc && defaults && defaults[i]; i += 2)
+        rc = tthc_kafka_set(conf, defaults[i], defaults[i + 1], err);
     if (!rc) rc = tthc_config_kafka_env(set_from_env, conf, err);
     if (rc) {
         rd_kafka_conf_destroy(conf);

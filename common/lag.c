@@ -127,8 +127,7 @@ void tthc_burrow_reset(tthc_burrow_window *w)
     tthc_burrow_init_size(w, w->size);
 }
 
-void tthc_burrow_add(tthc_burrow_window *w, double t, int64_t consumer_offset, int64_t log_end,
-                     double last_commit_time)
+void tthc_burrow_add(tthc_burrow_window *w, double t, int64_t consumer_offset, int64_t log_end, double last_commit_time)
 {
     if (!isfinite(t) || consumer_offset < 0 || log_end < 0) return;
     if (w->n && t < win_at(w, w->n - 1)->t) tthc_burrow_reset(w); /* the clock stepped back */

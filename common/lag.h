@@ -160,12 +160,12 @@ typedef enum {
 
 typedef enum { TTHC_GROUP_OK = 0, TTHC_GROUP_WARN, TTHC_GROUP_ERR, TTHC_GROUP_STATUS_COUNT } tthc_group_status;
 
-#define TTHC_BURROW_WINDOW_MAX 32
+#define TTHC_BURROW_WINDOW_MAX     32
 #define TTHC_BURROW_WINDOW_DEFAULT 10 /* Burrow's default number of intervals */
 
 typedef struct {
     double t;
-    int64_t offset;  /* consumer offset */
+    int64_t offset; /* consumer offset */
     int64_t log_end;
     int64_t lag;     /* max(0, log_end - offset) */
     double commit_t; /* caller's last commit time, < 0 if unknown */

@@ -150,10 +150,10 @@ static bool parse_conv(const char *f, va_list *ap, conv_spec *c)
     size_t i = 1, o = 1;
     memset(c, 0, sizeof *c);
     c->spec[0] = '%';
-#define SPEC_ADD(ch)                                        \
-    do {                                                    \
-        if (o + 1 >= sizeof c->spec) return false;          \
-        c->spec[o++] = (ch);                                \
+#define SPEC_ADD(ch)                                                                                                   \
+    do {                                                                                                               \
+        if (o + 1 >= sizeof c->spec) return false;                                                                     \
+        c->spec[o++] = (ch);                                                                                           \
     } while (0)
     while (f[i] && strchr("-+ #0'", f[i])) SPEC_ADD(f[i++]);
     for (int part = 0; part < 2; part++) {

@@ -33,21 +33,20 @@ void tthc_log_write(tthc_log_level lvl, const char *event, const char *fmt, ...)
 
 /* Formats one line (without the newline) into line[cap] as tthc_log_write
  * would write it; returns its length.  cap should be TTHC_LOG_LINE_MAX. */
-size_t tthc_log_vformat(char *line, size_t cap, tthc_log_level lvl, const char *event, const char *fmt,
-                        va_list ap);
+size_t tthc_log_vformat(char *line, size_t cap, tthc_log_level lvl, const char *event, const char *fmt, va_list ap);
 
 /* Kept for callers written before the logger quoted values itself: quotes s
  * as a logfmt value into buf (always NUL-terminated) and returns buf.  The
  * logger writes a %s value that is already a valid quoted string as it is. */
 const char *tthc_log_quote(char *buf, size_t len, const char *s);
 
-#define TTHC_LOG(lvl, event, ...)                                  \
-    do {                                                           \
-        if ((lvl) >= tthc_log_min) tthc_log_write(lvl, event, __VA_ARGS__); \
+#define TTHC_LOG(lvl, event, ...)                                                                                      \
+    do {                                                                                                               \
+        if ((lvl) >= tthc_log_min) tthc_log_write(lvl, event, __VA_ARGS__);                                            \
     } while (0)
 #define LOG_DEBUG(event, ...) TTHC_LOG(TTHC_LOG_DEBUG, event, __VA_ARGS__)
-#define LOG_INFO(event, ...) TTHC_LOG(TTHC_LOG_INFO, event, __VA_ARGS__)
-#define LOG_WARN(event, ...) TTHC_LOG(TTHC_LOG_WARN, event, __VA_ARGS__)
+#define LOG_INFO(event, ...)  TTHC_LOG(TTHC_LOG_INFO, event, __VA_ARGS__)
+#define LOG_WARN(event, ...)  TTHC_LOG(TTHC_LOG_WARN, event, __VA_ARGS__)
 #define LOG_ERROR(event, ...) TTHC_LOG(TTHC_LOG_ERROR, event, __VA_ARGS__)
 
 #endif

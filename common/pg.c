@@ -79,8 +79,7 @@ tthc_rc tthc_pg_copy_put(PGconn *c, const char *buf, size_t len, tthc_err *err)
 {
     while (len) {
         int chunk = len > (1u << 30) ? (1 << 30) : (int)len;
-        if (PQputCopyData(c, buf, chunk) != 1)
-            return tthc_fail(err, TTHC_ERETRY, "copy: %s", PQerrorMessage(c));
+        if (PQputCopyData(c, buf, chunk) != 1) return tthc_fail(err, TTHC_ERETRY, "copy: %s", PQerrorMessage(c));
         buf += chunk;
         len -= (size_t)chunk;
     }

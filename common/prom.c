@@ -32,7 +32,7 @@ size_t tthc_prom_format_value(char *buf, size_t cap, double v)
     }
     if (isnan(v)) n = snprintf(buf, cap, "NaN");
     else if (isinf(v)) n = snprintf(buf, cap, "%s", v > 0 ? "+Inf" : "-Inf");
-    else if (v == 0) n = snprintf(buf, cap, "0"); /* -0 too */
+    else if (v == 0) n = snprintf(buf, cap, "0");                                /* -0 too */
     else if (v == floor(v) && fabs(v) < 1e17) n = snprintf(buf, cap, "%.0f", v); /* exact: every digit */
     else {
         /* The shortest form that reads back as the same double. */

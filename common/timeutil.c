@@ -50,11 +50,9 @@ int tthc_rfc3339_parse(const char *s, int64_t *us)
 {
     int Y, M, D, h, mi, sec;
     if (!s) return -1;
-    if (digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' || digits(s + 8, 2, &D))
-        return -1;
+    if (digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' || digits(s + 8, 2, &D)) return -1;
     if (s[10] != 'T' && s[10] != 't') return -1;
-    if (digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
-        digits(s + 17, 2, &sec))
+    if (digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &sec))
         return -1;
     if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || mi > 59 || sec > 60) return -1;
     const char *p = s + 19;
@@ -123,8 +121,7 @@ int tthc_cohort_month(int64_t us, char out[8])
     return 0;
 }
 
-static void split(int64_t us, int64_t shift, int64_t *y, unsigned *mo, unsigned *d, int *h, int *mi, int *s,
-                  int *frac)
+static void split(int64_t us, int64_t shift, int64_t *y, unsigned *mo, unsigned *d, int *h, int *mi, int *s, int *frac)
 {
     int64_t secs = floor_div(us, 1000000);
     *frac = (int)(us - secs * 1000000);

@@ -21,26 +21,26 @@ static const struct {
     const char *name;
     bool simulated; /* documentation: the code is not the portal's */
 } departments[] = {
-    {"Văn phòng Ủy ban nhân dân tỉnh", true},          /* H61.01 */
-    {"Sở Nội vụ", false},                               /* H61.02 */
-    {"Sở Tài chính", false},                            /* H61.03 */
-    {"Sở Giáo dục và Đào tạo", true},                  /* H61.04 */
-    {"Sở Công Thương", false},                          /* H61.05 */
-    {"Thanh tra tỉnh", true},                           /* H61.06 */
-    {"Sở Xây dựng", false},                             /* H61.07 */
-    {"Sở Dân tộc và Tôn giáo", true},                  /* H61.08 */
-    {"Sở Y tế", false},                                 /* H61.09 */
-    {"Sở Khoa học và Công nghệ", false},                /* H61.10 */
-    {"Trung tâm Phục vụ hành chính công tỉnh", true},  /* H61.11 */
-    {"Sở Nông nghiệp và Môi trường", false},            /* H61.12 */
-    {"Công an tỉnh", true},                             /* H61.13 */
-    {"Sở Tư pháp", false},                              /* H61.14 */
-    {"Sở Văn hóa, Thể thao và Du lịch", false},         /* H61.15 */
-    {"Bảo hiểm xã hội tỉnh", true},                     /* H61.16 */
-    {"Thuế tỉnh", true},                                /* H61.17 */
-    {"Văn phòng Đăng ký đất đai tỉnh", true},           /* H61.18 */
-    {"Ban Quản lý các khu công nghiệp tỉnh", true},     /* H61.19 */
-    {"Ban Quản lý Khu kinh tế", false},                 /* H61.20 */
+    {"Văn phòng Ủy ban nhân dân tỉnh", true},         /* H61.01 */
+    {"Sở Nội vụ", false},                             /* H61.02 */
+    {"Sở Tài chính", false},                          /* H61.03 */
+    {"Sở Giáo dục và Đào tạo", true},                 /* H61.04 */
+    {"Sở Công Thương", false},                        /* H61.05 */
+    {"Thanh tra tỉnh", true},                         /* H61.06 */
+    {"Sở Xây dựng", false},                           /* H61.07 */
+    {"Sở Dân tộc và Tôn giáo", true},                 /* H61.08 */
+    {"Sở Y tế", false},                               /* H61.09 */
+    {"Sở Khoa học và Công nghệ", false},              /* H61.10 */
+    {"Trung tâm Phục vụ hành chính công tỉnh", true}, /* H61.11 */
+    {"Sở Nông nghiệp và Môi trường", false},          /* H61.12 */
+    {"Công an tỉnh", true},                           /* H61.13 */
+    {"Sở Tư pháp", false},                            /* H61.14 */
+    {"Sở Văn hóa, Thể thao và Du lịch", false},       /* H61.15 */
+    {"Bảo hiểm xã hội tỉnh", true},                   /* H61.16 */
+    {"Thuế tỉnh", true},                              /* H61.17 */
+    {"Văn phòng Đăng ký đất đai tỉnh", true},         /* H61.18 */
+    {"Ban Quản lý các khu công nghiệp tỉnh", true},   /* H61.19 */
+    {"Ban Quản lý Khu kinh tế", false},               /* H61.20 */
 };
 
 /* The 124 communes and wards of Vĩnh Long after 1 July 2025 (Nghị quyết
@@ -50,134 +50,72 @@ static const struct {
     const char *name;
     emit_kind kind;
 } communes[] = {
-    {"Xã Cái Nhum", EMIT_KIND_COMMUNE},
-    {"Xã Tân Long Hội", EMIT_KIND_COMMUNE},
-    {"Xã Nhơn Phú", EMIT_KIND_COMMUNE},
-    {"Xã Bình Phước", EMIT_KIND_COMMUNE},
-    {"Xã An Bình", EMIT_KIND_COMMUNE},
-    {"Xã Long Hồ", EMIT_KIND_COMMUNE},
-    {"Xã Phú Quới", EMIT_KIND_COMMUNE},
-    {"Phường Thanh Đức", EMIT_KIND_WARD},
-    {"Phường Long Châu", EMIT_KIND_WARD},
-    {"Phường Phước Hậu", EMIT_KIND_WARD},
-    {"Phường Tân Hạnh", EMIT_KIND_WARD},
-    {"Phường Tân Ngãi", EMIT_KIND_WARD},
-    {"Xã Quới Thiện", EMIT_KIND_COMMUNE},
-    {"Xã Trung Thành", EMIT_KIND_COMMUNE},
-    {"Xã Trung Ngãi", EMIT_KIND_COMMUNE},
-    {"Xã Quới An", EMIT_KIND_COMMUNE},
-    {"Xã Trung Hiệp", EMIT_KIND_COMMUNE},
-    {"Xã Hiếu Phụng", EMIT_KIND_COMMUNE},
-    {"Xã Hiếu Thành", EMIT_KIND_COMMUNE},
-    {"Xã Lục Sĩ Thành", EMIT_KIND_COMMUNE},
-    {"Xã Trà Ôn", EMIT_KIND_COMMUNE},
-    {"Xã Trà Côn", EMIT_KIND_COMMUNE},
-    {"Xã Vĩnh Xuân", EMIT_KIND_COMMUNE},
-    {"Xã Hòa Bình", EMIT_KIND_COMMUNE},
-    {"Xã Hòa Hiệp", EMIT_KIND_COMMUNE},
-    {"Xã Tam Bình", EMIT_KIND_COMMUNE},
-    {"Xã Ngãi Tứ", EMIT_KIND_COMMUNE},
-    {"Xã Song Phú", EMIT_KIND_COMMUNE},
-    {"Xã Cái Ngang", EMIT_KIND_COMMUNE},
-    {"Xã Tân Quới", EMIT_KIND_COMMUNE},
-    {"Xã Tân Lược", EMIT_KIND_COMMUNE},
-    {"Xã Mỹ Thuận", EMIT_KIND_COMMUNE},
-    {"Phường Bình Minh", EMIT_KIND_WARD},
-    {"Phường Cái Vồn", EMIT_KIND_WARD},
-    {"Phường Đông Thành", EMIT_KIND_WARD},
-    {"Phường Long Đức", EMIT_KIND_WARD},
-    {"Phường Trà Vinh", EMIT_KIND_WARD},
-    {"Phường Nguyệt Hóa", EMIT_KIND_WARD},
-    {"Phường Hòa Thuận", EMIT_KIND_WARD},
-    {"Phường Duyên Hải", EMIT_KIND_WARD},
-    {"Phường Trường Long Hòa", EMIT_KIND_WARD},
-    {"Phường An Hội", EMIT_KIND_WARD},
-    {"Phường Phú Khương", EMIT_KIND_WARD},
-    {"Phường Bến Tre", EMIT_KIND_WARD},
-    {"Phường Sơn Đông", EMIT_KIND_WARD},
-    {"Phường Phú Tân", EMIT_KIND_WARD},
-    {"Xã An Trường", EMIT_KIND_COMMUNE},
-    {"Xã Tân An", EMIT_KIND_COMMUNE},
-    {"Xã Càng Long", EMIT_KIND_COMMUNE},
-    {"Xã Nhị Long", EMIT_KIND_COMMUNE},
-    {"Xã Bình Phú", EMIT_KIND_COMMUNE},
-    {"Xã Song Lộc", EMIT_KIND_COMMUNE},
-    {"Xã Châu Thành", EMIT_KIND_COMMUNE},
-    {"Xã Hưng Mỹ", EMIT_KIND_COMMUNE},
-    {"Xã Hòa Minh", EMIT_KIND_COMMUNE},
-    {"Xã Long Hòa", EMIT_KIND_COMMUNE},
-    {"Xã Cầu Kè", EMIT_KIND_COMMUNE},
-    {"Xã Phong Thạnh", EMIT_KIND_COMMUNE},
-    {"Xã An Phú Tân", EMIT_KIND_COMMUNE},
-    {"Xã Tam Ngãi", EMIT_KIND_COMMUNE},
-    {"Xã Tân Hòa", EMIT_KIND_COMMUNE},
-    {"Xã Hùng Hòa", EMIT_KIND_COMMUNE},
-    {"Xã Tiểu Cần", EMIT_KIND_COMMUNE},
-    {"Xã Tập Ngãi", EMIT_KIND_COMMUNE},
-    {"Xã Mỹ Long", EMIT_KIND_COMMUNE},
-    {"Xã Vinh Kim", EMIT_KIND_COMMUNE},
-    {"Xã Cầu Ngang", EMIT_KIND_COMMUNE},
-    {"Xã Nhị Trường", EMIT_KIND_COMMUNE},
-    {"Xã Hiệp Mỹ", EMIT_KIND_COMMUNE},
-    {"Xã Lưu Nghiệp Anh", EMIT_KIND_COMMUNE},
-    {"Xã Đại An", EMIT_KIND_COMMUNE},
-    {"Xã Hàm Giang", EMIT_KIND_COMMUNE},
-    {"Xã Trà Cú", EMIT_KIND_COMMUNE},
-    {"Xã Long Hiệp", EMIT_KIND_COMMUNE},
-    {"Xã Tập Sơn", EMIT_KIND_COMMUNE},
-    {"Xã Long Hữu", EMIT_KIND_COMMUNE},
-    {"Xã Long Thành", EMIT_KIND_COMMUNE},
-    {"Xã Đông Hải", EMIT_KIND_COMMUNE},
-    {"Xã Long Vĩnh", EMIT_KIND_COMMUNE},
-    {"Xã Đôn Châu", EMIT_KIND_COMMUNE},
-    {"Xã Ngũ Lạc", EMIT_KIND_COMMUNE},
-    {"Xã Giao Long", EMIT_KIND_COMMUNE},
-    {"Xã Phú Túc", EMIT_KIND_COMMUNE},
-    {"Xã Tiên Thủy", EMIT_KIND_COMMUNE},
-    {"Xã Tân Phú", EMIT_KIND_COMMUNE},
-    {"Xã Phú Phụng", EMIT_KIND_COMMUNE},
-    {"Xã Chợ Lách", EMIT_KIND_COMMUNE},
-    {"Xã Vĩnh Thành", EMIT_KIND_COMMUNE},
-    {"Xã Hưng Khánh Trung", EMIT_KIND_COMMUNE},
-    {"Xã Phước Mỹ Trung", EMIT_KIND_COMMUNE},
-    {"Xã Tân Thành Bình", EMIT_KIND_COMMUNE},
-    {"Xã Nhuận Phú Tân", EMIT_KIND_COMMUNE},
-    {"Xã Đồng Khởi", EMIT_KIND_COMMUNE},
-    {"Xã Mỏ Cày", EMIT_KIND_COMMUNE},
-    {"Xã Thành Thới", EMIT_KIND_COMMUNE},
-    {"Xã An Định", EMIT_KIND_COMMUNE},
-    {"Xã Hương Mỹ", EMIT_KIND_COMMUNE},
-    {"Xã Đại Điền", EMIT_KIND_COMMUNE},
-    {"Xã Quới Điền", EMIT_KIND_COMMUNE},
-    {"Xã Thạnh Phú", EMIT_KIND_COMMUNE},
-    {"Xã An Qui", EMIT_KIND_COMMUNE},
-    {"Xã Thạnh Hải", EMIT_KIND_COMMUNE},
-    {"Xã Thạnh Phong", EMIT_KIND_COMMUNE},
-    {"Xã Tân Thủy", EMIT_KIND_COMMUNE},
-    {"Xã Bảo Thạnh", EMIT_KIND_COMMUNE},
-    {"Xã Ba Tri", EMIT_KIND_COMMUNE},
-    {"Xã Tân Xuân", EMIT_KIND_COMMUNE},
-    {"Xã Mỹ Chánh Hòa", EMIT_KIND_COMMUNE},
-    {"Xã An Ngãi Trung", EMIT_KIND_COMMUNE},
-    {"Xã An Hiệp", EMIT_KIND_COMMUNE},
-    {"Xã Hưng Nhượng", EMIT_KIND_COMMUNE},
-    {"Xã Giồng Trôm", EMIT_KIND_COMMUNE},
-    {"Xã Tân Hào", EMIT_KIND_COMMUNE},
-    {"Xã Phước Long", EMIT_KIND_COMMUNE},
-    {"Xã Lương Phú", EMIT_KIND_COMMUNE},
-    {"Xã Châu Hòa", EMIT_KIND_COMMUNE},
-    {"Xã Lương Hòa", EMIT_KIND_COMMUNE},
-    {"Xã Thới Thuận", EMIT_KIND_COMMUNE},
-    {"Xã Thạnh Phước", EMIT_KIND_COMMUNE},
-    {"Xã Bình Đại", EMIT_KIND_COMMUNE},
-    {"Xã Thạnh Trị", EMIT_KIND_COMMUNE},
-    {"Xã Lộc Thuận", EMIT_KIND_COMMUNE},
-    {"Xã Châu Hưng", EMIT_KIND_COMMUNE},
-    {"Xã Phú Thuận", EMIT_KIND_COMMUNE},
+    {"Xã Cái Nhum", EMIT_KIND_COMMUNE},         {"Xã Tân Long Hội", EMIT_KIND_COMMUNE},
+    {"Xã Nhơn Phú", EMIT_KIND_COMMUNE},         {"Xã Bình Phước", EMIT_KIND_COMMUNE},
+    {"Xã An Bình", EMIT_KIND_COMMUNE},          {"Xã Long Hồ", EMIT_KIND_COMMUNE},
+    {"Xã Phú Quới", EMIT_KIND_COMMUNE},         {"Phường Thanh Đức", EMIT_KIND_WARD},
+    {"Phường Long Châu", EMIT_KIND_WARD},       {"Phường Phước Hậu", EMIT_KIND_WARD},
+    {"Phường Tân Hạnh", EMIT_KIND_WARD},        {"Phường Tân Ngãi", EMIT_KIND_WARD},
+    {"Xã Quới Thiện", EMIT_KIND_COMMUNE},       {"Xã Trung Thành", EMIT_KIND_COMMUNE},
+    {"Xã Trung Ngãi", EMIT_KIND_COMMUNE},       {"Xã Quới An", EMIT_KIND_COMMUNE},
+    {"Xã Trung Hiệp", EMIT_KIND_COMMUNE},       {"Xã Hiếu Phụng", EMIT_KIND_COMMUNE},
+    {"Xã Hiếu Thành", EMIT_KIND_COMMUNE},       {"Xã Lục Sĩ Thành", EMIT_KIND_COMMUNE},
+    {"Xã Trà Ôn", EMIT_KIND_COMMUNE},           {"Xã Trà Côn", EMIT_KIND_COMMUNE},
+    {"Xã Vĩnh Xuân", EMIT_KIND_COMMUNE},        {"Xã Hòa Bình", EMIT_KIND_COMMUNE},
+    {"Xã Hòa Hiệp", EMIT_KIND_COMMUNE},         {"Xã Tam Bình", EMIT_KIND_COMMUNE},
+    {"Xã Ngãi Tứ", EMIT_KIND_COMMUNE},          {"Xã Song Phú", EMIT_KIND_COMMUNE},
+    {"Xã Cái Ngang", EMIT_KIND_COMMUNE},        {"Xã Tân Quới", EMIT_KIND_COMMUNE},
+    {"Xã Tân Lược", EMIT_KIND_COMMUNE},         {"Xã Mỹ Thuận", EMIT_KIND_COMMUNE},
+    {"Phường Bình Minh", EMIT_KIND_WARD},       {"Phường Cái Vồn", EMIT_KIND_WARD},
+    {"Phường Đông Thành", EMIT_KIND_WARD},      {"Phường Long Đức", EMIT_KIND_WARD},
+    {"Phường Trà Vinh", EMIT_KIND_WARD},        {"Phường Nguyệt Hóa", EMIT_KIND_WARD},
+    {"Phường Hòa Thuận", EMIT_KIND_WARD},       {"Phường Duyên Hải", EMIT_KIND_WARD},
+    {"Phường Trường Long Hòa", EMIT_KIND_WARD}, {"Phường An Hội", EMIT_KIND_WARD},
+    {"Phường Phú Khương", EMIT_KIND_WARD},      {"Phường Bến Tre", EMIT_KIND_WARD},
+    {"Phường Sơn Đông", EMIT_KIND_WARD},        {"Phường Phú Tân", EMIT_KIND_WARD},
+    {"Xã An Trường", EMIT_KIND_COMMUNE},        {"Xã Tân An", EMIT_KIND_COMMUNE},
+    {"Xã Càng Long", EMIT_KIND_COMMUNE},        {"Xã Nhị Long", EMIT_KIND_COMMUNE},
+    {"Xã Bình Phú", EMIT_KIND_COMMUNE},         {"Xã Song Lộc", EMIT_KIND_COMMUNE},
+    {"Xã Châu Thành", EMIT_KIND_COMMUNE},       {"Xã Hưng Mỹ", EMIT_KIND_COMMUNE},
+    {"Xã Hòa Minh", EMIT_KIND_COMMUNE},         {"Xã Long Hòa", EMIT_KIND_COMMUNE},
+    {"Xã Cầu Kè", EMIT_KIND_COMMUNE},           {"Xã Phong Thạnh", EMIT_KIND_COMMUNE},
+    {"Xã An Phú Tân", EMIT_KIND_COMMUNE},       {"Xã Tam Ngãi", EMIT_KIND_COMMUNE},
+    {"Xã Tân Hòa", EMIT_KIND_COMMUNE},          {"Xã Hùng Hòa", EMIT_KIND_COMMUNE},
+    {"Xã Tiểu Cần", EMIT_KIND_COMMUNE},         {"Xã Tập Ngãi", EMIT_KIND_COMMUNE},
+    {"Xã Mỹ Long", EMIT_KIND_COMMUNE},          {"Xã Vinh Kim", EMIT_KIND_COMMUNE},
+    {"Xã Cầu Ngang", EMIT_KIND_COMMUNE},        {"Xã Nhị Trường", EMIT_KIND_COMMUNE},
+    {"Xã Hiệp Mỹ", EMIT_KIND_COMMUNE},          {"Xã Lưu Nghiệp Anh", EMIT_KIND_COMMUNE},
+    {"Xã Đại An", EMIT_KIND_COMMUNE},           {"Xã Hàm Giang", EMIT_KIND_COMMUNE},
+    {"Xã Trà Cú", EMIT_KIND_COMMUNE},           {"Xã Long Hiệp", EMIT_KIND_COMMUNE},
+    {"Xã Tập Sơn", EMIT_KIND_COMMUNE},          {"Xã Long Hữu", EMIT_KIND_COMMUNE},
+    {"Xã Long Thành", EMIT_KIND_COMMUNE},       {"Xã Đông Hải", EMIT_KIND_COMMUNE},
+    {"Xã Long Vĩnh", EMIT_KIND_COMMUNE},        {"Xã Đôn Châu", EMIT_KIND_COMMUNE},
+    {"Xã Ngũ Lạc", EMIT_KIND_COMMUNE},          {"Xã Giao Long", EMIT_KIND_COMMUNE},
+    {"Xã Phú Túc", EMIT_KIND_COMMUNE},          {"Xã Tiên Thủy", EMIT_KIND_COMMUNE},
+    {"Xã Tân Phú", EMIT_KIND_COMMUNE},          {"Xã Phú Phụng", EMIT_KIND_COMMUNE},
+    {"Xã Chợ Lách", EMIT_KIND_COMMUNE},         {"Xã Vĩnh Thành", EMIT_KIND_COMMUNE},
+    {"Xã Hưng Khánh Trung", EMIT_KIND_COMMUNE}, {"Xã Phước Mỹ Trung", EMIT_KIND_COMMUNE},
+    {"Xã Tân Thành Bình", EMIT_KIND_COMMUNE},   {"Xã Nhuận Phú Tân", EMIT_KIND_COMMUNE},
+    {"Xã Đồng Khởi", EMIT_KIND_COMMUNE},        {"Xã Mỏ Cày", EMIT_KIND_COMMUNE},
+    {"Xã Thành Thới", EMIT_KIND_COMMUNE},       {"Xã An Định", EMIT_KIND_COMMUNE},
+    {"Xã Hương Mỹ", EMIT_KIND_COMMUNE},         {"Xã Đại Điền", EMIT_KIND_COMMUNE},
+    {"Xã Quới Điền", EMIT_KIND_COMMUNE},        {"Xã Thạnh Phú", EMIT_KIND_COMMUNE},
+    {"Xã An Qui", EMIT_KIND_COMMUNE},           {"Xã Thạnh Hải", EMIT_KIND_COMMUNE},
+    {"Xã Thạnh Phong", EMIT_KIND_COMMUNE},      {"Xã Tân Thủy", EMIT_KIND_COMMUNE},
+    {"Xã Bảo Thạnh", EMIT_KIND_COMMUNE},        {"Xã Ba Tri", EMIT_KIND_COMMUNE},
+    {"Xã Tân Xuân", EMIT_KIND_COMMUNE},         {"Xã Mỹ Chánh Hòa", EMIT_KIND_COMMUNE},
+    {"Xã An Ngãi Trung", EMIT_KIND_COMMUNE},    {"Xã An Hiệp", EMIT_KIND_COMMUNE},
+    {"Xã Hưng Nhượng", EMIT_KIND_COMMUNE},      {"Xã Giồng Trôm", EMIT_KIND_COMMUNE},
+    {"Xã Tân Hào", EMIT_KIND_COMMUNE},          {"Xã Phước Long", EMIT_KIND_COMMUNE},
+    {"Xã Lương Phú", EMIT_KIND_COMMUNE},        {"Xã Châu Hòa", EMIT_KIND_COMMUNE},
+    {"Xã Lương Hòa", EMIT_KIND_COMMUNE},        {"Xã Thới Thuận", EMIT_KIND_COMMUNE},
+    {"Xã Thạnh Phước", EMIT_KIND_COMMUNE},      {"Xã Bình Đại", EMIT_KIND_COMMUNE},
+    {"Xã Thạnh Trị", EMIT_KIND_COMMUNE},        {"Xã Lộc Thuận", EMIT_KIND_COMMUNE},
+    {"Xã Châu Hưng", EMIT_KIND_COMMUNE},        {"Xã Phú Thuận", EMIT_KIND_COMMUNE},
 };
 
 #define N_DEPARTMENTS (sizeof departments / sizeof departments[0])
-#define N_COMMUNES (sizeof communes / sizeof communes[0])
+#define N_COMMUNES    (sizeof communes / sizeof communes[0])
 
 tthc_rc emit_unitlist_builtin(emit_unitlist *out, tthc_err *err)
 {
@@ -246,8 +184,8 @@ static tthc_rc parse_line(char *line, const char *where, int lineno, emit_unit *
     if (strlen(f[0]) > TTHC_UNIT_MAX || !tthc_valid_unit_code(f[0]))
         return tthc_fail(err, TTHC_EINVAL, "%s:%d: unit code must be <province>.<unit> (e.g. H61.07)", where, lineno);
     if (!name_ok(f[1]))
-        return tthc_fail(err, TTHC_EINVAL, "%s:%d: name must be 1-%d bytes of UTF-8 without control characters",
-                         where, lineno, EMIT_UNIT_NAME_MAX);
+        return tthc_fail(err, TTHC_EINVAL, "%s:%d: name must be 1-%d bytes of UTF-8 without control characters", where,
+                         lineno, EMIT_UNIT_NAME_MAX);
     if (parse_kind(f[2], &u->kind))
         return tthc_fail(err, TTHC_EINVAL, "%s:%d: kind must be department, ward, commune or other", where, lineno);
     memcpy(u->code, f[0], strlen(f[0]) + 1);

@@ -18,7 +18,13 @@
 #include "err.h"
 #include "event.h"
 
-typedef enum { EMIT_KIND_DEPARTMENT = 0, EMIT_KIND_WARD, EMIT_KIND_COMMUNE, EMIT_KIND_OTHER, EMIT_KIND__COUNT } emit_kind;
+typedef enum {
+    EMIT_KIND_DEPARTMENT = 0,
+    EMIT_KIND_WARD,
+    EMIT_KIND_COMMUNE,
+    EMIT_KIND_OTHER,
+    EMIT_KIND__COUNT
+} emit_kind;
 
 #define EMIT_UNIT_NAME_MAX 160
 

@@ -44,8 +44,8 @@ static const drill_rule *find_rule(const char *code)
 
 /* The dossiers of the bucket: a unit's own, or every unit of a province
  * roll-up (a code without '.'), as the totals count them. */
-#define BUCKET_WHERE                                                                                   \
-    " FROM dossier d WHERE d.received AND d.period = $1"                                               \
+#define BUCKET_WHERE                                                                                                   \
+    " FROM dossier d WHERE d.received AND d.period = $1"                                                               \
     " AND (d.unit_code = $2 OR (strpos($2, '.') = 0 AND split_part(d.unit_code, '.', 1) = $2))"
 
 int admin_drill(const admin_config *cfg, tthc_err *err)

@@ -17,8 +17,10 @@
 #include "config.h"
 #include "log.h"
 
-#define OPT(name, type, field, env, def, min, max, help) \
-    {name, type, offsetof(admin_config, field), env, def, min, max, 0, help}
+#define OPT(name, type, field, env, def, min, max, help)                                                               \
+    {                                                                                                                  \
+        name, type, offsetof(admin_config, field), env, def, min, max, 0, help                                         \
+    }
 
 static const tthc_opt opts[] = {
     OPT("dsn", TTHC_OPT_SECRET, dsn, "TTHC_PG_DSN", "postgresql:///tthc", 0, 0, "libpq connection string"),
@@ -67,8 +69,8 @@ static const struct {
     const char *name;
     int (*run)(const admin_config *, tthc_err *);
 } commands[] = {
-    {"recompute", admin_recompute}, {"replay", admin_replay},           {"repush", admin_repush},
-    {"drill", admin_drill},         {"reload-token", admin_reload_token},
+    {"recompute", admin_recompute},       {"replay", admin_replay}, {"repush", admin_repush}, {"drill", admin_drill},
+    {"reload-token", admin_reload_token},
 };
 
 int main(int argc, char **argv)

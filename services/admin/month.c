@@ -19,7 +19,7 @@ static const struct {
     int num, den;
 } formulas[] = {
     {"online_submission", 1, 0}, {"digitized_dossier", 2, 0}, {"digitized_result", 6, 5}, {"e_result", 7, 5},
-    {"id_tagged", 4, 0},         {"data_reused", 3, 0},       {"online_payment", 12, 11},  {"portal_synced", 8, 5},
+    {"id_tagged", 4, 0},         {"data_reused", 3, 0},       {"online_payment", 12, 11}, {"portal_synced", 8, 5},
     {"on_time", 10, 9},          {"satisfaction", 14, 13},
 };
 
@@ -32,53 +32,50 @@ int admin_period_ok(const char *p)
 
 /* Per received dossier of month $1 its contribution, summed per unit and per
  * province roll-up ('H61.07' -> 'H61'): the rules of common/dossier.c. */
-#define FRESH_CTES                                                                                              \
-    "WITH facts AS ("                                                                                           \
-    " SELECT unit_code, period, 1 AS received, (channel = 'online')::int AS online,"                             \
-    "  comp_digitized::int AS comp_digitized, data_reused::int AS data_reused, id_tagged::int AS id_tagged,"    \
-    "  issued::int AS issued, (issued AND result_digitized)::int AS result_digitized,"                          \
-    "  (issued AND electronic IS TRUE)::int AS e_result, (issued AND synced)::int AS synced,"                   \
-    "  (issued AND due_at IS NOT NULL)::int AS due_issued,"                                                     \
-    "  (issued AND due_at IS NOT NULL AND finished_at <= due_at)::int AS on_time,"                              \
-    "  cardinality(payment_ids) AS payments, cardinality(array_positions(payment_online, true)) AS payments_online," \
-    "  rated::int AS rated, (rated AND satisfied IS TRUE)::int AS satisfied"                                    \
-    " FROM dossier WHERE received AND period = $1"                                                              \
-    "), fresh AS ("                                                                                             \
-    " SELECT b.unit_code, f.period, sum(received) AS received, sum(online) AS online,"                          \
-    "  sum(comp_digitized) AS comp_digitized, sum(data_reused) AS data_reused, sum(id_tagged) AS id_tagged,"    \
-    "  sum(issued) AS issued, sum(result_digitized) AS result_digitized, sum(e_result) AS e_result,"            \
-    "  sum(synced) AS synced, sum(due_issued) AS due_issued, sum(on_time) AS on_time, sum(payments) AS payments," \
-    "  sum(payments_online) AS payments_online, sum(rated) AS rated, sum(satisfied) AS satisfied"               \
-    " FROM facts f CROSS JOIN LATERAL (VALUES (f.unit_code), (split_part(f.unit_code, '.', 1))) AS b (unit_code)" \
+#define FRESH_CTES                                                                                                     \
+    "WITH facts AS ("                                                                                                  \
+    " SELECT unit_code, period, 1 AS received, (channel = 'online')::int AS online,"                                   \
+    "  comp_digitized::int AS comp_digitized, data_reused::int AS data_reused, id_tagged::int AS id_tagged,"           \
+    "  issued::int AS issued, (issued AND result_digitized)::int AS result_digitized,"                                 \
+    "  (issued AND electronic IS TRUE)::int AS e_result, (issued AND synced)::int AS synced,"                          \
+    "  (issued AND due_at IS NOT NULL)::int AS due_issued,"                                                            \
+    "  (issued AND due_at IS NOT NULL AND finished_at <= due_at)::int AS on_time,"                                     \
+    "  cardinality(payment_ids) AS payments, cardinality(array_positions(payment_online, true)) AS payments_online,"   \
+    "  rated::int AS rated, (rated AND satisfied IS TRUE)::int AS satisfied"                                           \
+    " FROM dossier WHERE received AND period = $1"                                                                     \
+    "), fresh AS ("                                                                                                    \
+    " SELECT b.unit_code, f.period, sum(received) AS received, sum(online) AS online,"                                 \
+    "  sum(comp_digitized) AS comp_digitized, sum(data_reused) AS data_reused, sum(id_tagged) AS id_tagged,"           \
+    "  sum(issued) AS issued, sum(result_digitized) AS result_digitized, sum(e_result) AS e_result,"                   \
+    "  sum(synced) AS synced, sum(due_issued) AS due_issued, sum(on_time) AS on_time, sum(payments) AS payments,"      \
+    "  sum(payments_online) AS payments_online, sum(rated) AS rated, sum(satisfied) AS satisfied"                      \
+    " FROM facts f CROSS JOIN LATERAL (VALUES (f.unit_code), (split_part(f.unit_code, '.', 1))) AS b (unit_code)"      \
     " GROUP BY b.unit_code, f.period)"
 
-#define LIST_T                                                                                                  \
-    "t.received, t.online, t.comp_digitized, t.data_reused, t.id_tagged, t.issued, t.result_digitized,"         \
+#define LIST_T                                                                                                         \
+    "t.received, t.online, t.comp_digitized, t.data_reused, t.id_tagged, t.issued, t.result_digitized,"                \
     " t.e_result, t.synced, t.due_issued, t.on_time, t.payments, t.payments_online, t.rated, t.satisfied"
-#define LIST_F                                                                                                  \
-    "f.received, f.online, f.comp_digitized, f.data_reused, f.id_tagged, f.issued, f.result_digitized,"         \
+#define LIST_F                                                                                                         \
+    "f.received, f.online, f.comp_digitized, f.data_reused, f.id_tagged, f.issued, f.result_digitized,"                \
     " f.e_result, f.synced, f.due_issued, f.on_time, f.payments, f.payments_online, f.rated, f.satisfied"
-#define LIST_X                                                                                                  \
-    "EXCLUDED.received, EXCLUDED.online, EXCLUDED.comp_digitized, EXCLUDED.data_reused, EXCLUDED.id_tagged,"    \
-    " EXCLUDED.issued, EXCLUDED.result_digitized, EXCLUDED.e_result, EXCLUDED.synced, EXCLUDED.due_issued,"     \
+#define LIST_X                                                                                                         \
+    "EXCLUDED.received, EXCLUDED.online, EXCLUDED.comp_digitized, EXCLUDED.data_reused, EXCLUDED.id_tagged,"           \
+    " EXCLUDED.issued, EXCLUDED.result_digitized, EXCLUDED.e_result, EXCLUDED.synced, EXCLUDED.due_issued,"            \
     " EXCLUDED.on_time, EXCLUDED.payments, EXCLUDED.payments_online, EXCLUDED.rated, EXCLUDED.satisfied"
 #define ZEROS "0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0"
 
 /* Buckets of the month whose stored counters differ from the facts':
  * unit_code, 15 stored (NULL: no row), 15 from the facts (NULL: none). */
-static const char diff_sql[] =
-    FRESH_CTES
-    ", t AS (SELECT * FROM period_totals WHERE period = $1)"
-    " SELECT coalesce(f.unit_code, t.unit_code), " LIST_T ", " LIST_F
-    " FROM fresh f FULL JOIN t ON t.unit_code = f.unit_code"
-    " WHERE (" LIST_T ") IS DISTINCT FROM (" LIST_F ")"
-    "   AND NOT (f.unit_code IS NULL AND (" LIST_T ") = (" ZEROS "))"
-    " ORDER BY 1";
+static const char diff_sql[] = FRESH_CTES ", t AS (SELECT * FROM period_totals WHERE period = $1)"
+                                          " SELECT coalesce(f.unit_code, t.unit_code), " LIST_T ", " LIST_F
+                                          " FROM fresh f FULL JOIN t ON t.unit_code = f.unit_code"
+                                          " WHERE (" LIST_T ") IS DISTINCT FROM (" LIST_F ")"
+                                          "   AND NOT (f.unit_code IS NULL AND (" LIST_T ") = (" ZEROS "))"
+                                          " ORDER BY 1";
 
 /* Writes the facts' counters: differing rows raised one revision, missing
  * rows inserted above any revision sent, unsupported rows zeroed. */
-static const char write_sql[] =
-    FRESH_CTES
+static const char write_sql[] = FRESH_CTES
     ", upserted AS ("
     " INSERT INTO period_totals AS t (unit_code, period, received, online, comp_digitized, data_reused, id_tagged,"
     "  issued, result_digitized, e_result, synced, due_issued, on_time, payments, payments_online, rated, satisfied,"
@@ -145,8 +142,7 @@ int admin_recompute(const admin_config *cfg, tthc_err *err)
         return 2;
     }
     if (tthc_pg_connect(cfg->dsn, "tthc-admin recompute", (int)cfg->statement_timeout_ms, &c, err)) return 2;
-    if (tthc_pg_exec(c, "BEGIN", err) ||
-        tthc_pg_exec(c, "LOCK TABLE period_totals IN SHARE ROW EXCLUSIVE MODE", err))
+    if (tthc_pg_exec(c, "BEGIN", err) || tthc_pg_exec(c, "LOCK TABLE period_totals IN SHARE ROW EXCLUSIVE MODE", err))
         goto done;
     r = PQexecParams(c, diff_sql, 1, NULL, p, NULL, NULL, 0);
     if (tthc_pg_result(c, r, PGRES_TUPLES_OK, "compare with the facts", err)) goto done;

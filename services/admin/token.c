@@ -41,7 +41,7 @@ static const char *reloader(long pid, char *cmd, size_t cap)
     if (!f) return NULL;
     size_t n = fread(cmd, 1, cap - 1, f);
     (void)fclose(f); /* read only */
-    cmd[n] = '\0'; /* argv[0] only: cmdline separates arguments with NUL */
+    cmd[n] = '\0';   /* argv[0] only: cmdline separates arguments with NUL */
     const char *base = strrchr(cmd, '/');
     base = base ? base + 1 : cmd;
     if (!strcmp(base, "tthc-sync") || !strcmp(base, "tthc-portal-stub")) return base;

@@ -10,9 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define EMIT_US_PER_MIN INT64_C(60000000)
+#define EMIT_US_PER_MIN  INT64_C(60000000)
 #define EMIT_US_PER_HOUR (60 * EMIT_US_PER_MIN)
-#define EMIT_US_PER_DAY (24 * EMIT_US_PER_HOUR)
+#define EMIT_US_PER_DAY  (24 * EMIT_US_PER_HOUR)
 
 /* "YYYY-MM-DD" -> Vietnam day number; -1 on a malformed or impossible date. */
 int emit_parse_day(const char *s, int64_t *day);

@@ -8,8 +8,8 @@
 #include "timeutil.h"
 
 static const char *const bad_names[EMIT_BAD__COUNT] = {
-    "invalid_json",   "not_object",         "missing_field", "wrong_type",          "invalid_value",
-    "unknown_type",   "schema_version",     "invalid_utf8",  "citizen_id",
+    "invalid_json", "not_object",     "missing_field", "wrong_type", "invalid_value",
+    "unknown_type", "schema_version", "invalid_utf8",  "citizen_id",
 };
 
 const char *emit_bad_name(emit_bad_kind k)
@@ -20,9 +20,15 @@ const char *emit_bad_name(emit_bad_kind k)
 tthc_reject_reason emit_bad_reason(emit_bad_kind k)
 {
     static const tthc_reject_reason r[EMIT_BAD__COUNT] = {
-        TTHC_REJ_INVALID_JSON,  TTHC_REJ_NOT_OBJECT,          TTHC_REJ_MISSING_FIELD,
-        TTHC_REJ_WRONG_TYPE,    TTHC_REJ_INVALID_VALUE,       TTHC_REJ_UNKNOWN_EVENT_TYPE,
-        TTHC_REJ_UNSUPPORTED_SCHEMA_VERSION, TTHC_REJ_INVALID_UTF8, TTHC_REJ_INVALID_VALUE,
+        TTHC_REJ_INVALID_JSON,
+        TTHC_REJ_NOT_OBJECT,
+        TTHC_REJ_MISSING_FIELD,
+        TTHC_REJ_WRONG_TYPE,
+        TTHC_REJ_INVALID_VALUE,
+        TTHC_REJ_UNKNOWN_EVENT_TYPE,
+        TTHC_REJ_UNSUPPORTED_SCHEMA_VERSION,
+        TTHC_REJ_INVALID_UTF8,
+        TTHC_REJ_INVALID_VALUE,
     };
     return (unsigned)k < EMIT_BAD__COUNT ? r[k] : TTHC_REJ_NONE;
 }
@@ -110,8 +116,8 @@ static tthc_rc print(cJSON *o, tthc_sb *out, size_t keep, tthc_err *err)
     return r ? tthc_fail(err, TTHC_ENOMEM, "event buffer full") : TTHC_OK;
 }
 
-tthc_rc emit_encode(const emit_dossier *d, const emit_event *e, const char *unit_code, const char *source,
-                    tthc_sb *out, tthc_err *err)
+tthc_rc emit_encode(const emit_dossier *d, const emit_event *e, const char *unit_code, const char *source, tthc_sb *out,
+                    tthc_err *err)
 {
     return print(build(d, e, unit_code, source), out, 0, err);
 }
@@ -120,7 +126,7 @@ static int replace(cJSON *o, const char *name, cJSON *v)
 {
     if (!v) return -1;
     cJSON_bool ok = cJSON_GetObjectItemCaseSensitive(o, name) ? cJSON_ReplaceItemInObjectCaseSensitive(o, name, v)
-                                                               : cJSON_AddItemToObject(o, name, v);
+                                                              : cJSON_AddItemToObject(o, name, v);
     if (!ok) cJSON_Delete(v);
     return ok ? 0 : -1;
 }
@@ -150,7 +156,9 @@ tthc_rc emit_encode_bad(emit_bad_kind k, const emit_dossier *d, const emit_event
     }
     case EMIT_BAD_MISSING_FIELD: cJSON_DeleteItemFromObjectCaseSensitive(o, "occurred_at"); break;
     case EMIT_BAD_WRONG_TYPE: bad = replace(o, "schema_version", cJSON_CreateString("1")); break;
-    case EMIT_BAD_INVALID_VALUE: bad = replace(o, "occurred_at", cJSON_CreateString("2025-13-45T25:00:00+07:00")); break;
+    case EMIT_BAD_INVALID_VALUE:
+        bad = replace(o, "occurred_at", cJSON_CreateString("2025-13-45T25:00:00+07:00"));
+        break;
     case EMIT_BAD_UNKNOWN_TYPE: bad = replace(o, "event_type", cJSON_CreateString("dossier.archived")); break;
     case EMIT_BAD_SCHEMA_VERSION: bad = replace(o, "schema_version", cJSON_CreateNumber(2)); break;
     case EMIT_BAD_INVALID_UTF8: bad = replace(o, "dossier_id", cJSON_CreateString("\xC3\x28-not-utf8")); break;

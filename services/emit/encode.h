@@ -27,8 +27,8 @@ typedef enum {
 } emit_bad_kind;
 
 /* Appends the JSON of event e of dossier d (received by unit_code) to out. */
-tthc_rc emit_encode(const emit_dossier *d, const emit_event *e, const char *unit_code, const char *source,
-                    tthc_sb *out, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc emit_encode(const emit_dossier *d, const emit_event *e, const char *unit_code, const char *source, tthc_sb *out,
+                    tthc_err *err) TTHC_MUSTCHECK;
 
 /* Appends a malformed message of kind k derived from event e. */
 tthc_rc emit_encode_bad(emit_bad_kind k, const emit_dossier *d, const emit_event *e, const char *unit_code,

@@ -6,9 +6,9 @@
 #include "calendar.h"
 #include "timeutil.h"
 
-#define DEPT (1u << EMIT_KIND_DEPARTMENT)
+#define DEPT  (1u << EMIT_KIND_DEPARTMENT)
 #define LOCAL ((1u << EMIT_KIND_WARD) | (1u << EMIT_KIND_COMMUNE))
-#define ANY (DEPT | LOCAL)
+#define ANY   (DEPT | LOCAL)
 
 /* A small catalogue in the shape of the DVCQG one (codes illustrative). */
 const emit_procedure emit_procedures[] = {
@@ -20,15 +20,15 @@ const emit_procedure emit_procedures[] = {
     {"1.003003", DEPT, 3.0, 10, 100000, {0.10, 0.40, 0.50}, 0.10}, /* land-use right change */
     {"1.002000", DEPT, 1.0, 15, 500000, {0.05, 0.80, 0.15}, 0.30}, /* practising certificate */
     /* wards and communes */
-    {"1.001193", LOCAL, 4.0, 1, 0, {0.97, 0.03, 0.00}, 0.00},      /* birth registration */
-    {"1.000894", LOCAL, 1.0, 5, 0, {0.95, 0.05, 0.00}, 0.00},      /* marriage registration */
-    {"2.000908", LOCAL, 5.0, 1, 2000, {0.15, 0.85, 0.00}, 0.10},   /* certified copies */
-    {"1.000656", LOCAL, 1.0, 1, 0, {0.98, 0.02, 0.00}, 0.00},      /* death registration */
-    {"1.004082", LOCAL, 1.5, 3, 0, {0.90, 0.10, 0.00}, 0.00},      /* marital status confirmation */
-    {"1.001758", LOCAL, 1.0, 3, 100000, {0.10, 0.90, 0.00}, 0.95}, /* household business registration */
-    {"1.003583", LOCAL, 1.0, 15, 300000, {0.20, 0.40, 0.40}, 0.00},/* first land registration */
+    {"1.001193", LOCAL, 4.0, 1, 0, {0.97, 0.03, 0.00}, 0.00},       /* birth registration */
+    {"1.000894", LOCAL, 1.0, 5, 0, {0.95, 0.05, 0.00}, 0.00},       /* marriage registration */
+    {"2.000908", LOCAL, 5.0, 1, 2000, {0.15, 0.85, 0.00}, 0.10},    /* certified copies */
+    {"1.000656", LOCAL, 1.0, 1, 0, {0.98, 0.02, 0.00}, 0.00},       /* death registration */
+    {"1.004082", LOCAL, 1.5, 3, 0, {0.90, 0.10, 0.00}, 0.00},       /* marital status confirmation */
+    {"1.001758", LOCAL, 1.0, 3, 100000, {0.10, 0.90, 0.00}, 0.95},  /* household business registration */
+    {"1.003583", LOCAL, 1.0, 15, 300000, {0.20, 0.40, 0.40}, 0.00}, /* first land registration */
     /* any unit */
-    {"2.002161", ANY, 0.5, 7, 0, {0.90, 0.10, 0.00}, 0.20},        /* confirmation of information */
+    {"2.002161", ANY, 0.5, 7, 0, {0.90, 0.10, 0.00}, 0.20}, /* confirmation of information */
 };
 const int emit_nprocedures = (int)(sizeof emit_procedures / sizeof emit_procedures[0]);
 
@@ -77,9 +77,11 @@ static int64_t receipt_time(int64_t day, uint8_t channel, emit_rng *r)
 {
     int64_t minute;
     if (channel == TTHC_CH_ONLINE)
-        minute = emit_rng_chance(r, 0.9) ? emit_rng_range(r, 7 * 60, 17 * 60 + 29) : emit_rng_range(r, 17 * 60 + 30, 21 * 60 + 59);
+        minute = emit_rng_chance(r, 0.9) ? emit_rng_range(r, 7 * 60, 17 * 60 + 29)
+                                         : emit_rng_range(r, 17 * 60 + 30, 21 * 60 + 59);
     else
-        minute = emit_rng_chance(r, 0.6) ? emit_rng_range(r, 7 * 60 + 30, 11 * 60 + 29) : emit_rng_range(r, 13 * 60 + 30, 16 * 60 + 59);
+        minute = emit_rng_chance(r, 0.6) ? emit_rng_range(r, 7 * 60 + 30, 11 * 60 + 29)
+                                         : emit_rng_range(r, 13 * 60 + 30, 16 * 60 + 59);
     return emit_day_at(day, minute) + emit_rng_range(r, 0, 59) * 1000000;
 }
 
@@ -125,9 +127,9 @@ static void receipt(const emit_model *m, const emit_unit *unit, const emit_profi
 {
     const emit_procedure *proc = &emit_procedures[d->proc];
     double p_online = emit_profile_p(m, pr, TTHC_IND_ONLINE_SUBMISSION, mo);
-    d->channel = emit_rng_chance(r, p_online) ? TTHC_CH_ONLINE
+    d->channel = emit_rng_chance(r, p_online)          ? TTHC_CH_ONLINE
                  : emit_rng_chance(r, m->postal_share) ? TTHC_CH_POSTAL
-                                                         : TTHC_CH_IN_PERSON;
+                                                       : TTHC_CH_IN_PERSON;
     double u = emit_rng_unit(r);
     d->applicant = u < proc->business ? 2 : u < proc->business + 0.02 ? 3 : u < proc->business + 0.04 ? 4 : 1;
     d->received_at = receipt_time(day, d->channel, r);
@@ -191,7 +193,7 @@ void emit_lifecycle(const emit_model *m, const emit_unit *unit, uint32_t unit_in
     bool satisfied = emit_rng_chance(r, P(TTHC_IND_SATISFACTION));
 #undef P
     for (int k = 0; k < npay; k++) {
-        int64_t at = k == 0 ? t0 + minutes(r, 0, 90) + 1000000
+        int64_t at = k == 0      ? t0 + minutes(r, 0, 90) + 1000000
                      : d->issued ? fin - minutes(r, 10, 240)
                                  : t0 + minutes(r, 24 * 60, 72 * 60);
         if (at <= t0) at = t0 + minutes(r, 1, 5) + 1000000;

@@ -28,17 +28,17 @@ typedef struct {
     uint8_t pay_no;       /* paid: 1 or 2 */
     uint8_t gateway;      /* paid: 0 none, 1 dvcqg, 2 provincial */
     bool pay_online, electronic, satisfied;
-    int64_t at;           /* occurred_at, microseconds */
-    int64_t amount_vnd;   /* paid */
-    char id_number[13];   /* id_tagged: "" when not sent */
+    int64_t at;         /* occurred_at, microseconds */
+    int64_t amount_vnd; /* paid */
+    char id_number[13]; /* id_tagged: "" when not sent */
 } emit_event;
 
 typedef struct {
     char id[TTHC_ID_MAX + 1];
-    uint32_t unit;       /* index in the unit list */
-    uint16_t proc;       /* index in the procedure catalogue */
-    uint8_t channel;     /* tthc_channel */
-    uint8_t applicant;   /* 1 citizen, 2 business, 3 agency, 4 other */
+    uint32_t unit;     /* index in the unit list */
+    uint16_t proc;     /* index in the procedure catalogue */
+    uint8_t channel;   /* tthc_channel */
+    uint8_t applicant; /* 1 citizen, 2 business, 3 agency, 4 other */
     bool has_due, issued;
     int64_t received_at, due_at, finished_at;
     uint8_t nev;
@@ -46,13 +46,13 @@ typedef struct {
 } emit_dossier;
 
 typedef struct {
-    const char *code;  /* MaTTHC, DVCQG style (illustrative) */
-    unsigned kinds;    /* bit (1 << emit_kind) per unit kind that handles it */
-    double mix;        /* relative frequency among the kind's procedures */
-    int due_days;      /* working days allowed */
+    const char *code; /* MaTTHC, DVCQG style (illustrative) */
+    unsigned kinds;   /* bit (1 << emit_kind) per unit kind that handles it */
+    double mix;       /* relative frequency among the kind's procedures */
+    int due_days;     /* working days allowed */
     int64_t fee_vnd;
-    double pay[3];     /* probability of 0, 1, 2 payments */
-    double business;   /* share of business applicants */
+    double pay[3];   /* probability of 0, 1, 2 payments */
+    double business; /* share of business applicants */
 } emit_procedure;
 
 extern const emit_procedure emit_procedures[];

@@ -14,9 +14,9 @@
 #include "config.h"
 #include "indicators.h"
 #include "log.h"
-#include "signals.h"
 #include "producer.h"
 #include "profile.h"
+#include "signals.h"
 #include "stream.h"
 #include "timeutil.h"
 #include "unitlist.h"
@@ -28,8 +28,10 @@ typedef struct {
     int dry_run, print_profile, dump_units, self_check;
 } emit_config;
 
-#define OPT(name, type, field, env, def, min, max, help) \
-    {name, type, offsetof(emit_config, field), env, def, min, max, 0, help}
+#define OPT(name, type, field, env, def, min, max, help)                                                               \
+    {                                                                                                                  \
+        name, type, offsetof(emit_config, field), env, def, min, max, 0, help                                          \
+    }
 
 static const tthc_opt opts[] = {
     OPT("brokers", TTHC_OPT_STR, brokers, "TTHC_KAFKA_BROKERS", "127.0.0.1:9092", 0, 0, "Kafka bootstrap servers"),
@@ -39,9 +41,11 @@ static const tthc_opt opts[] = {
     OPT("from", TTHC_OPT_STR, from, NULL, "2025-07-01", 0, 0, "first day of receipts (YYYY-MM-DD, Vietnam time)"),
     OPT("to", TTHC_OPT_STR, to, NULL, NULL, 0, 0,
         "last day of receipts (YYYY-MM-DD); the lifecycles of its dossiers still complete"),
-    OPT("dossiers", TTHC_OPT_INT, dossiers, NULL, "0", 0, 1000000000L, "receive this many dossiers, then complete them (0: off)"),
+    OPT("dossiers", TTHC_OPT_INT, dossiers, NULL, "0", 0, 1000000000L,
+        "receive this many dossiers, then complete them (0: off)"),
     OPT("events", TTHC_OPT_INT, events, NULL, "0", 0, 1000000000000L, "stop after this many messages (0: off)"),
-    OPT("per-day", TTHC_OPT_INT, per_day, NULL, "1000", 1, 10000000, "dossiers received per working day, province-wide"),
+    OPT("per-day", TTHC_OPT_INT, per_day, NULL, "1000", 1, 10000000,
+        "dossiers received per working day, province-wide"),
     OPT("rate", TTHC_OPT_INT, rate, NULL, "0", 0, 10000000,
         "messages per second for a live feed (0: as fast as possible); alone, runs until SIGINT"),
     OPT("units-file", TTHC_OPT_STR, units_file, NULL, NULL, 0, 0,
@@ -59,14 +63,17 @@ static const tthc_opt opts[] = {
         "shuffle within a window of N messages, each dossier's own order kept"),
     OPT("out", TTHC_OPT_STR, out, NULL, NULL, 0, 0, "write KEY<TAB>JSON lines to FILE ('-': stdout) instead of Kafka"),
     OPT("dry-run", TTHC_OPT_BOOL, dry_run, NULL, "false", 0, 0, "generate without Kafka (with --out: only the file)"),
-    OPT("summary", TTHC_OPT_STR, summary, NULL, NULL, 0, 0, "write a JSON summary (counts, totals, configuration) to FILE"),
+    OPT("summary", TTHC_OPT_STR, summary, NULL, NULL, 0, 0,
+        "write a JSON summary (counts, totals, configuration) to FILE"),
     OPT("print-profile", TTHC_OPT_BOOL, print_profile, NULL, "false", 0, 0,
         "print the calibrated model and unit profiles as JSON and exit"),
-    OPT("dump-units", TTHC_OPT_BOOL, dump_units, NULL, "false", 0, 0, "print the units in the --units-file format and exit"),
+    OPT("dump-units", TTHC_OPT_BOOL, dump_units, NULL, "false", 0, 0,
+        "print the units in the --units-file format and exit"),
     OPT("source", TTHC_OPT_STR, source, NULL, "tthc-emit", 0, 0, "the envelope's source field"),
     OPT("self-check", TTHC_OPT_BOOL, self_check, NULL, "true", 0, 0,
         "validate every message with the contract's validator (common/event.h)"),
-    OPT("progress-ms", TTHC_OPT_INT, progress_ms, NULL, "2000", 100, 3600000, "interval of the progress line on stderr"),
+    OPT("progress-ms", TTHC_OPT_INT, progress_ms, NULL, "2000", 100, 3600000,
+        "interval of the progress line on stderr"),
     OPT("flush-timeout-ms", TTHC_OPT_INT, flush_timeout_ms, NULL, "30000", 0, 3600000,
         "longest wait at the end for the broker to acknowledge everything"),
     OPT("message-timeout-ms", TTHC_OPT_INT, message_timeout_ms, NULL, "60000", 1000, 3600000,
@@ -77,7 +84,9 @@ static const tthc_opt opts[] = {
 static const tthc_cli cli = {
     "tthc-emit",
     "Emits the dossier events of a simulated province (Vinh Long, H61) to Kafka, or to a file.",
-    NULL, opts, sizeof opts / sizeof opts[0],
+    NULL,
+    opts,
+    sizeof opts / sizeof opts[0],
 };
 
 static tthc_rc parse_double(const char *name, const char *s, double lo, double hi, double *out, tthc_err *err)
@@ -134,7 +143,9 @@ static tthc_rc setup(emit_setup *S, tthc_err *err)
     S->sc.source = c->source;
     S->sc.self_check = c->self_check != 0;
     if (!c->print_profile && !c->dump_units && !c->to && !c->dossiers && !c->events && !c->rate)
-        return tthc_fail(err, TTHC_EINVAL, "say when to stop: --to DATE, --dossiers N or --events N (or --rate N alone for an endless live feed)");
+        return tthc_fail(
+            err, TTHC_EINVAL,
+            "say when to stop: --to DATE, --dossiers N or --events N (or --rate N alone for an endless live feed)");
     return TTHC_OK;
 }
 
@@ -142,11 +153,11 @@ static tthc_rc setup(emit_setup *S, tthc_err *err)
 
 /* period_totals columns of each indicator (the indicator_totals view). */
 static const tthc_counter ind_cols[TTHC_INDICATOR_COUNT][2] = {
-    {TTHC_C_ONLINE, TTHC_C_RECEIVED},           {TTHC_C_COMP_DIGITIZED, TTHC_C_RECEIVED},
-    {TTHC_C_RESULT_DIGITIZED, TTHC_C_ISSUED},   {TTHC_C_E_RESULT, TTHC_C_ISSUED},
-    {TTHC_C_ID_TAGGED, TTHC_C_RECEIVED},        {TTHC_C_DATA_REUSED, TTHC_C_RECEIVED},
-    {TTHC_C_PAYMENTS_ONLINE, TTHC_C_PAYMENTS},  {TTHC_C_SYNCED, TTHC_C_ISSUED},
-    {TTHC_C_ON_TIME, TTHC_C_DUE_ISSUED},        {TTHC_C_SATISFIED, TTHC_C_RATED},
+    {TTHC_C_ONLINE, TTHC_C_RECEIVED},          {TTHC_C_COMP_DIGITIZED, TTHC_C_RECEIVED},
+    {TTHC_C_RESULT_DIGITIZED, TTHC_C_ISSUED},  {TTHC_C_E_RESULT, TTHC_C_ISSUED},
+    {TTHC_C_ID_TAGGED, TTHC_C_RECEIVED},       {TTHC_C_DATA_REUSED, TTHC_C_RECEIVED},
+    {TTHC_C_PAYMENTS_ONLINE, TTHC_C_PAYMENTS}, {TTHC_C_SYNCED, TTHC_C_ISSUED},
+    {TTHC_C_ON_TIME, TTHC_C_DUE_ISSUED},       {TTHC_C_SATISFIED, TTHC_C_RATED},
 };
 
 static cJSON *configured_json(const emit_model *m)
@@ -167,7 +178,8 @@ static tthc_rc write_json(cJSON *root, const char *path, tthc_err *err)
     else {
         fputs(s, f);
         fputc('\n', f);
-        if (f == stdout ? fflush(f) != 0 : fclose(f) != 0) rc = tthc_fail(err, TTHC_EIO, "%s: write failed", path ? path : "stdout");
+        if (f == stdout ? fflush(f) != 0 : fclose(f) != 0)
+            rc = tthc_fail(err, TTHC_EIO, "%s: write failed", path ? path : "stdout");
     }
     free(s);
     return rc;
@@ -228,7 +240,8 @@ static tthc_rc write_summary(const emit_setup *S, const emit_stats *st, int64_t 
     int64_t by_reason[TTHC_REJ__COUNT] = {0};
     for (int k = 0; k < EMIT_BAD__COUNT; k++) by_reason[emit_bad_reason((emit_bad_kind)k)] += st->bad[k];
     for (int r = 1; r < TTHC_REJ__COUNT; r++)
-        if (by_reason[r]) cJSON_AddNumberToObject(bad, tthc_reject_reason_name((tthc_reject_reason)r), (double)by_reason[r]);
+        if (by_reason[r])
+            cJSON_AddNumberToObject(bad, tthc_reject_reason_name((tthc_reject_reason)r), (double)by_reason[r]);
     cJSON_AddItemToObject(root, "malformed_by_reason", bad);
     cJSON_AddNumberToObject(root, "delivered", (double)delivered);
     cJSON_AddNumberToObject(root, "delivery_failures", (double)failed);
@@ -284,8 +297,8 @@ static void progress(const emit_sink *k, const emit_stats *st, int64_t last_sent
     char sim[40] = "-";
     if (st->messages) tthc_format_vn(st->sim_time, sim, sizeof sim);
     LOG_INFO(event, "sent=%lld rate=%.0f delivered=%lld failed=%lld dossiers=%lld queued=%lld sim_time=%s",
-             (long long)st->messages, dt_s > 0 ? (double)(st->messages - last_sent) / dt_s : 0.0,
-             (long long)delivered, (long long)failed, (long long)st->dossiers, (long long)st->queued, sim);
+             (long long)st->messages, dt_s > 0 ? (double)(st->messages - last_sent) / dt_s : 0.0, (long long)delivered,
+             (long long)failed, (long long)st->dossiers, (long long)st->queued, sim);
 }
 
 static tthc_rc run(emit_setup *S, emit_sink *k, emit_stream *s, tthc_err *err)
@@ -304,7 +317,8 @@ static tthc_rc run(emit_setup *S, emit_sink *k, emit_stream *s, tthc_err *err)
             emit_stream_stats(s, &st);
             n = st.messages;
             int64_t due = start + (int64_t)((double)(n - 1) * 1000.0 / (double)c->rate);
-            while (!tthc_stop_requested && tthc_mono_ms() < due) sleep_ms(k, due - tthc_mono_ms() < 100 ? due - tthc_mono_ms() : 100);
+            while (!tthc_stop_requested && tthc_mono_ms() < due)
+                sleep_ms(k, due - tthc_mono_ms() < 100 ? due - tthc_mono_ms() : 100);
         }
         if ((rc = sink_put(k, &m, err))) return rc;
         int64_t now = tthc_mono_ms();
@@ -333,7 +347,8 @@ static int finish(emit_setup *S, emit_sink *k, emit_stream *s, tthc_rc rc, tthc_
     if (k->kafka) {
         left = emit_producer_flush(k->kafka, (int)S->cfg.flush_timeout_ms);
         emit_producer_counts(k->kafka, &delivered, &failed);
-        if (left > 0) LOG_WARN("flush_timeout", "undelivered=%lld timeout_ms=%ld", (long long)left, S->cfg.flush_timeout_ms);
+        if (left > 0)
+            LOG_WARN("flush_timeout", "undelivered=%lld timeout_ms=%ld", (long long)left, S->cfg.flush_timeout_ms);
     }
     if (rc) LOG_ERROR("error", "rc=%s error=\"%s\"", tthc_rc_name(rc), err->msg);
     emit_stats st;
@@ -402,7 +417,10 @@ int main(int argc, char **argv)
         if (!rc) {
             char q[200];
             LOG_INFO("start", "seed=%s units=%zu sink=%s topic=%s", tthc_log_quote(q, sizeof q, S.cfg.seed), S.units.n,
-                     S.cfg.out ? "file" : S.cfg.dry_run ? "none" : "kafka", S.cfg.topic);
+                     S.cfg.out       ? "file"
+                     : S.cfg.dry_run ? "none"
+                                     : "kafka",
+                     S.cfg.topic);
             rc = run(&S, &k, s, &err);
         }
         if (s) code = finish(&S, &k, s, rc, &err, start);

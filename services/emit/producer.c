@@ -41,14 +41,22 @@ tthc_rc emit_producer_new(const char *brokers, const char *topic, long message_t
     char timeout[32], errstr[512];
     snprintf(timeout, sizeof timeout, "%ld", message_timeout_ms);
     const char *const defaults[] = {
-        "client.id", "tthc-emit",
-        "enable.idempotence", "true",          /* no duplicates or reordering from retries */
-        "compression.type", "lz4",
-        "linger.ms", "20",
-        "batch.num.messages", "10000",
-        "queue.buffering.max.messages", "200000",
-        "queue.buffering.max.kbytes", "262144",
-        "message.timeout.ms", timeout,
+        "client.id",
+        "tthc-emit",
+        "enable.idempotence",
+        "true", /* no duplicates or reordering from retries */
+        "compression.type",
+        "lz4",
+        "linger.ms",
+        "20",
+        "batch.num.messages",
+        "10000",
+        "queue.buffering.max.messages",
+        "200000",
+        "queue.buffering.max.kbytes",
+        "262144",
+        "message.timeout.ms",
+        timeout,
         NULL,
     };
     *out = NULL;

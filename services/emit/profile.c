@@ -43,7 +43,8 @@ tthc_rc emit_model_set_rates(emit_model *m, const char *spec, tthc_err *err)
     while (p && *p) {
         const char *end = strchr(p, ','), *eq = strchr(p, '=');
         size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (!eq || eq >= p + len) return tthc_fail(err, TTHC_EINVAL, "--rates: expected code=probability, got '%.*s'", (int)len, p);
+        if (!eq || eq >= p + len)
+            return tthc_fail(err, TTHC_EINVAL, "--rates: expected code=probability, got '%.*s'", (int)len, p);
         char code[64];
         size_t cl = (size_t)(eq - p);
         if (cl >= sizeof code) return tthc_fail(err, TTHC_EINVAL, "--rates: unknown indicator '%.*s'", (int)cl, p);

@@ -32,11 +32,11 @@ typedef struct {
 typedef enum { EMIT_TIER_TYPICAL = 0, EMIT_TIER_LEADER, EMIT_TIER_LAGGARD } emit_tier;
 
 typedef struct {
-    double weight;                       /* share of the province's dossiers; the weights sum to 1 */
-    double maturity;                     /* > 0 ahead, < 0 behind */
+    double weight;   /* share of the province's dossiers; the weights sum to 1 */
+    double maturity; /* > 0 ahead, < 0 behind */
     emit_tier tier;
-    double logit[TTHC_INDICATOR_COUNT];  /* calibrated log-odds at the centre month */
-    double pay_mean;                     /* expected payments per dossier */
+    double logit[TTHC_INDICATOR_COUNT]; /* calibrated log-odds at the centre month */
+    double pay_mean;                    /* expected payments per dossier */
 } emit_profile;
 
 void emit_model_defaults(emit_model *m);

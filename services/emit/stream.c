@@ -9,7 +9,7 @@
 #include "strbuf.h"
 #include "timeutil.h"
 
-#define F_DUP 1u
+#define F_DUP  1u
 #define F_LATE 2u
 
 typedef struct {
@@ -20,10 +20,10 @@ typedef struct {
 } sdossier;
 
 typedef struct {
-    int64_t at;         /* simulated time of leaving the system */
-    uint64_t seq;       /* tie-breaker: queue order */
+    int64_t at;   /* simulated time of leaving the system */
+    uint64_t seq; /* tie-breaker: queue order */
     sdossier *d;
-    uint8_t ev;         /* index in d->d.ev */
+    uint8_t ev; /* index in d->d.ev */
     uint8_t flags;
 } item;
 
@@ -32,8 +32,8 @@ struct emit_stream {
     const emit_model *model;
     const emit_unitlist *units;
     emit_profile *prof;
-    double *cumw;        /* cumulative unit weights */
-    uint64_t *serial;    /* per unit */
+    double *cumw;     /* cumulative unit weights */
+    uint64_t *serial; /* per unit */
     emit_rng arrivals, dup, late, bad, reorder;
     item *heap;
     size_t nheap, capheap;
@@ -42,7 +42,7 @@ struct emit_stream {
     uint64_t seq;
     int64_t next_day;
     bool have_pending;
-    item pending;        /* a valid message held back behind a malformed one */
+    item pending; /* a valid message held back behind a malformed one */
     tthc_sb key, val;
     emit_stats st;
 };
@@ -224,13 +224,15 @@ static tthc_rc check(emit_stream *s, const item *it, int bad, tthc_err *err)
     if (bad >= 0) {
         if (r == 0 || rej.reason != emit_bad_reason((emit_bad_kind)bad))
             return tthc_fail(err, TTHC_EINVAL, "self-check: malformed message %s of dossier %s was %s, not %s",
-                             emit_bad_name((emit_bad_kind)bad), id, r == 0 ? "accepted" : tthc_reject_reason_name(rej.reason),
+                             emit_bad_name((emit_bad_kind)bad), id,
+                             r == 0 ? "accepted" : tthc_reject_reason_name(rej.reason),
                              tthc_reject_reason_name(emit_bad_reason((emit_bad_kind)bad)));
         return TTHC_OK;
     }
     if (r != 0)
         return tthc_fail(err, TTHC_EINVAL, "self-check: event %u of dossier %s rejected: %s %s (%s)",
-                         (unsigned)it->d->d.ev[it->ev].seq, id, tthc_reject_reason_name(rej.reason), rej.field, rej.detail);
+                         (unsigned)it->d->d.ev[it->ev].seq, id, tthc_reject_reason_name(rej.reason), rej.field,
+                         rej.detail);
     if (ev.type != it->d->d.ev[it->ev].type || strcmp(ev.dossier_id, id))
         return tthc_fail(err, TTHC_EINVAL, "self-check: event %u of dossier %s parsed as another event",
                          (unsigned)it->d->d.ev[it->ev].seq, id);
@@ -252,7 +254,8 @@ static tthc_rc encode(emit_stream *s, const item *it, int bad, emit_msg *msg, tt
     const char *unit = s->units->v[d->unit].code;
     tthc_sb_reset(&s->key);
     tthc_sb_reset(&s->val);
-    if (tthc_sb_adds(&s->key, d->id) || tthc_sb_addc(&s->key, '\0')) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    if (tthc_sb_adds(&s->key, d->id) || tthc_sb_addc(&s->key, '\0'))
+        return tthc_fail(err, TTHC_ENOMEM, "out of memory");
     tthc_rc rc = bad >= 0 ? emit_encode_bad((emit_bad_kind)bad, d, &d->ev[it->ev], unit, s->cfg.source, &s->val, err)
                           : emit_encode(d, &d->ev[it->ev], unit, s->cfg.source, &s->val, err);
     if (!rc && tthc_sb_addc(&s->val, '\0')) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");

@@ -33,32 +33,32 @@
 
 typedef struct {
     const char *seed;
-    int64_t from_day;       /* first receipt day (Vietnam day number) */
-    int64_t to_day;         /* last receipt day, or -1 for none */
-    int64_t max_dossiers;   /* stop receiving after this many dossiers (0: no limit) */
-    int64_t max_messages;   /* stop after this many messages (0: no limit) */
-    double per_day;         /* dossiers per working day, province-wide */
+    int64_t from_day;     /* first receipt day (Vietnam day number) */
+    int64_t to_day;       /* last receipt day, or -1 for none */
+    int64_t max_dossiers; /* stop receiving after this many dossiers (0: no limit) */
+    int64_t max_messages; /* stop after this many messages (0: no limit) */
+    double per_day;       /* dossiers per working day, province-wide */
     double dup_rate, late_rate, malformed_rate;
-    int reorder_window;     /* 0 or 1: no reordering */
-    double centre_month;    /* month number (year * 12 + month - 1) where the trend is zero */
-    const char *source;     /* envelope `source` */
+    int reorder_window;  /* 0 or 1: no reordering */
+    double centre_month; /* month number (year * 12 + month - 1) where the trend is zero */
+    const char *source;  /* envelope `source` */
     bool self_check;
 } emit_stream_config;
 
 typedef struct {
     const char *key, *value;
     size_t key_len, len;
-    int64_t sim_time;  /* when the message leaves the simulated system */
-    int bad;           /* -1, or its emit_bad_kind */
+    int64_t sim_time; /* when the message leaves the simulated system */
+    int bad;          /* -1, or its emit_bad_kind */
     bool dup, late;
 } emit_msg;
 
 typedef struct {
     int64_t dossiers, messages, events, dups, late, malformed;
     int64_t bad[EMIT_BAD__COUNT];
-    int64_t queued;       /* messages waiting in the queue and the window */
-    int64_t sim_time;     /* of the last message */
-    tthc_counts totals;   /* self_check: what a consumer counts, all units (dossiers done so far) */
+    int64_t queued;     /* messages waiting in the queue and the window */
+    int64_t sim_time;   /* of the last message */
+    tthc_counts totals; /* self_check: what a consumer counts, all units (dossiers done so far) */
 } emit_stats;
 
 typedef struct emit_stream emit_stream;

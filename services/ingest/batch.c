@@ -253,7 +253,7 @@ int batch_prepare_slots(batch *b)
     tthc_strmap_clear(&b->evmap);
     for (size_t i = 0; i < b->nitems; i++) {
         batch_item *it = &b->items[i];
-        it->flags &= (uint8_t)~(BATCH_DB_APPLIED | BATCH_APPLIED);
+        it->flags &= (uint8_t) ~(BATCH_DB_APPLIED | BATCH_APPLIED);
         if (it->flags & BATCH_EXCLUDED) continue;
         if (tthc_strmap_get(&b->evmap, b->arena.p + it->event_id) < 0 && tthc_strmap_put(&b->evmap, (uint32_t)i))
             return -1;
@@ -416,7 +416,8 @@ int batch_fold(batch *b, size_t limit)
             tthc_reject rej = {.reason = TTHC_REJ_RECEIPT_CONFLICT};
             snprintf(rej.field, sizeof rej.field, "received");
             snprintf(rej.detail, sizeof rej.detail,
-                     "a receipt for this dossier with another unit_code, procedure_code, channel or received_at was applied first");
+                     "a receipt for this dossier with another unit_code, procedure_code, channel or received_at was "
+                     "applied first");
             const char *key = it->key == BATCH_NONE ? NULL : b->arena.p + it->key;
             if (add_reject(b, it->partition, it->offset, it->ts_ms, key, it->key_len, b->arena.p + it->raw, it->raw_len,
                            &rej, ev.type))

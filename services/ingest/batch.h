@@ -32,10 +32,10 @@
 #define BATCH_NONE UINT32_MAX
 /* batch_item.flags */
 enum {
-    BATCH_EXCLUDED = 1,      /* refused by the database: a reject now, never folded */
-    BATCH_DB_APPLIED = 2,    /* (first item of its event_id) applied in an earlier transaction */
-    BATCH_APPLIED = 4,       /* (first item of its event_id) applied by this batch's fold */
-    BATCH_DLQ_ACKED = 8,     /* its conflict reject was acknowledged by the DLQ already */
+    BATCH_EXCLUDED = 1,   /* refused by the database: a reject now, never folded */
+    BATCH_DB_APPLIED = 2, /* (first item of its event_id) applied in an earlier transaction */
+    BATCH_APPLIED = 4,    /* (first item of its event_id) applied by this batch's fold */
+    BATCH_DLQ_ACKED = 8,  /* its conflict reject was acknowledged by the DLQ already */
 };
 
 typedef struct {
@@ -45,14 +45,14 @@ typedef struct {
     uint8_t flags;
     int64_t offset, ts_ms, received_at, due_at, finished_at;
     uint32_t event_id, dossier_id, unit_code, procedure_code, payment_id; /* arena offsets or BATCH_NONE */
-    uint32_t len; /* bytes of the message's value */
+    uint32_t len;                                                         /* bytes of the message's value */
     uint32_t raw, raw_len, key, key_len; /* receipts only: the message, kept for a possible conflict */
 } batch_item;
 
 typedef struct {
     int32_t partition;
     int64_t offset, ts_ms;
-    char *key, *value;  /* owned copies, unchanged bytes (value may be empty: see rej.detail) */
+    char *key, *value; /* owned copies, unchanged bytes (value may be empty: see rej.detail) */
     size_t key_len, value_len;
     tthc_reject rej;
     tthc_event_type type; /* for conflicts */
@@ -71,8 +71,8 @@ typedef struct {
     tthc_dossier d;
     tthc_counts before;
     uint32_t changes_before; /* d.changes when the fold started */
-    bool exists; /* a stored row was loaded */
-    bool dirty;  /* a fact changed: the row must be written */
+    bool exists;             /* a stored row was loaded */
+    bool dirty;              /* a fact changed: the row must be written */
 } batch_slot;
 
 typedef struct {
@@ -85,7 +85,7 @@ typedef struct {
 typedef struct {
     batch_item *items;
     size_t nitems, capitems;
-    tthc_sb arena;           /* the items' strings */
+    tthc_sb arena; /* the items' strings */
     batch_reject *rejects;
     size_t nrejects, caprejects;
     batch_part *parts;
@@ -96,14 +96,14 @@ typedef struct {
     batch_bucket *buckets;
     size_t nbuckets, capbuckets;
     tthc_strmap bucketmap;
-    tthc_strmap evmap;       /* event_id -> first item carrying it (built by batch_prepare_slots) */
-    size_t nkeep;            /* rejects that stay across folds (malformed, refused by the store) */
-    int32_t *blocked;        /* partitions dropped because the DLQ failed them */
+    tthc_strmap evmap; /* event_id -> first item carrying it (built by batch_prepare_slots) */
+    size_t nkeep;      /* rejects that stay across folds (malformed, refused by the store) */
+    int32_t *blocked;  /* partitions dropped because the DLQ failed them */
     size_t nblocked, capblocked;
-    size_t messages;         /* messages added (items + malformed) */
-    size_t bytes;            /* payload bytes added */
+    size_t messages; /* messages added (items + malformed) */
+    size_t bytes;    /* payload bytes added */
     size_t applied_by_type[TTHC_EV__COUNT];
-    size_t duplicates;       /* events whose event_id was already applied */
+    size_t duplicates; /* events whose event_id was already applied */
 } batch;
 
 void batch_init(batch *b);

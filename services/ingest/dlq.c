@@ -21,17 +21,17 @@ struct dlq {
     rd_kafka_t *rk;
     char *topic, *source_topic;
     int flush_timeout_ms;
-    size_t max_bytes;         /* the producer's message.max.bytes */
-    uint32_t gen;             /* call number: delivery reports of an older call are ignored */
+    size_t max_bytes; /* the producer's message.max.bytes */
+    uint32_t gen;     /* call number: delivery reports of an older call are ignored */
     slot_state *st;
     size_t stcap, pending;
-    bool degraded;            /* the last attempt failed */
-    int64_t retry_at_ms;      /* while degraded: no attempt before (others fail at once) */
-    int backoff_ms;           /* between attempts while degraded: 1 s doubling to 60 s, jittered */
+    bool degraded;       /* the last attempt failed */
+    int64_t retry_at_ms; /* while degraded: no attempt before (others fail at once) */
+    int backoff_ms;      /* between attempts while degraded: 1 s doubling to 60 s, jittered */
     tthc_sb copy;
-    unsigned long failures;                 /* rejects not taken, every attempt */
-    tthc_err last;                          /* why the last call failed */
-    unsigned long sent[TTHC_REJ__COUNT];    /* acknowledged, per reason */
+    unsigned long failures;              /* rejects not taken, every attempt */
+    tthc_err last;                       /* why the last call failed */
+    unsigned long sent[TTHC_REJ__COUNT]; /* acknowledged, per reason */
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -63,10 +63,20 @@ tthc_rc dlq_new(const char *brokers, const char *topic, const char *source_topic
                 tthc_err *err)
 {
     static const char *const defaults[] = {
-        "enable.idempotence", "true", "acks", "all", "linger.ms", "5", "message.timeout.ms", "30000",
-        "client.id", "tthc-ingest-dlq",
+        "enable.idempotence",
+        "true",
+        "acks",
+        "all",
+        "linger.ms",
+        "5",
+        "message.timeout.ms",
+        "30000",
+        "client.id",
+        "tthc-ingest-dlq",
         /* a missing DLQ topic is reported after 2 s instead of 30 (the call is retried with backoff) */
-        "topic.metadata.propagation.max.ms", "2000", NULL,
+        "topic.metadata.propagation.max.ms",
+        "2000",
+        NULL,
     };
     dlq *d = calloc(1, sizeof *d);
     if (!d) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
@@ -88,7 +98,8 @@ tthc_rc dlq_new(const char *brokers, const char *topic, const char *source_topic
     char v[32];
     size_t vlen = sizeof v;
     d->max_bytes = 1000000;
-    if (rd_kafka_conf_get(d->conf, "message.max.bytes", v, &vlen) == RD_KAFKA_CONF_OK) d->max_bytes = strtoul(v, NULL, 10);
+    if (rd_kafka_conf_get(d->conf, "message.max.bytes", v, &vlen) == RD_KAFKA_CONF_OK)
+        d->max_bytes = strtoul(v, NULL, 10);
     if ((rc = make_producer(d, err))) {
         dlq_free(d);
         return rc;
@@ -149,7 +160,8 @@ static rd_kafka_resp_err_t produce_one(dlq *d, const batch_reject *r, bool force
     size_t overhead = r->key_len + strlen(r->rej.field) + strlen(r->rej.detail) + strlen(d->source_topic) + 1024;
     size_t max_value = d->max_bytes > overhead ? d->max_bytes - overhead : 0;
     dlqcopy_info info;
-    if (dlqcopy_build(r->value, r->value_len, max_value, force_cut, &d->copy, &info)) return RD_KAFKA_RESP_ERR__FAIL; /* out of memory */
+    if (dlqcopy_build(r->value, r->value_len, max_value, force_cut, &d->copy, &info))
+        return RD_KAFKA_RESP_ERR__FAIL; /* out of memory */
     snprintf(size, sizeof size, "%zu", info.original_size);
     rd_kafka_headers_t *h = rd_kafka_headers_new(12);
     rd_kafka_header_add(h, "tthc.dlq.reason", -1, reason, -1);

@@ -20,14 +20,14 @@
 
 typedef struct {
     bool assigned;
-    bool positioned; /* fetch position set from the stored offset */
-    int64_t expected; /* stored next offset as this process believes it; -1 none */
-    int64_t consumed; /* offset after the last message added to a batch */
+    bool positioned;    /* fetch position set from the stored offset */
+    int64_t expected;   /* stored next offset as this process believes it; -1 none */
+    int64_t consumed;   /* offset after the last message added to a batch */
     bool pending_noted; /* the oldest unapplied message's time was reported */
     bool dlq_blocked;   /* the DLQ did not take a reject of it: paused until dlq_retry_ms */
     int64_t dlq_retry_ms;
-    int dlq_backoff_ms; /* capped exponential, with jitter; 0 after a commit */
-    bool gap_stopped;   /* stopped on a gap (--on-gap stop): paused until an operator acts */
+    int dlq_backoff_ms;   /* capped exponential, with jitter; 0 after a commit */
+    bool gap_stopped;     /* stopped on a gap (--on-gap stop): paused until an operator acts */
     int64_t gap_retry_ms; /* >0: the watermarks could not be read; seek again at this time */
 } part_state;
 
@@ -55,8 +55,8 @@ typedef struct {
     store_hooks hooks;
     observe *obs;
     batch bufs[2];
-    batch *cur;       /* being filled by the main thread */
-    batch *inflight;  /* handed to the worker, or NULL */
+    batch *cur;      /* being filled by the main thread */
+    batch *inflight; /* handed to the worker, or NULL */
     worker w;
     int64_t batch_started_ms;
     part_state *parts;
@@ -65,8 +65,8 @@ typedef struct {
     bool db_up; /* main thread's view: connected, and no failure collected since */
     int64_t next_connect_ms;
     int backoff_ms;
-    int failed_batches;         /* in a row: spaces out the reconnections after failures */
-    int64_t last_pending_ms;    /* last refresh of the pending-dossier gauges */
+    int failed_batches;      /* in a row: spaces out the reconnections after failures */
+    int64_t last_pending_ms; /* last refresh of the pending-dossier gauges */
     /* counters for logs and metrics */
     unsigned long long messages, bytes, applied, batches, fenced, failures, rebalances;
     unsigned long long applied_by_type[TTHC_EV__COUNT];
@@ -450,7 +450,7 @@ static void restart_partition(app *a, int32_t p, int64_t offset)
             if (strcmp(l->elems[i].topic, a->cfg->topic) || q < 0 || q >= a->max_parts) continue;
             const part_state *qs = &a->parts[q];
             /* a partition with nothing stored and nothing taken yet starts at the beginning, as on assignment */
-            l->elems[i].offset = q == p                                 ? offset
+            l->elems[i].offset = q == p                                  ? offset
                                  : qs->expected < 0 && qs->consumed == 0 ? RD_KAFKA_OFFSET_BEGINNING
                                                                          : qs->consumed;
         }
@@ -490,7 +490,7 @@ static void on_offset_reset(app *a, int32_t p)
 {
     if (p < 0 || p >= a->max_parts || !a->parts[p].assigned) return;
     part_state *ps = &a->parts[p];
-    worker_collect(a); /* the store is the main thread's now */
+    worker_collect(a);                           /* the store is the main thread's now */
     if (!a->db_up || a->need_reposition) return; /* repositioning seeks again */
     int64_t lo = -1, hi = -1;
     rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(a->rk, a->cfg->topic, p, &lo, &hi, 5000);
@@ -514,9 +514,16 @@ static void on_offset_reset(app *a, int32_t p)
         return;
     }
     bool stop = !strcmp(a->cfg->on_gap, "stop");
-    store_gap g = {.partition = p, .from_offset = from, .to_offset = -1, .lost = -1, .log_start = lo,
-                   .log_end = hi, .expected = ps->expected, .resume_at = lo,
-                   .reason = from < lo ? "deleted" : "beyond_end", .action = stop ? "stop" : "continue"};
+    store_gap g = {.partition = p,
+                   .from_offset = from,
+                   .to_offset = -1,
+                   .lost = -1,
+                   .log_start = lo,
+                   .log_end = hi,
+                   .expected = ps->expected,
+                   .resume_at = lo,
+                   .reason = from < lo ? "deleted" : "beyond_end",
+                   .action = stop ? "stop" : "continue"};
     if (from < lo) {
         g.to_offset = lo - 1;
         g.lost = lo - from;
@@ -540,8 +547,10 @@ static void on_offset_reset(app *a, int32_t p)
     if (stop) {
         ps->gap_stopped = true;
         pause_one(a, p, true);
-        LOG_ERROR("partition_stopped", "partition=%d reason=gap hint=\"restart with --on-gap continue, or move "
-                  "consumer_offset by hand (docs/operations.md)\"", (int)p);
+        LOG_ERROR("partition_stopped",
+                  "partition=%d reason=gap hint=\"restart with --on-gap continue, or move "
+                  "consumer_offset by hand (docs/operations.md)\"",
+                  (int)p);
         return;
     }
     ps->expected = lo;
@@ -645,12 +654,25 @@ static tthc_rc make_consumer(app *a, tthc_err *err)
 {
     const ingest_config *c = a->cfg;
     static const char *const defaults[] = {
-        "enable.auto.commit", "false", "enable.auto.offset.store", "false",
+        "enable.auto.commit",
+        "false",
+        "enable.auto.offset.store",
+        "false",
         /* An out-of-range position is reported to on_offset_reset, never reset silently
          * (a partition without a stored offset starts at BEGINNING explicitly). */
-        "auto.offset.reset", "error",
-        "enable.partition.eof", "false", "queued.max.messages.kbytes", "16384", "fetch.max.bytes", "16777216",
-        "client.id", "tthc-ingest", "statistics.interval.ms", "5000", NULL,
+        "auto.offset.reset",
+        "error",
+        "enable.partition.eof",
+        "false",
+        "queued.max.messages.kbytes",
+        "16384",
+        "fetch.max.bytes",
+        "16777216",
+        "client.id",
+        "tthc-ingest",
+        "statistics.interval.ms",
+        "5000",
+        NULL,
     };
     rd_kafka_conf_t *conf = NULL;
     tthc_rc rc = tthc_kafka_conf(c->brokers, defaults, &conf, err);

@@ -9,8 +9,10 @@
 #include "log.h"
 #include "signals.h"
 
-#define OPT(name, type, field, env, def, min, max, req, help) \
-    {name, type, offsetof(ingest_config, field), env, def, min, max, req, help}
+#define OPT(name, type, field, env, def, min, max, req, help)                                                          \
+    {                                                                                                                  \
+        name, type, offsetof(ingest_config, field), env, def, min, max, req, help                                      \
+    }
 
 static const tthc_opt opts[] = {
     OPT("brokers", TTHC_OPT_STR, brokers, "TTHC_KAFKA_BROKERS", "127.0.0.1:9092", 0, 0, 1, "Kafka bootstrap servers"),
@@ -25,7 +27,8 @@ static const tthc_opt opts[] = {
     OPT("statement-timeout-ms", TTHC_OPT_INT, statement_timeout_ms, "TTHC_PG_STATEMENT_TIMEOUT_MS", "30000", 100,
         3600000, 0, "PostgreSQL statement_timeout and lock_timeout"),
     OPT("dlq-flush-ms", TTHC_OPT_INT, dlq_flush_ms, "TTHC_DLQ_FLUSH_MS", "30000", 100, 600000, 0,
-        "longest wait for the broker to acknowledge a batch's DLQ messages (then their partitions are held back and retried)"),
+        "longest wait for the broker to acknowledge a batch's DLQ messages (then their partitions are held back and "
+        "retried)"),
     OPT("max-partitions", TTHC_OPT_INT, max_partitions, NULL, "4096", 1, 100000, 0,
         "highest partition count of the topic this process can track"),
     OPT("unassigned-grace-ms", TTHC_OPT_INT, unassigned_grace_ms, "TTHC_INGEST_UNASSIGNED_GRACE_MS", "60000", 0,
@@ -42,7 +45,9 @@ static const tthc_opt opts[] = {
 static const tthc_cli cli = {
     "tthc-ingest",
     "Consumes TTHC dossier events from Kafka and keeps the indicator totals in PostgreSQL, exactly once.",
-    NULL, opts, sizeof opts / sizeof opts[0],
+    NULL,
+    opts,
+    sizeof opts / sizeof opts[0],
 };
 
 int main(int argc, char **argv)

@@ -3,10 +3,10 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <pthread.h>
-#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "httpd.h"
 #include "lag.h"
@@ -16,16 +16,16 @@
 
 typedef struct {
     bool assigned;
-    int64_t applied;    /* next offset stored in PostgreSQL; -1 unknown */
-    int64_t committed;  /* Kafka's committed offset (stats); -1 unknown */
-    int64_t hi, lo;     /* watermarks (stats); -1 unknown */
+    int64_t applied;       /* next offset stored in PostgreSQL; -1 unknown */
+    int64_t committed;     /* Kafka's committed offset (stats); -1 unknown */
+    int64_t hi, lo;        /* watermarks (stats); -1 unknown */
     int64_t pending_ts_ms; /* timestamp of the oldest unapplied message; -1 none known */
     double last_commit;    /* wall time of the last transaction that moved it */
     double lag_seconds;
     tthc_partition_status status;
-    bool dlq_blocked;           /* held back: the DLQ did not take one of its rejects */
-    tthc_lag_ring ring;         /* (log end, time) samples */
-    tthc_burrow_window window;  /* (time, applied, log end) samples */
+    bool dlq_blocked;          /* held back: the DLQ did not take one of its rejects */
+    tthc_lag_ring ring;        /* (log end, time) samples */
+    tthc_burrow_window window; /* (time, applied, log end) samples */
 } part_obs;
 
 struct observe {
@@ -47,7 +47,7 @@ struct observe {
     bool db_up;
     tthc_group_status group_status;
     unsigned long dlq_failures;
-    long pending_dossiers;      /* -1: not measured yet */
+    long pending_dossiers; /* -1: not measured yet */
     double pending_oldest;
     /* readiness */
     long grace_ms;           /* no partitions for longer than this: not ready (0: never) */
@@ -58,9 +58,9 @@ struct observe {
     pthread_t probe;
     bool probe_started, probe_stop;
     pthread_cond_t probe_cv;
-    int probe_state;         /* -1 not probed yet, 0 the last probe failed, 1 answered */
+    int probe_state; /* -1 not probed yet, 0 the last probe failed, 1 answered */
     char probe_error[160];
-    double broker_last_ok;   /* time of the last answered probe, -1 never */
+    double broker_last_ok;    /* time of the last answered probe, -1 never */
     int32_t topic_partitions; /* from the last answered probe, -1 unknown */
     /* gaps, per partition, kept across reassignments (counters) */
     unsigned long long *lost, *gaps;
@@ -68,7 +68,7 @@ struct observe {
 };
 
 #define PROBE_INTERVAL_MS 5000
-#define PROBE_TIMEOUT_MS 4000
+#define PROBE_TIMEOUT_MS  4000
 
 static double now_s(void)
 {
@@ -140,8 +140,6 @@ void observe_free(observe *o)
     free(o->gap_stopped);
     free(o);
 }
-
-
 
 static part_obs *part(observe *o, int32_t p)
 {
@@ -309,8 +307,7 @@ static void *probe_main(void *arg)
         clock_gettime(CLOCK_MONOTONIC, &ts);
         ts.tv_sec += PROBE_INTERVAL_MS / 1000;
         pthread_mutex_lock(&o->mu);
-        while (!o->probe_stop && pthread_cond_timedwait(&o->probe_cv, &o->mu, &ts) != ETIMEDOUT) {
-        }
+        while (!o->probe_stop && pthread_cond_timedwait(&o->probe_cv, &o->mu, &ts) != ETIMEDOUT) {}
     }
     pthread_mutex_unlock(&o->mu);
     if (rkt) rd_kafka_topic_destroy(rkt);
@@ -321,7 +318,8 @@ tthc_rc observe_probe_start(observe *o, rd_kafka_t *rk, tthc_err *err)
 {
     o->rk = rk;
     o->probe_stop = false;
-    if (pthread_create(&o->probe, NULL, probe_main, o)) return tthc_fail(err, TTHC_ENOMEM, "cannot start the broker probe");
+    if (pthread_create(&o->probe, NULL, probe_main, o))
+        return tthc_fail(err, TTHC_ENOMEM, "cannot start the broker probe");
     o->probe_started = true;
     return TTHC_OK;
 }
@@ -398,7 +396,8 @@ static int render_partitions(observe *o, tthc_sb *b)
         int which;
     } gauges[] = {
         {"tthc_ingest_partition_applied_offset", "Next offset to apply, as stored in PostgreSQL with the facts.", 0},
-        {"tthc_ingest_partition_committed_offset", "Offset committed to Kafka (written after each database commit).", 1},
+        {"tthc_ingest_partition_committed_offset", "Offset committed to Kafka (written after each database commit).",
+         1},
         {"tthc_ingest_partition_high_watermark", "Log-end offset of the partition.", 2},
         {"tthc_ingest_partition_low_watermark", "Oldest offset still in the partition.", 3},
         {"tthc_ingest_partition_lag_seconds", "Age of the oldest unapplied message (0 when caught up).", 4},
@@ -454,8 +453,10 @@ static int render_partitions(observe *o, tthc_sb *b)
         if (!p->assigned) continue;
         snprintf(pbuf, sizeof pbuf, "%d", (int)i);
         for (int s = 0; s < TTHC_PARTITION_STATUS_COUNT; s++) {
-            const char *labels[] = {"group", o->group, "topic", o->topic, "partition", pbuf, "status",
-                                    tthc_partition_status_name((tthc_partition_status)s), NULL};
+            const char *labels[] = {
+                "group",     o->group, "topic",  o->topic,
+                "partition", pbuf,     "status", tthc_partition_status_name((tthc_partition_status)s),
+                NULL};
             r |= tthc_prom_sample(b, "tthc_ingest_partition_status", labels, p->status == (tthc_partition_status)s);
         }
     }
@@ -472,15 +473,15 @@ static int render_group(observe *o, tthc_sb *b)
         const char *labels[] = {"group", o->group, "status", tthc_group_status_name((tthc_group_status)s), NULL};
         r |= tthc_prom_sample(b, "tthc_ingest_group_status", labels, o->group_status == (tthc_group_status)s);
     }
-    r |= tthc_prom_family(b, "tthc_ingest_group_state", "gauge", "Consumer group state reported by librdkafka (1 = current).");
+    r |= tthc_prom_family(b, "tthc_ingest_group_state", "gauge",
+                          "Consumer group state reported by librdkafka (1 = current).");
     const char *sl[] = {"group", o->group, "state", o->cgrp_state, NULL};
     r |= tthc_prom_sample(b, "tthc_ingest_group_state", sl, 1);
     r |= tthc_prom_family(b, "tthc_ingest_group_assigned_partitions", "gauge", "Partitions assigned to this instance.");
     r |= tthc_prom_sample(b, "tthc_ingest_group_assigned_partitions", gt, assigned);
     r |= tthc_prom_family(b, "tthc_ingest_topic_partitions", "gauge",
                           "Partitions of the topic, from the last metadata answer of the broker.");
-    if (o->topic_partitions >= 0)
-        r |= tthc_prom_sample(b, "tthc_ingest_topic_partitions", gt, o->topic_partitions);
+    if (o->topic_partitions >= 0) r |= tthc_prom_sample(b, "tthc_ingest_topic_partitions", gt, o->topic_partitions);
     r |= tthc_prom_family(b, "tthc_ingest_unassigned_seconds", "gauge",
                           "How long this instance has held no partition (0 while it holds some).");
     r |= tthc_prom_sample(b, "tthc_ingest_unassigned_seconds", g,
@@ -512,13 +513,15 @@ static int render_counters(observe *o, tthc_sb *b)
         const char *labels[] = {"type", tthc_event_type_name((tthc_event_type)k), NULL};
         r |= tthc_prom_sample(b, "tthc_ingest_events_applied_total", labels, (double)o->applied_by_type[k]);
     }
-    r |= tthc_prom_family(b, "tthc_ingest_dlq_messages_total", "counter", "Messages sent to the dead-letter topic, by reason.");
+    r |= tthc_prom_family(b, "tthc_ingest_dlq_messages_total", "counter",
+                          "Messages sent to the dead-letter topic, by reason.");
     for (int k = 1; k < TTHC_REJ__COUNT; k++) {
         const char *labels[] = {"reason", tthc_reject_reason_name((tthc_reject_reason)k), NULL};
         r |= tthc_prom_sample(b, "tthc_ingest_dlq_messages_total", labels, (double)o->dlq[k]);
     }
-    r |= tthc_prom_family(b, "tthc_ingest_dlq_failures_total", "counter",
-                          "Rejects the DLQ did not take (topic missing, access denied, producer failure); each attempt counts.");
+    r |= tthc_prom_family(
+        b, "tthc_ingest_dlq_failures_total", "counter",
+        "Rejects the DLQ did not take (topic missing, access denied, producer failure); each attempt counts.");
     r |= tthc_prom_sample(b, "tthc_ingest_dlq_failures_total", NULL, (double)o->dlq_failures);
     if (o->pending_dossiers >= 0) {
         r |= tthc_prom_family(b, "tthc_ingest_pending_dossiers", "gauge",
@@ -553,10 +556,13 @@ static int render_counters(observe *o, tthc_sb *b)
                           "Batches dropped because another owner had moved the stored offset.");
     r |= tthc_prom_sample(b, "tthc_ingest_fenced_batches_total", NULL, (double)o->fenced);
     r |= tthc_prom_hist_write(b, "tthc_ingest_batch_messages", "Messages per committed batch.", &o->batch_hist);
-    r |= tthc_prom_hist_write(b, "tthc_ingest_apply_duration_seconds", "Time to apply and commit one batch.", &o->apply_hist);
-    r |= tthc_prom_family(b, "tthc_ingest_last_stats_timestamp_seconds", "gauge", "Time of the last librdkafka statistics tick.");
+    r |= tthc_prom_hist_write(b, "tthc_ingest_apply_duration_seconds", "Time to apply and commit one batch.",
+                              &o->apply_hist);
+    r |= tthc_prom_family(b, "tthc_ingest_last_stats_timestamp_seconds", "gauge",
+                          "Time of the last librdkafka statistics tick.");
     r |= tthc_prom_sample(b, "tthc_ingest_last_stats_timestamp_seconds", NULL, o->last_stats);
-    r |= tthc_prom_family(b, "tthc_ingest_last_commit_timestamp_seconds", "gauge", "Time of the last database commit of a batch.");
+    r |= tthc_prom_family(b, "tthc_ingest_last_commit_timestamp_seconds", "gauge",
+                          "Time of the last database commit of a batch.");
     r |= tthc_prom_sample(b, "tthc_ingest_last_commit_timestamp_seconds", NULL, o->last_commit);
     r |= tthc_prom_family(b, "tthc_ingest_last_event_timestamp_seconds", "gauge",
                           "Kafka timestamp of the newest event applied (absent until one is).");

@@ -42,10 +42,21 @@ void refetch_free(refetch *r)
 static tthc_rc open_handle(refetch *r, tthc_err *err)
 {
     static const char *const defaults[] = {
-        "client.id", "tthc-ingest-refetch", "enable.partition.eof", "false", "enable.auto.commit", "false",
-        "auto.offset.reset", "error", /* a message gone from the log is an error, not another message */
-        "enable.auto.offset.store", "false", "fetch.max.bytes", "2097152",
-        "queued.max.messages.kbytes", "4096", NULL,
+        "client.id",
+        "tthc-ingest-refetch",
+        "enable.partition.eof",
+        "false",
+        "enable.auto.commit",
+        "false",
+        "auto.offset.reset",
+        "error", /* a message gone from the log is an error, not another message */
+        "enable.auto.offset.store",
+        "false",
+        "fetch.max.bytes",
+        "2097152",
+        "queued.max.messages.kbytes",
+        "4096",
+        NULL,
     };
     rd_kafka_conf_t *conf = NULL;
     tthc_rc rc = tthc_kafka_conf(r->brokers, defaults, &conf, err);
@@ -58,7 +69,8 @@ static tthc_rc open_handle(refetch *r, tthc_err *err)
     }
     conf = NULL; /* rd_kafka_new() took it */
     r->rkt = rd_kafka_topic_new(r->rk, r->topic, NULL);
-    if (!r->rkt) return tthc_fail(err, TTHC_EKAFKA, "refetch topic %s: %s", r->topic, rd_kafka_err2str(rd_kafka_last_error()));
+    if (!r->rkt)
+        return tthc_fail(err, TTHC_EKAFKA, "refetch topic %s: %s", r->topic, rd_kafka_err2str(rd_kafka_last_error()));
     return TTHC_OK;
 }
 

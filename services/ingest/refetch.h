@@ -19,7 +19,8 @@
 typedef struct refetch refetch;
 
 /* Copies the strings; connects at the first refetch_one(). */
-tthc_rc refetch_new(const char *brokers, const char *topic, int timeout_ms, refetch **out, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc refetch_new(const char *brokers, const char *topic, int timeout_ms, refetch **out,
+                    tthc_err *err) TTHC_MUSTCHECK;
 void refetch_free(refetch *r);
 
 /* Matches store_fetch_fn: the key and value of (partition, offset) appended

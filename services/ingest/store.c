@@ -27,9 +27,9 @@ static tthc_rc sb_failed(const tthc_sb *b, const char *what, tthc_err *err)
     return tthc_fail(err, TTHC_ENOMEM, "%s: out of memory", what);
 }
 
-#define DOSSIER_COLS                                                                                           \
-    "dossier_id, received, unit_code, period, procedure_code, channel, received_at, due_at, applicant_type, "  \
-    "comp_digitized, result_digitized, data_reused, id_tagged, issued, electronic, finished_at, synced, rated, " \
+#define DOSSIER_COLS                                                                                                   \
+    "dossier_id, received, unit_code, period, procedure_code, channel, received_at, due_at, applicant_type, "          \
+    "comp_digitized, result_digitized, data_reused, id_tagged, issued, electronic, finished_at, synced, rated, "       \
     "satisfied, payment_ids, payment_online, reuse_source"
 
 static const char *const session_sql[] = {
@@ -289,8 +289,8 @@ static tthc_rc release_unapplied(store *s, batch *b, size_t limit, tthc_err *err
     tthc_rc rc = id_array(s, b, limit, claimed_unapplied, &n, err);
     if (rc || !n) return rc;
     const char *p[1] = {s->ids.p};
-    PGresult *r = PQexecParams(s->conn, "DELETE FROM applied_event WHERE event_id = ANY($1::text[])", 1, NULL, p,
-                               NULL, NULL, 0);
+    PGresult *r =
+        PQexecParams(s->conn, "DELETE FROM applied_event WHERE event_id = ANY($1::text[])", 1, NULL, p, NULL, NULL, 0);
     rc = tthc_pg_result(s->conn, r, PGRES_COMMAND_OK, "release event ids", err);
     PQclear(r);
     return rc;
@@ -369,7 +369,8 @@ static int copy_dossier_row(tthc_sb *c, const batch_slot *sl)
     r |= tthc_sb_addf(c, "%c\t%c\t", d->synced ? 't' : 'f', d->rated ? 't' : 'f');
     r |= d->rated ? tthc_sb_addf(c, "%c\t", d->satisfied ? 't' : 'f') : tthc_sb_adds(c, "\\N\t");
     r |= tthc_sb_addc(c, '{');
-    for (uint32_t i = 0; i < d->npay; i++) r |= (i ? tthc_sb_addc(c, ',') : 0) | tthc_sb_add_copy_array_elem(c, d->pay_ids[i]);
+    for (uint32_t i = 0; i < d->npay; i++)
+        r |= (i ? tthc_sb_addc(c, ',') : 0) | tthc_sb_add_copy_array_elem(c, d->pay_ids[i]);
     r |= tthc_sb_adds(c, "}\t{");
     for (uint32_t i = 0; i < d->npay; i++) r |= tthc_sb_addf(c, "%s%c", i ? "," : "", d->pay_online[i] ? 't' : 'f');
     const char *reuse = tthc_reuse_source_name(d->reuse_source); /* a fixed name: nothing to escape */
@@ -429,16 +430,17 @@ static tthc_rc write_dossiers(store *s, const batch *b, tthc_err *err)
     if (!old) return TTHC_OK;
     rc = copy_in(s, "COPY stage_dossier (" DOSSIER_COLS ") FROM STDIN", "copy changed dossiers", err);
     if (!rc)
-        rc = exec_count(s,
-                        "UPDATE dossier d SET received = s.received, unit_code = s.unit_code, period = s.period, "
-                        "procedure_code = s.procedure_code, channel = s.channel, received_at = s.received_at, "
-                        "due_at = s.due_at, applicant_type = s.applicant_type, comp_digitized = s.comp_digitized, "
-                        "result_digitized = s.result_digitized, data_reused = s.data_reused, "
-                        "id_tagged = s.id_tagged, issued = s.issued, electronic = s.electronic, "
-                        "finished_at = s.finished_at, synced = s.synced, rated = s.rated, satisfied = s.satisfied, "
-                        "payment_ids = s.payment_ids, payment_online = s.payment_online, reuse_source = s.reuse_source, "
-                        "updated_at = now() FROM stage_dossier s WHERE d.dossier_id = s.dossier_id",
-                        "update dossiers", NULL, err);
+        rc =
+            exec_count(s,
+                       "UPDATE dossier d SET received = s.received, unit_code = s.unit_code, period = s.period, "
+                       "procedure_code = s.procedure_code, channel = s.channel, received_at = s.received_at, "
+                       "due_at = s.due_at, applicant_type = s.applicant_type, comp_digitized = s.comp_digitized, "
+                       "result_digitized = s.result_digitized, data_reused = s.data_reused, "
+                       "id_tagged = s.id_tagged, issued = s.issued, electronic = s.electronic, "
+                       "finished_at = s.finished_at, synced = s.synced, rated = s.rated, satisfied = s.satisfied, "
+                       "payment_ids = s.payment_ids, payment_online = s.payment_online, reuse_source = s.reuse_source, "
+                       "updated_at = now() FROM stage_dossier s WHERE d.dossier_id = s.dossier_id",
+                       "update dossiers", NULL, err);
     return rc;
 }
 
@@ -460,7 +462,8 @@ static tthc_rc write_totals(store *s, const batch *b, tthc_err *err)
     if (!any) return TTHC_OK;
     char sql[1024];
     int n = snprintf(sql, sizeof sql, "COPY stage_totals (unit_code, period");
-    for (int c = 0; c < TTHC_C__COUNT; c++) n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", tthc_counter_column[c]);
+    for (int c = 0; c < TTHC_C__COUNT; c++)
+        n += snprintf(sql + n, sizeof sql - (size_t)n, ", %s", tthc_counter_column[c]);
     snprintf(sql + n, sizeof sql - (size_t)n, ") FROM STDIN");
     tthc_rc rc = copy_in(s, sql, "copy totals", err);
     if (!rc) rc = exec_count(s, s->totals_sql, "upsert totals", NULL, err);
@@ -531,17 +534,16 @@ static tthc_rc apply_items(store *s, batch *b, const store_hooks *h, int64_t *t,
         }
         const batch_item *it = &b->items[bad];
         /* The detail names the rule, never a value: the SQLSTATE and the statement. */
-        char detail[sizeof ((tthc_reject *)0)->detail], what[64];
+        char detail[sizeof((tthc_reject *)0)->detail], what[64];
         snprintf(what, sizeof what, "%.*s", (int)strcspn(first.msg, ":"), first.msg);
         tthc_sb key, value;
         tthc_sb_init(&key, (size_t)1 << 20);
         tthc_sb_init(&value, (size_t)64 << 20);
         bool has_key = false, fetched = false;
         tthc_err ferr = {{0}};
-        if (h && h->fetch)
-            fetched = !h->fetch(h->fetch_ctx, it->partition, it->offset, &key, &has_key, &value, &ferr);
-        snprintf(detail, sizeof detail, "PostgreSQL refused the values (SQLSTATE %s in %s)%s", tthc_err_sqlstate(&first),
-                 what, fetched ? "" : "; the original bytes could not be read again");
+        if (h && h->fetch) fetched = !h->fetch(h->fetch_ctx, it->partition, it->offset, &key, &has_key, &value, &ferr);
+        snprintf(detail, sizeof detail, "PostgreSQL refused the values (SQLSTATE %s in %s)%s",
+                 tthc_err_sqlstate(&first), what, fetched ? "" : "; the original bytes could not be read again");
         if (!fetched)
             LOG_WARN("store_reject_unreadable", "partition=%d offset=%lld error=\"%s\"", (int)it->partition,
                      (long long)it->offset, ferr.msg);
@@ -593,7 +595,8 @@ tthc_rc store_apply(store *s, batch *b, const store_hooks *h, tthc_err *err)
         if (!rc) rc = tthc_pg_exec(s->conn, "COMMIT", err);
         t[7] = tthc_mono_us();
         LOG_DEBUG("apply_phases",
-                  "offsets_us=%lld load_us=%lld fold_us=%lld dossiers_us=%lld totals_us=%lld dlq_us=%lld commit_us=%lld slots=%zu",
+                  "offsets_us=%lld load_us=%lld fold_us=%lld dossiers_us=%lld totals_us=%lld dlq_us=%lld "
+                  "commit_us=%lld slots=%zu",
                   (long long)(t[1] - t0), (long long)(t[2] - t[1]), (long long)(t[3] - t[2]), (long long)(t[4] - t[3]),
                   (long long)(t[5] - t[4]), (long long)(t[6] - t[5]), (long long)(t[7] - t[6]), b->nslots);
         break;
@@ -614,10 +617,11 @@ tthc_rc store_pending(store *s, long *count, double *oldest_s, tthc_err *err)
     char cap[24];
     snprintf(cap, sizeof cap, "%d", STORE_PENDING_CAP);
     const char *p[1] = {cap};
-    PGresult *r = PQexecParams(s->conn,
-                               "SELECT (SELECT count(*) FROM (SELECT 1 FROM dossier WHERE NOT received LIMIT $1::int) p), "
-                               "coalesce((SELECT extract(epoch FROM now() - min(created_at)) FROM dossier WHERE NOT received), 0)",
-                               1, NULL, p, NULL, NULL, 0);
+    PGresult *r = PQexecParams(
+        s->conn,
+        "SELECT (SELECT count(*) FROM (SELECT 1 FROM dossier WHERE NOT received LIMIT $1::int) p), "
+        "coalesce((SELECT extract(epoch FROM now() - min(created_at)) FROM dossier WHERE NOT received), 0)",
+        1, NULL, p, NULL, NULL, 0);
     tthc_rc rc = tthc_pg_result(s->conn, r, PGRES_TUPLES_OK, "pending dossiers", err);
     if (!rc && PQntuples(r) == 1) {
         *count = strtol(PQgetvalue(r, 0, 0), NULL, 10);
@@ -639,10 +643,16 @@ tthc_rc store_record_gap(store *s, const store_gap *g, tthc_err *err)
     if (!store_connected(s)) return tthc_fail(err, TTHC_ERETRY, "not connected to PostgreSQL");
     char part[16], from[24], to[24], lost[24], lo[24], hi[24], exp[24], resume[24];
     snprintf(part, sizeof part, "%d", (int)g->partition);
-    const char *params[10] = {s->group, s->topic, part, i64_param(from, sizeof from, g->from_offset),
-                              i64_param(to, sizeof to, g->to_offset), i64_param(lost, sizeof lost, g->lost),
-                              i64_param(lo, sizeof lo, g->log_start), i64_param(hi, sizeof hi, g->log_end),
-                              g->reason, g->action};
+    const char *params[10] = {s->group,
+                              s->topic,
+                              part,
+                              i64_param(from, sizeof from, g->from_offset),
+                              i64_param(to, sizeof to, g->to_offset),
+                              i64_param(lost, sizeof lost, g->lost),
+                              i64_param(lo, sizeof lo, g->log_start),
+                              i64_param(hi, sizeof hi, g->log_end),
+                              g->reason,
+                              g->action};
     tthc_rc rc = tthc_pg_exec(s->conn, "BEGIN", err);
     if (rc) return rc;
     PGresult *r = PQexecParams(s->conn,

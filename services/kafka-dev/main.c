@@ -50,8 +50,8 @@ typedef struct {
 } kd_config;
 
 static const tthc_opt kd_opts[] = {
-    {"dossier-topic", TTHC_OPT_STR, offsetof(kd_config, dossier_topic), "TTHC_DOSSIER_TOPIC", "tthc.dossier.events",
-     0, 0, 1, "dossier events topic to create"},
+    {"dossier-topic", TTHC_OPT_STR, offsetof(kd_config, dossier_topic), "TTHC_DOSSIER_TOPIC", "tthc.dossier.events", 0,
+     0, 1, "dossier events topic to create"},
     {"partitions", TTHC_OPT_INT, offsetof(kd_config, partitions), NULL, "12", 1, 1000, 0,
      "partitions of the dossier topic"},
     {"dlq-topic", TTHC_OPT_STR, offsetof(kd_config, dlq_topic), "TTHC_DLQ_TOPIC", "tthc.dlq", 0, 0, 1,
@@ -88,8 +88,8 @@ static int valid_topic_name(const char *s, size_t len)
     if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.')) return 0;
     for (size_t i = 0; i < len; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '_' || c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
             return 0;
     }
     return 1;
@@ -203,8 +203,7 @@ static tthc_rc new_handle(rd_kafka_t **out, tthc_err *err)
 static void sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) && errno == EINTR && !tthc_stop_requested) {
-    }
+    while (nanosleep(&ts, &ts) && errno == EINTR && !tthc_stop_requested) {}
 }
 
 int main(int argc, char **argv)
@@ -261,8 +260,7 @@ int main(int argc, char **argv)
     }
     printf("%s\n", bootstrap);
     (void)fflush(stdout);
-    LOG_INFO("ready", "bootstrap=%s brokers=%ld topics=%d pid=%ld", bootstrap, cfg.brokers, ntopics,
-             (long)getpid());
+    LOG_INFO("ready", "bootstrap=%s brokers=%ld topics=%d pid=%ld", bootstrap, cfg.brokers, ntopics, (long)getpid());
 
     /* The mock cluster serves from its own thread; this one only waits for a
      * signal, in short bounded steps. */

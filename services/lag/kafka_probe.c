@@ -17,12 +17,18 @@ struct lag_probe {
 tthc_rc lag_probe_open(const char *brokers, const char *group, lag_probe **out, tthc_err *err)
 {
     static const char *const defaults[] = {
-        "client.id", "tthc-lag",
-        "enable.auto.commit", "false",
-        "enable.auto.offset.store", "false",
-        "enable.partition.eof", "false",
-        "auto.offset.reset", "earliest", /* a timestamp probe below the log start reads the first message */
-        "log.connection.close", "false",
+        "client.id",
+        "tthc-lag",
+        "enable.auto.commit",
+        "false",
+        "enable.auto.offset.store",
+        "false",
+        "enable.partition.eof",
+        "false",
+        "auto.offset.reset",
+        "earliest", /* a timestamp probe below the log start reads the first message */
+        "log.connection.close",
+        "false",
         NULL,
     };
     *out = NULL;
@@ -69,12 +75,11 @@ tthc_rc lag_probe_partitions(lag_probe *p, const char *topic, int timeout_ms, in
     rd_kafka_resp_err_t e = rd_kafka_metadata(p->rk, 0, rkt, &md, timeout_ms);
     tthc_rc rc = TTHC_OK;
     if (e) {
-        rc = tthc_fail(err, e == RD_KAFKA_RESP_ERR__TIMED_OUT ? TTHC_ETIMEOUT : TTHC_EKAFKA,
-                       "metadata of topic %s: %s", topic, rd_kafka_err2str(e));
+        rc = tthc_fail(err, e == RD_KAFKA_RESP_ERR__TIMED_OUT ? TTHC_ETIMEOUT : TTHC_EKAFKA, "metadata of topic %s: %s",
+                       topic, rd_kafka_err2str(e));
     } else if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt <= 0) {
         rd_kafka_resp_err_t te = md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-        rc = tthc_fail(err, TTHC_EKAFKA, "topic %s: %s", topic,
-                       te ? rd_kafka_err2str(te) : "no partitions");
+        rc = tthc_fail(err, TTHC_EKAFKA, "topic %s: %s", topic, te ? rd_kafka_err2str(te) : "no partitions");
     } else {
         *count = md->topics[0].partition_cnt;
     }
@@ -86,7 +91,8 @@ tthc_rc lag_probe_partitions(lag_probe *p, const char *topic, int timeout_ms, in
 static rd_kafka_topic_partition_list_t *rows_list(const lag_row *rows, size_t n, int64_t offset)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
-    for (size_t i = 0; i < n; i++) rd_kafka_topic_partition_list_add(l, rows[i].topic, rows[i].partition)->offset = offset;
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(l, rows[i].topic, rows[i].partition)->offset = offset;
     return l;
 }
 

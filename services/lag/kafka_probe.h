@@ -32,8 +32,7 @@ tthc_rc lag_probe_open(const char *brokers, const char *group, lag_probe **out, 
 void lag_probe_close(lag_probe *p); /* NULL is a no-op */
 
 /* Number of partitions of topic (TTHC_EKAFKA if the topic does not exist). */
-tthc_rc lag_probe_partitions(lag_probe *p, const char *topic, int timeout_ms, int *count,
-                             tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc lag_probe_partitions(lag_probe *p, const char *topic, int timeout_ms, int *count, tthc_err *err) TTHC_MUSTCHECK;
 
 /* Sets rows[i].log_end (and, with with_start, rows[i].log_start); a
  * partition whose leader answered with an error keeps -1. */

@@ -23,16 +23,16 @@
 #include "kafka_probe.h"
 #include "lag.h"
 #include "log.h"
-#include "signals.h"
 #include "owners.h"
 #include "pg.h"
 #include "render.h"
+#include "signals.h"
 #include "timeutil.h"
 
 enum { EXIT_OK = 0, EXIT_WARN = 1, EXIT_ERR = 2, EXIT_UNKNOWN = 3 };
 
 #define MAX_TOPICS 32
-#define MAX_ROWS 100000
+#define MAX_ROWS   100000
 
 typedef struct {
     char *brokers;
@@ -46,8 +46,10 @@ typedef struct {
     char *log_level;
 } lag_config;
 
-#define OPT(name, type, field, env, def, min, max, req, help) \
-    {name, type, offsetof(lag_config, field), env, def, min, max, req, help}
+#define OPT(name, type, field, env, def, min, max, req, help)                                                          \
+    {                                                                                                                  \
+        name, type, offsetof(lag_config, field), env, def, min, max, req, help                                         \
+    }
 
 static const tthc_opt opts[] = {
     OPT("brokers", TTHC_OPT_STR, brokers, "TTHC_KAFKA_BROKERS", "127.0.0.1:9092", 0, 0, 1, "Kafka bootstrap servers"),
@@ -75,7 +77,9 @@ static const tthc_cli cli = {
     "needs commit times, i.e. --dsn); STALL (offset fixed while lagging); REWIND (offset went back).\n"
     "Exit code: 0 OK, 1 WARN, 2 ERR (a STOP, STALL or REWIND partition),\n"
     "3 usage, connection or timeout error, or no offset at all for the group.",
-    NULL, opts, sizeof opts / sizeof opts[0],
+    NULL,
+    opts,
+    sizeof opts / sizeof opts[0],
 };
 
 typedef struct {
@@ -83,7 +87,7 @@ typedef struct {
     char *topics[MAX_TOPICS];
     int ntopics;
     int64_t deadline_ms; /* monotonic */
-    lag_owners *owners; /* the DescribeConsumerGroups helper, until finished */
+    lag_owners *owners;  /* the DescribeConsumerGroups helper, until finished */
     int64_t owners_deadline_ms;
     lag_probe *probe;
     PGconn *pg;
@@ -188,7 +192,8 @@ static tthc_rc sample_window(lag_run *run, tthc_err *err)
     for (long k = 0; k < run->cfg.samples; k++) {
         if (k) sleep_until_ms(t0 + k * run->cfg.interval_ms);
         if (tthc_stop_requested) return tthc_fail(err, TTHC_EINVAL, "interrupted");
-        if (!left_ms(run)) return tthc_fail(err, TTHC_ETIMEOUT, "--timeout %ld s expired while sampling", run->cfg.timeout_s);
+        if (!left_ms(run))
+            return tthc_fail(err, TTHC_ETIMEOUT, "--timeout %ld s expired while sampling", run->cfg.timeout_s);
         tthc_rc rc = sample(run, k == 0, err);
         if (rc) return rc;
     }
@@ -290,8 +295,10 @@ int main(int argc, char **argv)
     }
     int code = EXIT_UNKNOWN;
     if ((run.cfg.samples - 1) * run.cfg.interval_ms >= run.cfg.timeout_s * 1000) {
-        LOG_ERROR("config_invalid", "error=\"--samples x --interval-ms does not fit in --timeout\" samples=%ld "
-                  "interval_ms=%ld timeout_s=%ld", run.cfg.samples, run.cfg.interval_ms, run.cfg.timeout_s);
+        LOG_ERROR("config_invalid",
+                  "error=\"--samples x --interval-ms does not fit in --timeout\" samples=%ld "
+                  "interval_ms=%ld timeout_s=%ld",
+                  run.cfg.samples, run.cfg.interval_ms, run.cfg.timeout_s);
         goto out;
     }
     run.deadline_ms = tthc_mono_ms() + run.cfg.timeout_s * 1000;
@@ -301,10 +308,15 @@ int main(int argc, char **argv)
         goto out;
     }
     lag_report rep = {
-        .group = run.cfg.group, .state = run.have_state ? run.state : NULL,
-        .owner_error = run.owner_error[0] ? run.owner_error : NULL, .status = group,
-        .use_applied = run.pg != NULL, .samples = run.cfg.samples, .interval_ms = run.cfg.interval_ms,
-        .rows = run.rows, .n = run.n,
+        .group = run.cfg.group,
+        .state = run.have_state ? run.state : NULL,
+        .owner_error = run.owner_error[0] ? run.owner_error : NULL,
+        .status = group,
+        .use_applied = run.pg != NULL,
+        .samples = run.cfg.samples,
+        .interval_ms = run.cfg.interval_ms,
+        .rows = run.rows,
+        .n = run.n,
     };
     rc = run.cfg.json ? lag_render_json(&rep, stdout, &err) : lag_render_table(&rep, stdout, &err);
     if (rc) {

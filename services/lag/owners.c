@@ -64,8 +64,9 @@ static void child_describe(FILE *f, const char *brokers, const char *group, int 
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
     size_t cnt = 0;
     const rd_kafka_DescribeConsumerGroups_result_t *res = ev ? rd_kafka_event_DescribeConsumerGroups_result(ev) : NULL;
-    const rd_kafka_ConsumerGroupDescription_t **descs = res ? rd_kafka_DescribeConsumerGroups_result_groups(res, &cnt) : NULL;
-    const char *problem = !ev                       ? "no answer in time"
+    const rd_kafka_ConsumerGroupDescription_t **descs =
+        res ? rd_kafka_DescribeConsumerGroups_result_groups(res, &cnt) : NULL;
+    const char *problem = !ev                        ? "no answer in time"
                           : rd_kafka_event_error(ev) ? rd_kafka_event_error_string(ev)
                           : cnt != 1                 ? "no description of the group"
                           : rd_kafka_ConsumerGroupDescription_error(descs[0])
@@ -160,8 +161,7 @@ static int end_job(lag_owners *job)
         usleep(50000);
     }
     kill(job->pid, SIGKILL);
-    while (waitpid(job->pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    while (waitpid(job->pid, &status, 0) < 0 && errno == EINTR) {}
 out:
     free(job);
     return status;
@@ -181,7 +181,8 @@ static tthc_rc read_answer(lag_owners *job, int64_t deadline, tthc_sb *b, tthc_e
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) return tthc_fail(err, TTHC_EIO, "read: %s", strerror(errno));
         if (got == 0) return TTHC_OK;
-        if (tthc_sb_add(b, buf, (size_t)got)) return tthc_fail(err, TTHC_ENOMEM, "DescribeConsumerGroups: answer too large");
+        if (tthc_sb_add(b, buf, (size_t)got))
+            return tthc_fail(err, TTHC_ENOMEM, "DescribeConsumerGroups: answer too large");
     }
 }
 

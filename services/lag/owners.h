@@ -33,7 +33,7 @@ tthc_rc lag_owners_start(const char *brokers, const char *group, int timeout_ms,
  * state (at most len bytes, e.g. "Stable", "Empty") and the owner fields of
  * the rows.  On failure err says why (e.g. the broker's answer), the rows are
  * untouched, and the job is ended all the same. */
-tthc_rc lag_owners_finish(lag_owners *job, int64_t deadline_mono_ms, lag_row *rows, size_t n, char *state,
-                          size_t len, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc lag_owners_finish(lag_owners *job, int64_t deadline_mono_ms, lag_row *rows, size_t n, char *state, size_t len,
+                          tthc_err *err) TTHC_MUSTCHECK;
 
 #endif

@@ -7,7 +7,16 @@
 #include <string.h>
 
 enum {
-    COL_TOPIC, COL_PART, COL_APPLIED, COL_COMMITTED, COL_LOG_END, COL_LAG, COL_LAG_S, COL_LOST, COL_STATUS, COL_OWNER,
+    COL_TOPIC,
+    COL_PART,
+    COL_APPLIED,
+    COL_COMMITTED,
+    COL_LOG_END,
+    COL_LAG,
+    COL_LAG_S,
+    COL_LOST,
+    COL_STATUS,
+    COL_OWNER,
     NCOL
 };
 static const char *const headers[NCOL] = {"TOPIC", "PARTITION",   "APPLIED", "COMMITTED", "LOG-END",

@@ -15,7 +15,7 @@ typedef struct {
     const char *state;       /* group state from DescribeConsumerGroups, or NULL */
     const char *owner_error; /* why owners are unknown, or NULL */
     tthc_group_status status;
-    bool use_applied;        /* a DSN was given: APPLIED column, status on applied offsets */
+    bool use_applied; /* a DSN was given: APPLIED column, status on applied offsets */
     long samples, interval_ms;
     const lag_row *rows;
     size_t n;

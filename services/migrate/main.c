@@ -33,7 +33,7 @@
 
 /* "tthcmigr" as a big-endian 64-bit integer: the advisory lock of this tool. */
 #define MIGRATE_LOCK_KEY "8391446781944751986"
-#define MAX_FILE_BYTES (64L * 1024 * 1024)
+#define MAX_FILE_BYTES   (64L * 1024 * 1024)
 
 typedef struct {
     char *dsn;
@@ -108,8 +108,8 @@ static int parse_file_name(const char *name, long *version)
     if (n < digits + 1 + 1 + 4 || strcmp(name + n - 4, ".sql")) return 0;
     for (size_t i = digits + 1; i < n - 4; i++) {
         char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-              c == '.' || c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+              c == '-'))
             return 0;
     }
     *version = strtol(name, NULL, 10);
@@ -282,10 +282,8 @@ static void on_notice(void *arg, const PGresult *res)
     const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
     char q[600];
     tthc_log_quote(q, sizeof q, msg ? msg : "");
-    if (sev && !strcmp(sev, "WARNING"))
-        LOG_WARN("pg_notice", "severity=%s msg=%s", sev, q);
-    else
-        LOG_DEBUG("pg_notice", "severity=%s msg=%s", sev ? sev : "?", q);
+    if (sev && !strcmp(sev, "WARNING")) LOG_WARN("pg_notice", "severity=%s msg=%s", sev, q);
+    else LOG_DEBUG("pg_notice", "severity=%s msg=%s", sev ? sev : "?", q);
 }
 
 /* First line of libpq's error text (no trailing newline), into buf. */
@@ -315,11 +313,11 @@ static tthc_rc db_connect(const mg_config *cfg, PGconn **out, tthc_err *err)
     PQsetNoticeReceiver(conn, on_notice, NULL);
     snprintf(st, sizeof st, "%lds", cfg->statement_timeout_s);
     const char *params[] = {st};
-    PGresult *res = PQexecParams(conn, "SELECT set_config('statement_timeout', $1, false)", 1, NULL, params, NULL,
-                                 NULL, 0);
+    PGresult *res =
+        PQexecParams(conn, "SELECT set_config('statement_timeout', $1, false)", 1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        tthc_rc rc = tthc_fail(err, TTHC_EDB, "setting statement_timeout: %s",
-                               pq_msg(PQresultErrorMessage(res), m, sizeof m));
+        tthc_rc rc =
+            tthc_fail(err, TTHC_EDB, "setting statement_timeout: %s", pq_msg(PQresultErrorMessage(res), m, sizeof m));
         PQclear(res);
         PQfinish(conn);
         return rc;
@@ -369,11 +367,11 @@ static tthc_rc load_applied(PGconn *conn, mg_applied **rows, size_t *nrows, tthc
     char m[512];
     *rows = NULL;
     *nrows = 0;
-    PGresult *res = PQexecParams(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0, NULL, NULL, NULL,
-                                 NULL, 0);
+    PGresult *res =
+        PQexecParams(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0, NULL, NULL, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        tthc_rc rc = tthc_fail(err, TTHC_EDB, "reading schema_migrations: %s",
-                               pq_msg(PQresultErrorMessage(res), m, sizeof m));
+        tthc_rc rc =
+            tthc_fail(err, TTHC_EDB, "reading schema_migrations: %s", pq_msg(PQresultErrorMessage(res), m, sizeof m));
         PQclear(res);
         return rc;
     }
@@ -386,8 +384,8 @@ static tthc_rc load_applied(PGconn *conn, mg_applied **rows, size_t *nrows, tthc
                        "FROM schema_migrations ORDER BY version",
                        0, NULL, NULL, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        tthc_rc rc = tthc_fail(err, TTHC_EDB, "reading schema_migrations: %s",
-                               pq_msg(PQresultErrorMessage(res), m, sizeof m));
+        tthc_rc rc =
+            tthc_fail(err, TTHC_EDB, "reading schema_migrations: %s", pq_msg(PQresultErrorMessage(res), m, sizeof m));
         PQclear(res);
         return rc;
     }
@@ -460,10 +458,8 @@ static tthc_rc apply_file(PGconn *conn, const mg_file *f, tthc_err *err)
         const char *pos = PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION);
         long line = pos ? line_of_position(f->content, strtol(pos, NULL, 10)) : 0;
         const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        if (line)
-            rc = tthc_fail(err, TTHC_EDB, "%s:%ld: %s", f->path, line, detail ? detail : "error");
-        else
-            rc = tthc_fail(err, TTHC_EDB, "%s: %s", f->path, pq_msg(PQresultErrorMessage(res), m, sizeof m));
+        if (line) rc = tthc_fail(err, TTHC_EDB, "%s:%ld: %s", f->path, line, detail ? detail : "error");
+        else rc = tthc_fail(err, TTHC_EDB, "%s: %s", f->path, pq_msg(PQresultErrorMessage(res), m, sizeof m));
         PQclear(res);
         goto rollback;
     }
@@ -477,8 +473,8 @@ static tthc_rc apply_file(PGconn *conn, const mg_file *f, tthc_err *err)
     }
     snprintf(ver, sizeof ver, "%ld", f->version);
     const char *params[] = {ver, f->name, f->checksum};
-    if ((rc = db_exec(conn, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", 3,
-                      params, "recording the migration", err)))
+    if ((rc = db_exec(conn, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)", 3, params,
+                      "recording the migration", err)))
         goto rollback;
     if ((rc = db_exec(conn, "COMMIT", 0, NULL, f->path, err))) goto rollback;
     return TTHC_OK;
@@ -556,8 +552,8 @@ static tthc_rc print_status(PGconn *conn, const mg_file *files, size_t nfiles, t
     }
     for (size_t i = 0; i < napplied; i++)
         if (!find_file(files, nfiles, applied[i].version))
-            printf("%-8ld %-8s %-20s %-16s %s (no such file)\n", applied[i].version, "missing",
-                   applied[i].applied_at, applied[i].checksum, applied[i].name);
+            printf("%-8ld %-8s %-20s %-16s %s (no such file)\n", applied[i].version, "missing", applied[i].applied_at,
+                   applied[i].checksum, applied[i].name);
     printf("%zu applied, %d pending, %d changed\n", napplied, pending, changed);
     mg_applied_free(applied, napplied);
     if (changed) return tthc_fail(err, TTHC_EINVAL, "%d applied migration file(s) changed", changed);

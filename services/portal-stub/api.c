@@ -126,7 +126,8 @@ static void inject_fault(portal_app *a, const tthc_http_req *req, tthc_http_resp
         long long rev = 0;
         cJSON *j = cJSON_ParseWithLength(req->body, req->body_len);
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "revision");
-        if (cJSON_IsNumber(r) && r->valuedouble >= 0 && r->valuedouble < 9007199254740991.0) rev = (long long)r->valuedouble;
+        if (cJSON_IsNumber(r) && r->valuedouble >= 0 && r->valuedouble < 9007199254740991.0)
+            rev = (long long)r->valuedouble;
         cJSON_Delete(j);
         reply_status(resp, "accepted", rev + 1);
     } else if (a->fail_status == 200) {
@@ -216,8 +217,8 @@ static void post_report(portal_app *a, const tthc_http_req *req, tthc_http_resp 
         break;
     case PORTAL_PUT_STALE: {
         portal_metrics_outcome(&a->metrics, PORTAL_OUTCOME_STALE);
-        LOG_INFO("report_stale", "unit_code=%s period=%s revision=%lld current_revision=%lld", r.unit_code,
-                 r.period, r.revision, res.revision);
+        LOG_INFO("report_stale", "unit_code=%s period=%s revision=%lld current_revision=%lld", r.unit_code, r.period,
+                 r.revision, res.revision);
         cJSON *o = cJSON_CreateObject();
         if (o && cJSON_AddStringToObject(o, "error", "stale_revision") &&
             portal_json_add_int(o, "current_revision", res.revision))

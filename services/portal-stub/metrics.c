@@ -5,8 +5,8 @@
 #include <string.h>
 
 static const char *const outcome_names[PORTAL_OUTCOME_COUNT] = {
-    [PORTAL_OUTCOME_ACCEPTED] = "accepted",     [PORTAL_OUTCOME_DUPLICATE] = "duplicate",
-    [PORTAL_OUTCOME_STALE] = "stale_revision",  [PORTAL_OUTCOME_KEY_REUSED] = "idempotency_key_reused",
+    [PORTAL_OUTCOME_ACCEPTED] = "accepted",      [PORTAL_OUTCOME_DUPLICATE] = "duplicate",
+    [PORTAL_OUTCOME_STALE] = "stale_revision",   [PORTAL_OUTCOME_KEY_REUSED] = "idempotency_key_reused",
     [PORTAL_OUTCOME_INVALID] = "invalid_report", [PORTAL_OUTCOME_INJECTED] = "injected",
 };
 

@@ -15,12 +15,12 @@
 struct cJSON;
 
 typedef struct {
-    const char *period;           /* period shown, or NULL when nothing is stored */
-    const struct cJSON *reports;  /* array in the GET representation (store.h), or NULL */
-    const struct cJSON *periods;  /* array of period strings, newest first, or NULL */
+    const char *period;          /* period shown, or NULL when nothing is stored */
+    const struct cJSON *reports; /* array in the GET representation (store.h), or NULL */
+    const struct cJSON *periods; /* array of period strings, newest first, or NULL */
     const portal_targets *targets;
-    const char *notice;           /* a message shown above the table (e.g. an error), or NULL */
-    int vietnamese;               /* 1: Vietnamese words and numbers (79.602; 63,8 %); 0: English */
+    const char *notice; /* a message shown above the table (e.g. an error), or NULL */
+    int vietnamese;     /* 1: Vietnamese words and numbers (79.602; 63,8 %); 0: English */
     /* QĐ 766 points per unit for the period: {"H61.07": [points_centi, max_known_centi, rank], ...}
      * (rank 0 for the province), or NULL when the database has no qd766 functions */
     const struct cJSON *points;

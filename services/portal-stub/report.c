@@ -163,8 +163,7 @@ int portal_content_type_is_json(const char *s)
             if (*s != '"') return 0;
             s++;
         }
-        if (nlen == 7 && !strncasecmp(name, "charset", 7) && !(vlen == 5 && !strncasecmp(val, "utf-8", 5)))
-            return 0;
+        if (nlen == 7 && !strncasecmp(name, "charset", 7) && !(vlen == 5 && !strncasecmp(val, "utf-8", 5))) return 0;
         s = skip_ows(s);
     }
     return *s == '\0';
@@ -186,8 +185,7 @@ static int js_fail(jscan *j, const char *what)
 
 static void js_ws(jscan *j)
 {
-    while (j->i < j->n && (j->s[j->i] == ' ' || j->s[j->i] == '\t' || j->s[j->i] == '\n' || j->s[j->i] == '\r'))
-        j->i++;
+    while (j->i < j->n && (j->s[j->i] == ' ' || j->s[j->i] == '\t' || j->s[j->i] == '\n' || j->s[j->i] == '\r')) j->i++;
 }
 
 static int js_lit(jscan *j, const char *lit)
@@ -232,7 +230,7 @@ static int js_hex4(jscan *j, unsigned *v)
     if (j->n - j->i < 4) return js_fail(j, "bad \\u escape");
     for (int k = 0; k < 4; k++) {
         char c = j->s[j->i++];
-        unsigned d = is_digit(c) ? (unsigned)(c - '0')
+        unsigned d = is_digit(c)              ? (unsigned)(c - '0')
                      : (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10)
                      : (c >= 'A' && c <= 'F') ? (unsigned)(c - 'A' + 10)
                                               : 16u;
@@ -420,17 +418,16 @@ static void check_header_fields(problems *p, const cJSON *root, portal_report *o
     char b[80];
     const char *s = get_string(p, root, "unit_code", "");
     if (s && !portal_unit_code_valid(s))
-        problem(p, "unit_code: '%s' is neither a unit code PROVINCE.UNIT (1-10 letters/digits, a dot, "
-                   "1-40 letters/digits/dots) nor a province code (1-10 letters/digits)",
+        problem(p,
+                "unit_code: '%s' is neither a unit code PROVINCE.UNIT (1-10 letters/digits, a dot, "
+                "1-40 letters/digits/dots) nor a province code (1-10 letters/digits)",
                 shown(b, sizeof b, s));
-    else if (s)
-        snprintf(out->unit_code, sizeof out->unit_code, "%s", s);
+    else if (s) snprintf(out->unit_code, sizeof out->unit_code, "%s", s);
 
     s = get_string(p, root, "period", "");
     if (s && !portal_period_valid(s))
         problem(p, "period: '%s' is not YYYY-MM with a month 01-12", shown(b, sizeof b, s));
-    else if (s)
-        snprintf(out->period, sizeof out->period, "%s", s);
+    else if (s) snprintf(out->period, sizeof out->period, "%s", s);
 
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "revision");
     if (!v) problem(p, "revision: required");
@@ -441,8 +438,7 @@ static void check_header_fields(problems *p, const cJSON *root, portal_report *o
     if (s && !portal_rfc3339_valid(s))
         problem(p, "generated_at: '%s' is not an RFC 3339 date-time with offset (e.g. 2025-04-01T00:00:05+07:00)",
                 shown(b, sizeof b, s));
-    else if (s)
-        snprintf(out->generated_at, sizeof out->generated_at, "%s", s);
+    else if (s) snprintf(out->generated_at, sizeof out->generated_at, "%s", s);
 }
 
 /* Checks indicators[i]; a valid first occurrence of a code stores its values

@@ -29,12 +29,12 @@
 
 struct cJSON;
 
-#define PORTAL_UNIT_CODE_MAX 51 /* 10 + '.' + 40 */
-#define PORTAL_GENERATED_AT_MAX 35
+#define PORTAL_UNIT_CODE_MAX       51 /* 10 + '.' + 40 */
+#define PORTAL_GENERATED_AT_MAX    35
 #define PORTAL_IDEMPOTENCY_KEY_MAX 200
-#define PORTAL_INT_MAX 9007199254740991LL /* 2^53 - 1 */
-#define PORTAL_DETAILS_MAX 50             /* problems listed; then one "... more" line */
-#define PORTAL_JSON_DEPTH_MAX 32
+#define PORTAL_INT_MAX             9007199254740991LL /* 2^53 - 1 */
+#define PORTAL_DETAILS_MAX         50                 /* problems listed; then one "... more" line */
+#define PORTAL_JSON_DEPTH_MAX      32
 
 typedef struct {
     char unit_code[PORTAL_UNIT_CODE_MAX + 1];

@@ -16,7 +16,7 @@
 /* Advisory lock classes (first key of the two-int form). */
 #define LOCK_SCHEMA 74700 /* schema creation */
 #define LOCK_BUCKET 74701 /* one (unit_code, period) */
-#define LOCK_KEY 74702    /* one Idempotency-Key */
+#define LOCK_KEY    74702 /* one Idempotency-Key */
 
 struct portal_store {
     char *dsn;
@@ -210,8 +210,7 @@ TTHC_PRINTF(4, 5) static int append(char *buf, size_t size, size_t *used, const 
 }
 
 /* The report's indicators as array literals: "{a,b}", "{1,2}", "{3,4}". */
-static tthc_rc indicator_arrays(const portal_report *r, char *codes, char *nums, char *dens, size_t size,
-                                tthc_err *err)
+static tthc_rc indicator_arrays(const portal_report *r, char *codes, char *nums, char *dens, size_t size, tthc_err *err)
 {
     size_t co = 0, no = 0, d_o = 0;
     int ok = 1;
@@ -334,8 +333,7 @@ tthc_rc portal_store_put(portal_store *s, const portal_report *r, const char *ke
         if (!rc) rc = put_once(s, r, key, canonical, res, &committing, err);
         /* A connection lost before COMMIT changed nothing: one more try on a
          * fresh connection (e.g. after a database restart). */
-        if (rc == TTHC_ERETRY && !s->conn && !committing && attempt == 0 && !s->last_failed_connect)
-            continue;
+        if (rc == TTHC_ERETRY && !s->conn && !committing && attempt == 0 && !s->last_failed_connect) continue;
         return rc;
     }
 }
@@ -385,24 +383,23 @@ nomem:
     return tthc_fail(err, TTHC_ENOMEM, "out of memory building reports");
 }
 
-tthc_rc portal_store_list(portal_store *s, const char *period, const char *unit_code, cJSON **reports,
-                          tthc_err *err)
+tthc_rc portal_store_list(portal_store *s, const char *period, const char *unit_code, cJSON **reports, tthc_err *err)
 {
     *reports = NULL;
     PGresult *x = NULL;
     const char *p[] = {period, unit_code};
     tthc_rc rc = q_read(s, "list",
-               "SELECT r.unit_code, r.revision, r.generated_at,"
-               " to_char(r.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
-               " i.code, i.numerator, i.denominator"
-               " FROM portal.report_latest l"
-               " JOIN portal.report_revision r"
-               "   ON r.unit_code = l.unit_code AND r.period = l.period AND r.revision = l.revision"
-               " LEFT JOIN portal.report_indicator i"
-               "   ON i.unit_code = r.unit_code AND i.period = r.period AND i.revision = r.revision"
-               " WHERE l.period = $1 AND ($2::text IS NULL OR l.unit_code = $2)"
-               " ORDER BY l.unit_code COLLATE \"C\", i.position",
-               2, p, &x, err);
+                        "SELECT r.unit_code, r.revision, r.generated_at,"
+                        " to_char(r.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+                        " i.code, i.numerator, i.denominator"
+                        " FROM portal.report_latest l"
+                        " JOIN portal.report_revision r"
+                        "   ON r.unit_code = l.unit_code AND r.period = l.period AND r.revision = l.revision"
+                        " LEFT JOIN portal.report_indicator i"
+                        "   ON i.unit_code = r.unit_code AND i.period = r.period AND i.revision = r.revision"
+                        " WHERE l.period = $1 AND ($2::text IS NULL OR l.unit_code = $2)"
+                        " ORDER BY l.unit_code COLLATE \"C\", i.position",
+                        2, p, &x, err);
     if (rc) return rc;
     cJSON *arr = cJSON_CreateArray();
     if (!arr) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");
@@ -423,9 +420,9 @@ tthc_rc portal_store_periods(portal_store *s, int max, cJSON **periods, tthc_err
     char lim[16];
     snprintf(lim, sizeof lim, "%d", max);
     const char *p[] = {lim};
-    tthc_rc rc = q_read(s, "periods",
-                        "SELECT DISTINCT period FROM portal.report_latest ORDER BY period DESC LIMIT $1::int", 1, p,
-                        &x, err);
+    tthc_rc rc =
+        q_read(s, "periods", "SELECT DISTINCT period FROM portal.report_latest ORDER BY period DESC LIMIT $1::int", 1,
+               p, &x, err);
     if (rc) return rc;
     cJSON *arr = cJSON_CreateArray();
     for (int i = 0; arr && i < PQntuples(x); i++) {
@@ -476,9 +473,9 @@ tthc_rc portal_store_qd766_points(portal_store *s, const char *period, cJSON **p
 {
     *points = NULL;
     PGresult *x = NULL;
-    tthc_rc rc = q_read(s, "qd766 functions",
-                        "SELECT to_regprocedure('qd766_groups(text,text,timestamptz,boolean)') IS NOT NULL", 0, NULL,
-                        &x, err);
+    tthc_rc rc =
+        q_read(s, "qd766 functions",
+               "SELECT to_regprocedure('qd766_groups(text,text,timestamptz,boolean)') IS NOT NULL", 0, NULL, &x, err);
     if (rc) return rc;
     int exists = PQntuples(x) == 1 && !strcmp(PQgetvalue(x, 0, 0), "t");
     PQclear(x);
@@ -498,7 +495,8 @@ tthc_rc portal_store_qd766_points(portal_store *s, const char *period, cJSON **p
     cJSON *o = cJSON_CreateObject();
     for (int i = 0; o && i < PQntuples(x); i++) {
         cJSON *a = cJSON_CreateArray();
-        for (int c = 1; a && c <= 3; c++) cJSON_AddItemToArray(a, cJSON_CreateNumber(strtod(PQgetvalue(x, i, c), NULL)));
+        for (int c = 1; a && c <= 3; c++)
+            cJSON_AddItemToArray(a, cJSON_CreateNumber(strtod(PQgetvalue(x, i, c), NULL)));
         cJSON_AddItemToObject(o, PQgetvalue(x, i, 0), a);
     }
     PQclear(x);

@@ -54,8 +54,8 @@ int portal_store_up(const portal_store *s);
 /* Applies one validated report in one transaction (see portal_put_outcome).
  * canonical is portal_report_canonical(r), hashed to recognise a key sent
  * again with another report. */
-tthc_rc portal_store_put(portal_store *s, const portal_report *r, const char *idempotency_key,
-                         const char *canonical, portal_put_result *res, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc portal_store_put(portal_store *s, const portal_report *r, const char *idempotency_key, const char *canonical,
+                         portal_put_result *res, tthc_err *err) TTHC_MUSTCHECK;
 
 /* The latest revision of every (unit_code, period) of period (and of
  * unit_code when not NULL), sorted by unit_code (byte order), as a cJSON

@@ -30,16 +30,11 @@ void portal_targets_builtin(portal_targets *t)
         double pct;
         const char *source;
     } rows[] = {
-        {"online_submission", 60, "NQ 01/NQ-CP #3"},
-        {"online_submission", 80, "TB 56/TB-VPCP #2"},
-        {"digitized_dossier", 80, "NQ 01/NQ-CP #4"},
-        {"digitized_result", 80, "NQ 01/NQ-CP #4"},
-        {"e_result", 100, "NQ 02/NQ-CP #1"},
-        {"id_tagged", 40, "TB 56/TB-VPCP #3"},
-        {"id_tagged", 100, "KH 18/KH-UBND II.2.c"},
-        {"data_reused", 50, "NQ 02/NQ-CP #2"},
-        {"online_payment", 60, "NQ 01/NQ-CP #2"},
-        {"portal_synced", 100, "NQ 01/NQ-CP #5"},
+        {"online_submission", 60, "NQ 01/NQ-CP #3"}, {"online_submission", 80, "TB 56/TB-VPCP #2"},
+        {"digitized_dossier", 80, "NQ 01/NQ-CP #4"}, {"digitized_result", 80, "NQ 01/NQ-CP #4"},
+        {"e_result", 100, "NQ 02/NQ-CP #1"},         {"id_tagged", 40, "TB 56/TB-VPCP #3"},
+        {"id_tagged", 100, "KH 18/KH-UBND II.2.c"},  {"data_reused", 50, "NQ 02/NQ-CP #2"},
+        {"online_payment", 60, "NQ 01/NQ-CP #2"},    {"portal_synced", 100, "NQ 01/NQ-CP #5"},
         {"satisfaction", 90, "NQ 02/NQ-CP #4"},
     }; /* on_time: no target in the plan */
     portal_targets_clear(t, 2025, 0);

@@ -11,8 +11,8 @@
 #include "indicators.h"
 
 typedef struct {
-    int n;          /* number of targets; 0 = none */
-    double lo, hi;  /* percent */
+    int n;           /* number of targets; 0 = none */
+    double lo, hi;   /* percent */
     char label[200]; /* "60% NQ 01/NQ-CP #3; 80% TB 56/TB-VPCP #2" */
 } portal_target;
 

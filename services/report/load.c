@@ -6,8 +6,8 @@
 #include "pg.h"
 
 /* In tthc_counter order (common/dossier.h); test_report checks it. */
-#define COUNTERS                                                                                                 \
-    "received, online, comp_digitized, data_reused, id_tagged, issued, result_digitized, e_result, synced, " \
+#define COUNTERS                                                                                                       \
+    "received, online, comp_digitized, data_reused, id_tagged, issued, result_digitized, e_result, synced, "           \
     "due_issued, on_time, payments, payments_online, rated, satisfied"
 
 const char report_counter_sql[] = COUNTERS;

@@ -23,8 +23,10 @@ typedef struct {
     int qd766_only, no_qd766;
 } report_config;
 
-#define OPT(name, type, field, env, def, min, max, help) \
-    {name, type, offsetof(report_config, field), env, def, min, max, 0, help}
+#define OPT(name, type, field, env, def, min, max, help)                                                               \
+    {                                                                                                                  \
+        name, type, offsetof(report_config, field), env, def, min, max, 0, help                                        \
+    }
 
 static const tthc_opt opts[] = {
     OPT("dsn", TTHC_OPT_SECRET, dsn, "TTHC_PG_DSN", "postgresql:///tthc", 0, 0, "libpq connection string"),
@@ -57,7 +59,9 @@ static const tthc_cli cli = {
     "unit, from PostgreSQL.  Vietnamese by default (--lang en for English).  Exit status: 0; 1 on a\n"
     "database or output error; 2 on a usage error (including a unit that is neither in the units list\n"
     "nor in the data).",
-    "(--period 2025-09|2025-Q3|2025 | --ytd 2025-09)", opts, sizeof opts / sizeof opts[0],
+    "(--period 2025-09|2025-Q3|2025 | --ytd 2025-09)",
+    opts,
+    sizeof opts / sizeof opts[0],
 };
 
 typedef tthc_rc (*render_fn)(const report_ctx *, FILE *, tthc_err *);
@@ -77,16 +81,19 @@ static tthc_rc setup(const report_config *c, report_data *d, render_fn *fn, tthc
     report_period p;
     if (!!c->period == !!c->ytd) return tthc_fail(err, TTHC_EINVAL, "give one of --period and --ytd");
     if (report_period_parse(c->period ? c->period : c->ytd, c->ytd != NULL, &p))
-        return tthc_fail(err, TTHC_EINVAL, c->ytd ? "--ytd must be YYYY-MM" : "--period must be YYYY-MM, YYYY-Qn or YYYY");
+        return tthc_fail(err, TTHC_EINVAL,
+                         c->ytd ? "--ytd must be YYYY-MM" : "--period must be YYYY-MM, YYYY-Qn or YYYY");
     *fn = NULL;
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
         if (!strcmp(c->format, formats[i].name)) *fn = formats[i].fn;
     if (!*fn) return tthc_fail(err, TTHC_EINVAL, "--format must be table, csv, json or html");
     if (strcmp(c->lang, "vi") && strcmp(c->lang, "en")) return tthc_fail(err, TTHC_EINVAL, "--lang must be vi or en");
-    if (c->qd766_only && c->no_qd766) return tthc_fail(err, TTHC_EINVAL, "--qd766-only and --no-qd766 exclude each other");
+    if (c->qd766_only && c->no_qd766)
+        return tthc_fail(err, TTHC_EINVAL, "--qd766-only and --no-qd766 exclude each other");
     int64_t at_us;
     if (c->at && tthc_rfc3339_parse(c->at, &at_us))
-        return tthc_fail(err, TTHC_EINVAL, "--at must be an RFC 3339 instant with an offset (2025-09-30T17:00:00+07:00)");
+        return tthc_fail(err, TTHC_EINVAL,
+                         "--at must be an RFC 3339 instant with an offset (2025-09-30T17:00:00+07:00)");
     if (report_data_init(d, c->unit, &p))
         return tthc_fail(err, TTHC_EINVAL, "--unit must be a province code (H61) or a unit code (H61.07)");
     d->min_den = c->min_den;
@@ -139,8 +146,8 @@ static tthc_rc run(const report_config *c, report_data *d, report_qd766 *q, rend
     if ((rc = report_compute(d, &v, err))) return rc;
     if (!v.has_data) LOG_WARN("no_data", "scope=%s period=%s", d->scope, d->period.label);
     if (v.mismatch_months) LOG_WARN("rollup_mismatch", "months=%d province=%s", v.mismatch_months, d->province);
-    report_ctx x = {d, &v, (int)c->top, strcmp(c->lang, "en") ? REPORT_VI : REPORT_EN, c->no_qd766 ? NULL : q,
-                    c->qd766_only};
+    report_ctx x = {
+        d, &v, (int)c->top, strcmp(c->lang, "en") ? REPORT_VI : REPORT_EN, c->no_qd766 ? NULL : q, c->qd766_only};
     FILE *f = c->out ? fopen(c->out, "w") : stdout;
     if (!f) {
         rc = tthc_fail(err, TTHC_EIO, "%s: %s", c->out, strerror(errno));

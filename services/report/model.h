@@ -50,9 +50,9 @@ typedef struct {
 
 typedef struct {
     char code[TTHC_UNIT_MAX + 1];
-    const char *name;        /* display name, or NULL */
-    tthc_counts month[12];   /* by month of the year */
-    uint16_t present;        /* bit m-1: a row exists for month m */
+    const char *name;      /* display name, or NULL */
+    tthc_counts month[12]; /* by month of the year */
+    uint16_t present;      /* bit m-1: a row exists for month m */
 } report_unit;
 
 typedef struct {
@@ -60,14 +60,14 @@ typedef struct {
     char scope[TTHC_UNIT_MAX + 1];    /* "H61" or "H61.07" */
     char province[TTHC_UNIT_MAX + 1]; /* "H61" */
     bool province_scope;
-    const char *scope_name;           /* or NULL */
-    report_unit rollup;               /* the province's roll-up rows */
-    report_unit *units;               /* owned; the province's units */
+    const char *scope_name; /* or NULL */
+    report_unit rollup;     /* the province's roll-up rows */
+    report_unit *units;     /* owned; the province's units */
     size_t nunits, capunits;
     report_target targets[TTHC_INDICATOR_COUNT][REPORT_MAX_TARGETS];
     int ntargets[TTHC_INDICATOR_COUNT];
     char name_vi[TTHC_INDICATOR_COUNT][160];
-    int64_t min_den;                  /* smallest denominator a unit needs to be ranked */
+    int64_t min_den; /* smallest denominator a unit needs to be ranked */
     char generated_at[40];
 } report_data;
 
@@ -76,22 +76,22 @@ typedef struct {
 } report_nd;
 
 typedef struct {
-    int unit;      /* index in report_data.units */
+    int unit; /* index in report_data.units */
     report_nd nd;
 } report_rank_entry;
 
 typedef struct {
-    report_nd total[TTHC_INDICATOR_COUNT];  /* the scope over the period */
-    report_nd ytd[TTHC_INDICATOR_COUNT];    /* the scope from January to the period's last month */
-    bool has_data;                          /* any row of the scope in the period */
+    report_nd total[TTHC_INDICATOR_COUNT]; /* the scope over the period */
+    report_nd ytd[TTHC_INDICATOR_COUNT];   /* the scope from January to the period's last month */
+    bool has_data;                         /* any row of the scope in the period */
     int nmonths;
-    int months[12];                         /* trend months (1..12) with data, ascending; empty months left out */
+    int months[12]; /* trend months (1..12) with data, ascending; empty months left out */
     report_nd trend[12][TTHC_INDICATOR_COUNT];
     report_rank_entry *rank[TTHC_INDICATOR_COUNT]; /* owned, worst first */
     size_t nrank[TTHC_INDICATOR_COUNT];
-    int scope_rank[TTHC_INDICATOR_COUNT];   /* unit scope: 1-based place (1 = worst), 0 = not ranked */
-    int mismatch_months;                    /* months where the units do not add up to the roll-up */
-    bool rollup_from_units;                 /* no roll-up rows: the province is the sum of its units */
+    int scope_rank[TTHC_INDICATOR_COUNT]; /* unit scope: 1-based place (1 = worst), 0 = not ranked */
+    int mismatch_months;                  /* months where the units do not add up to the roll-up */
+    bool rollup_from_units;               /* no roll-up rows: the province is the sum of its units */
 } report_view;
 
 /* Sets scope and province from a unit or province code; -1 if invalid. */

@@ -3,8 +3,8 @@
  * are inline SVG; no script and no external asset. */
 #include <string.h>
 
-#include "render.h"
 #include "html.h"
+#include "render.h"
 
 /* Escaped text (common/html.h). */
 static void html(FILE *f, const char *s)
@@ -29,7 +29,8 @@ static const char css[] =
     "th{background:#eef2f7;font-weight:600;font-size:12px;color:#3d4b5c}"
     "td.l,th.l{text-align:left}td small{color:#6b7a8a}"
     ".badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;white-space:nowrap}"
-    ".met{background:#dcefdc;color:#1e6b25}.behind{background:#f9dede;color:#a11d1d}.none{background:#e6e9ee;color:#56606b}"
+    ".met{background:#dcefdc;color:#1e6b25}.behind{background:#f9dede;color:#a11d1d}.none{background:#e6e9ee;color:#"
+    "56606b}"
     ".panel{background:#fff;border:1px solid #dde3ea;border-radius:6px;padding:12px}"
     ".grid{display:grid;grid-template-columns:repeat(5,1fr);gap:12px}"
     ".grid .panel h3{margin:0 0 4px;font-size:12px;color:#3d4b5c;font-weight:600;height:32px;overflow:hidden}"
@@ -62,10 +63,10 @@ static const char css[] =
     "th,td{padding:3px 5px}}";
 
 /* Colours: every target met, some met, none met, no target. */
-#define COL_MET "#2e7d32"
-#define COL_SOME "#e0a21b"
+#define COL_MET    "#2e7d32"
+#define COL_SOME   "#e0a21b"
 #define COL_BEHIND "#c62828"
-#define COL_NONE "#7d8a97"
+#define COL_NONE   "#7d8a97"
 
 /* 2 all targets met, 1 some, 0 none, -1 no target or no data. */
 static int met_level(const report_data *d, int i, report_nd nd)
@@ -99,8 +100,9 @@ static void head(const report_ctx *x, FILE *f)
     const report_text *T = report_text_of(x->lang);
     char months[32];
     report_months_str(&d->period, months, sizeof months);
-    fprintf(f, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
-               "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>",
+    fprintf(f,
+            "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>",
             T->html_lang);
     html(f, T->title);
     fputs(" ", f);
@@ -142,7 +144,8 @@ static void cards(const report_ctx *x, FILE *f)
             met += s > 0;
         }
     report_nd rec = v->total[TTHC_IND_ONLINE_SUBMISSION], iss = v->total[TTHC_IND_E_RESULT];
-    fprintf(f, "<div class=\"cards\"><div class=\"card\"><b>%d / %d</b><span>%s</span></div>", met, targets, T->card_targets);
+    fprintf(f, "<div class=\"cards\"><div class=\"card\"><b>%d / %d</b><span>%s</span></div>", met, targets,
+            T->card_targets);
     fprintf(f, "<div class=\"card\"><b>%s</b><span>%s</span></div>", cnt(x, rec.den, b1, sizeof b1), T->card_received);
     fprintf(f, "<div class=\"card\"><b>%s</b><span>%s</span></div>", cnt(x, iss.den, b1, sizeof b1), T->card_issued);
     fprintf(f, "<div class=\"card\"><b>%s</b><span>%s</span></div>",
@@ -170,8 +173,9 @@ static void summary_table(const report_ctx *x, FILE *f)
     const report_view *v = x->v;
     const report_text *T = report_text_of(x->lang);
     char rate[32], tgt[32], st[96], b1[32], b2[32];
-    fprintf(f, "<h2>%s</h2>\n<table><thead><tr><th class=\"l\">%s</th><th>%s</th><th>%s</th><th>%s</th>"
-               "<th class=\"l\">%s</th>",
+    fprintf(f,
+            "<h2>%s</h2>\n<table><thead><tr><th class=\"l\">%s</th><th>%s</th><th>%s</th><th>%s</th>"
+            "<th class=\"l\">%s</th>",
             T->h_summary, T->th_indicator, T->th_num, T->th_den, T->th_rate, T->th_targets);
     if (!d->province_scope) fprintf(f, "<th>%s<br><small>%s</small></th>", T->th_place, T->th_place_note);
     fputs("</tr></thead><tbody>\n", f);
@@ -185,13 +189,15 @@ static void summary_table(const report_ctx *x, FILE *f)
             fputs(" · ", f);
         }
         html(f, tthc_indicators[i].code);
-        fprintf(f, "</small></td><td>%s</td><td>%s</td><td><b>%s</b></td><td class=\"l\">", cnt(x, nd.num, b1, sizeof b1),
-                cnt(x, nd.den, b2, sizeof b2), nd.den ? report_rate_text(d, i, nd, x->lang, rate, sizeof rate) : "–");
+        fprintf(f, "</small></td><td>%s</td><td>%s</td><td><b>%s</b></td><td class=\"l\">",
+                cnt(x, nd.num, b1, sizeof b1), cnt(x, nd.den, b2, sizeof b2),
+                nd.den ? report_rate_text(d, i, nd, x->lang, rate, sizeof rate) : "–");
         if (!d->ntargets[i]) fprintf(f, "<span class=\"badge none\">%s</span>", T->no_target);
         for (int t = 0; t < d->ntargets[i]; t++) {
             int64_t b;
             int s = report_status(nd, d->targets[i][t].centi, &b);
-            fprintf(f, "%s%s <small>(", t ? "<br>" : "", report_fmt_pct(d->targets[i][t].centi, x->lang, tgt, sizeof tgt));
+            fprintf(f, "%s%s <small>(", t ? "<br>" : "",
+                    report_fmt_pct(d->targets[i][t].centi, x->lang, tgt, sizeof tgt));
             html(f, d->targets[i][t].source_doc);
             fprintf(f, ")</small> <span class=\"badge %s\">", s > 0 ? "met" : s == 0 ? "behind" : "none");
             html(f, report_status_text(d, i, nd, t, x->lang, st, sizeof st));
@@ -216,12 +222,14 @@ static void bar_chart(const report_ctx *x, FILE *f)
     const int label_w = 300, x0 = 310, w = 760, row = 34, top = 26, height = top + row * TTHC_INDICATOR_COUNT + 8;
     char rate[32];
     fprintf(f, "<h2>%s</h2>\n<div class=\"panel\">", T->h_bar);
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%%\" viewBox=\"0 0 1190 %d\" role=\"img\" "
-               "aria-label=\"%s\" font-family=\"DejaVu Sans, sans-serif\">",
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%%\" viewBox=\"0 0 1190 %d\" role=\"img\" "
+            "aria-label=\"%s\" font-family=\"DejaVu Sans, sans-serif\">",
             height, T->bar_aria);
     for (int p = 0; p <= 100; p += 20) {
         double gx = x0 + w * p / 100.0;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e3e8ee\"/>", gx, top - 4, gx, height - 6);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e3e8ee\"/>", gx, top - 4, gx,
+                height - 6);
         fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" fill=\"#6b7a8a\" text-anchor=\"middle\">%d%s</text>", gx,
                 top - 10, p, x->lang == REPORT_VI ? " %" : "%");
     }
@@ -239,19 +247,21 @@ static void bar_chart(const report_ctx *x, FILE *f)
                     w * (double)c / 10000.0, level_colour(met_level(d, i, nd)));
         for (int t = 0; t < d->ntargets[i]; t++) {
             double tx = x0 + w * (double)d->targets[i][t].centi / 10000.0;
-            fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#111\" stroke-width=\"2.5\"/>", tx, y,
-                    tx, y + 26);
-            fprintf(f, "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" fill=\"#111\" stroke=\"#fff\" stroke-width=\"2.5\" "
-                       "paint-order=\"stroke\" text-anchor=\"%s\">%lld</text>",
+            fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#111\" stroke-width=\"2.5\"/>", tx,
+                    y, tx, y + 26);
+            fprintf(f,
+                    "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" fill=\"#111\" stroke=\"#fff\" stroke-width=\"2.5\" "
+                    "paint-order=\"stroke\" text-anchor=\"%s\">%lld</text>",
                     tx + (tx > x0 + w - 20 ? -4 : 4), y + 8, tx > x0 + w - 20 ? "end" : "start",
                     (long long)(d->targets[i][t].centi / 100));
         }
-        fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"bold\" fill=\"#1d2733\">%s</text>", x0 + w + 14,
-                y + 18, has ? report_rate_text(d, i, nd, x->lang, rate, sizeof rate) : T->st_no_data);
+        fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"13\" font-weight=\"bold\" fill=\"#1d2733\">%s</text>",
+                x0 + w + 14, y + 18, has ? report_rate_text(d, i, nd, x->lang, rate, sizeof rate) : T->st_no_data);
     }
-    fprintf(f, "</svg><p class=\"legend\">%s<i style=\"background:" COL_MET "\"></i>%s<i style=\"background:" COL_SOME
-               "\"></i>%s<i style=\"background:" COL_BEHIND "\"></i>%s<i style=\"background:" COL_NONE
-               "\"></i>%s<i style=\"background:#111;width:3px\"></i>%s</p></div>\n",
+    fprintf(f,
+            "</svg><p class=\"legend\">%s<i style=\"background:" COL_MET "\"></i>%s<i style=\"background:" COL_SOME
+            "\"></i>%s<i style=\"background:" COL_BEHIND "\"></i>%s<i style=\"background:" COL_NONE
+            "\"></i>%s<i style=\"background:#111;width:3px\"></i>%s</p></div>\n",
             T->leg_bars, T->leg_all, T->leg_some, T->leg_behind, T->leg_none, T->leg_target);
 }
 /* Chart 2: one small line chart per indicator, rate month by month, dashed targets. */
@@ -283,22 +293,25 @@ static void trend_panel(const report_ctx *x, FILE *f, int i)
         if (yhi + 500 <= 10000) yhi += 500;
         else ylo -= 500;
     }
-#define PX(k) (v->nmonths > 1 ? L + (W - L - R) * (double)(k) / (double)(v->nmonths - 1) : L + (W - L - R) / 2)
-#define PY(cc) (T + (H - T - B) * (1.0 - (double)((cc) - ylo) / (double)(yhi - ylo)))
+#define PX(k)  (v->nmonths > 1 ? L + (W - L - R) * (double)(k) / (double)(v->nmonths - 1) : L + (W - L - R) / 2)
+#define PY(cc) (T + (H - T - B) * (1.0 - (double)((cc)-ylo) / (double)(yhi - ylo)))
     fputs("<div class=\"panel\"><h3>", f);
     html(f, ind_label(x, i));
-    fprintf(f, "</h3><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%%\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-               "font-family=\"DejaVu Sans, sans-serif\">",
+    fprintf(f,
+            "</h3><svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100%%\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+            "font-family=\"DejaVu Sans, sans-serif\">",
             W, H);
     for (int g = 0; g <= 2; g++) {
         int64_t gc = ylo + (yhi - ylo) * g / 2;
-        fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#e3e8ee\"/>", L, PY(gc), W - R, PY(gc));
-        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"10\" fill=\"#6b7a8a\" text-anchor=\"end\">%lld</text>", L - 4,
-                PY(gc) + 3, (long long)(gc / 100));
+        fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#e3e8ee\"/>", L, PY(gc), W - R,
+                PY(gc));
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" font-size=\"10\" fill=\"#6b7a8a\" text-anchor=\"end\">%lld</text>",
+                L - 4, PY(gc) + 3, (long long)(gc / 100));
     }
     for (int t = 0; t < d->ntargets[i]; t++)
-        fprintf(f, "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#111\" stroke-dasharray=\"5 3\" "
-                   "stroke-width=\"1.2\"/>",
+        fprintf(f,
+                "<line x1=\"%.0f\" y1=\"%.1f\" x2=\"%.0f\" y2=\"%.1f\" stroke=\"#111\" stroke-dasharray=\"5 3\" "
+                "stroke-width=\"1.2\"/>",
                 L, PY(d->targets[i][t].centi), W - R, PY(d->targets[i][t].centi));
     fputs("<polyline fill=\"none\" stroke=\"#1f5fa8\" stroke-width=\"2\" points=\"", f);
     for (int k = 0; k < v->nmonths; k++)
@@ -308,8 +321,8 @@ static void trend_panel(const report_ctx *x, FILE *f, int i)
     for (int k = 0; k < v->nmonths; k++) {
         char m[8];
         report_month_str(d->period.year, v->months[k], m);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\" fill=\"#6b7a8a\" text-anchor=\"middle\">%s</text>", PX(k),
-                H - 6, m + 5);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" font-size=\"10\" fill=\"#6b7a8a\" text-anchor=\"middle\">%s</text>",
+                PX(k), H - 6, m + 5);
         if (!report_rate_centi(v->trend[k][i], &c)) continue;
         fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#1f5fa8\"/>", PX(k), PY(c));
         last = k;
@@ -317,8 +330,9 @@ static void trend_panel(const report_ctx *x, FILE *f, int i)
     if (last >= 0 && report_rate_centi(v->trend[last][i], &c)) {
         char r[32];
         report_fmt_hundredths(c, x->lang, r, sizeof r);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" font-weight=\"bold\" fill=\"#1f5fa8\" "
-                   "stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\" text-anchor=\"%s\">%s</text>",
+        fprintf(f,
+                "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\" font-weight=\"bold\" fill=\"#1f5fa8\" "
+                "stroke=\"#fff\" stroke-width=\"3\" paint-order=\"stroke\" text-anchor=\"%s\">%s</text>",
                 PX(last), PY(c) - 7 < T + 8 ? PY(c) + 15 : PY(c) - 7, v->nmonths > 1 ? "end" : "middle", r);
     }
 #undef PX
@@ -331,8 +345,9 @@ static void trend_charts(const report_ctx *x, FILE *f)
     const report_text *T = report_text_of(x->lang);
     fprintf(f, "<h2>%s</h2>\n<div class=\"grid\">", T->h_trend);
     for (int i = 0; i < TTHC_INDICATOR_COUNT; i++) trend_panel(x, f, i);
-    fprintf(f, "</div><p class=\"legend\">%s<i style=\"background:#1f5fa8\"></i>%s"
-               "<i style=\"background:#111;height:2px;vertical-align:3px\"></i>%s</p>\n",
+    fprintf(f,
+            "</div><p class=\"legend\">%s<i style=\"background:#1f5fa8\"></i>%s"
+            "<i style=\"background:#111;height:2px;vertical-align:3px\"></i>%s</p>\n",
             T->trend_legend, T->leg_rate, T->leg_target_dashed);
 }
 
@@ -356,8 +371,9 @@ static void trend_table(const report_ctx *x, FILE *f)
             report_nd nd = v->trend[k][i];
             int64_t c = 0;
             bool has = report_rate_centi(nd, &c);
-            fprintf(f, "<td>%s<br><small>%s/<wbr>%s</small></td>", has ? report_fmt_hundredths(c, x->lang, r, sizeof r) : "–",
-                    cnt(x, nd.num, n1, sizeof n1), cnt(x, nd.den, n2, sizeof n2));
+            fprintf(f, "<td>%s<br><small>%s/<wbr>%s</small></td>",
+                    has ? report_fmt_hundredths(c, x->lang, r, sizeof r) : "–", cnt(x, nd.num, n1, sizeof n1),
+                    cnt(x, nd.den, n2, sizeof n2));
         }
         int64_t a, b;
         if (v->nmonths >= 2 && report_rate_centi(v->trend[v->nmonths - 1][i], &a) &&
@@ -391,8 +407,9 @@ static void ranked_units(const report_ctx *x, FILE *f, bool best)
         snprintf(nr, sizeof nr, "%zu", v->nrank[i]);
         fputs(" <small>", f);
         html(f, report_subst(T->ranked_fmt, nr, NULL, ranked, sizeof ranked));
-        fprintf(f, "</small></h3><table><thead><tr><th>#</th><th class=\"l\">%s</th><th>%s</th><th>%s</th></tr></thead>"
-                   "<tbody>",
+        fprintf(f,
+                "</small></h3><table><thead><tr><th>#</th><th class=\"l\">%s</th><th>%s</th><th>%s</th></tr></thead>"
+                "<tbody>",
                 T->th_unit, T->th_rate, T->th_numden);
         for (size_t k = 0; k < v->nrank[i] && (int)k < x->top; k++) {
             size_t pos = best ? v->nrank[i] - 1 - k : k;
@@ -401,8 +418,8 @@ static void ranked_units(const report_ctx *x, FILE *f, bool best)
             int lvl = met_level(d, i, e->nd);
             int64_t c = 0;
             report_rate_centi(e->nd, &c);
-            fprintf(f, "<tr%s><td>%zu</td><td class=\"l\">", strcmp(u->code, d->scope) ? "" : " style=\"font-weight:bold\"",
-                    pos + 1);
+            fprintf(f, "<tr%s><td>%zu</td><td class=\"l\">",
+                    strcmp(u->code, d->scope) ? "" : " style=\"font-weight:bold\"", pos + 1);
             html(f, u->code);
             if (u->name) {
                 fputs(" <small>", f);
@@ -410,7 +427,8 @@ static void ranked_units(const report_ctx *x, FILE *f, bool best)
                 fputs("</small>", f);
             }
             fprintf(f, "</td><td style=\"color:%s\"><b>%s</b></td><td>%s / %s</td></tr>", level_colour(lvl),
-                    report_fmt_pct(c, x->lang, r, sizeof r), cnt(x, e->nd.num, n1, sizeof n1), cnt(x, e->nd.den, n2, sizeof n2));
+                    report_fmt_pct(c, x->lang, r, sizeof r), cnt(x, e->nd.num, n1, sizeof n1),
+                    cnt(x, e->nd.den, n2, sizeof n2));
         }
         if (!v->nrank[i]) fprintf(f, "<tr><td colspan=\"4\" class=\"l\"><small>%s</small></td></tr>", T->no_unit);
         fputs("</tbody></table></div>", f);
@@ -425,8 +443,9 @@ static void progress_table(const report_ctx *x, FILE *f)
     const report_view *v = x->v;
     const report_text *T = report_text_of(x->lang);
     char rate[32], tgt[32], st[96], pr[32], n1[32], n2[32];
-    fprintf(f, "<h2>%s</h2>\n<p class=\"legend\">%s</p>\n<table><thead><tr><th class=\"l\">%s</th><th>%s</th><th>%s</th>"
-               "<th class=\"l\">%s</th><th class=\"l\">%s</th></tr></thead><tbody>\n",
+    fprintf(f,
+            "<h2>%s</h2>\n<p class=\"legend\">%s</p>\n<table><thead><tr><th class=\"l\">%s</th><th>%s</th><th>%s</th>"
+            "<th class=\"l\">%s</th><th class=\"l\">%s</th></tr></thead><tbody>\n",
             T->h_progress, T->progress_note, T->th_indicator, T->th_ytd, T->th_target, T->th_progress, T->th_targets);
     for (int i = 0; i < TTHC_INDICATOR_COUNT; i++)
         for (int t = 0; t < d->ntargets[i]; t++) {
@@ -439,12 +458,14 @@ static void progress_table(const report_ctx *x, FILE *f)
             int64_t prog = has && tc > 0 ? (c >= tc ? 10000 : c * 10000 / tc) : 0;
             fputs("<tr><td class=\"l\">", f);
             html(f, ind_label(x, i));
-            fprintf(f, "<br><small>%s / %s</small></td><td><b>%s</b></td><td>%s <small>(", cnt(x, nd.num, n1, sizeof n1),
-                    cnt(x, nd.den, n2, sizeof n2), has ? report_fmt_pct(c, x->lang, rate, sizeof rate) : "–",
+            fprintf(f, "<br><small>%s / %s</small></td><td><b>%s</b></td><td>%s <small>(",
+                    cnt(x, nd.num, n1, sizeof n1), cnt(x, nd.den, n2, sizeof n2),
+                    has ? report_fmt_pct(c, x->lang, rate, sizeof rate) : "–",
                     report_fmt_pct(tc, x->lang, tgt, sizeof tgt));
             html(f, d->targets[i][t].source_doc);
-            fprintf(f, ")</small></td><td class=\"l\"><span class=\"barbg\"><span class=\"bar\" style=\"width:%lld%%\">"
-                       "</span></span>%s</td><td class=\"l\">",
+            fprintf(f,
+                    ")</small></td><td class=\"l\"><span class=\"barbg\"><span class=\"bar\" style=\"width:%lld%%\">"
+                    "</span></span>%s</td><td class=\"l\">",
                     (long long)(prog / 100), has ? report_fmt_pct(prog, x->lang, pr, sizeof pr) : "–");
             html(f, report_status_text(d, i, nd, t, x->lang, st, sizeof st));
             fputs("</td></tr>\n", f);
@@ -472,8 +493,8 @@ static void qd_scope(const report_ctx *x, FILE *f, const qd_unit *s)
     char a[32], b[32], c[32], n1[32], n2[32];
     fprintf(f, "<div class=\"cards\"><div class=\"card\"><b>%s / %s</b><span>%s</span></div>",
             pts(x, s->total_centi, a, sizeof a), pts(x, s->max_known_centi, b, sizeof b), T->q_points);
-    fprintf(f, "<div class=\"card\"><b class=\"unk\">%s</b><span>%s</span></div>", pts(x, s->max_unknown_centi, c, sizeof c),
-            T->q_unknown);
+    fprintf(f, "<div class=\"card\"><b class=\"unk\">%s</b><span>%s</span></div>",
+            pts(x, s->max_unknown_centi, c, sizeof c), T->q_unknown);
     if (!d->province_scope) {
         char r1[16], r2[16], rk[96];
         snprintf(r1, sizeof r1, "%d", s->rank);
@@ -484,16 +505,19 @@ static void qd_scope(const report_ctx *x, FILE *f, const qd_unit *s)
     }
     fputs("</div>\n", f);
     /* groups and metrics */
-    fprintf(f, "<table class=\"qd\" style=\"margin-top:12px\"><thead><tr><th class=\"l\">%s / %s</th><th>%s</th><th>%s</th>"
-               "<th>%s</th><th>%s</th><th>%s</th><th class=\"l\">%s</th></tr></thead><tbody>\n",
-            T->q_group, T->q_metric, T->th_num, T->th_den, T->th_rate, T->q_score, T->q_max, T->q_status);
+    fprintf(
+        f,
+        "<table class=\"qd\" style=\"margin-top:12px\"><thead><tr><th class=\"l\">%s / %s</th><th>%s</th><th>%s</th>"
+        "<th>%s</th><th>%s</th><th>%s</th><th class=\"l\">%s</th></tr></thead><tbody>\n",
+        T->q_group, T->q_metric, T->th_num, T->th_den, T->th_rate, T->q_score, T->q_max, T->q_status);
     for (int g = 0; g < q->ngroups; g++) {
         fputs("<tr style=\"background:#eef2f7\"><td class=\"l\"><b>", f);
         html(f, x->lang == REPORT_VI ? q->groups[g].name_vi : q->groups[g].name_en);
         fprintf(f, "</b></td><td></td><td></td><td></td><td class=\"pts\">%s</td><td>%s</td><td class=\"l\">",
                 pts(x, s->g[g].points_centi, a, sizeof a), pts(x, q->groups[g].max_centi, b, sizeof b));
         if (s->g[g].max_unknown_centi)
-            fprintf(f, "<span class=\"unk\">%s %s</span>", pts(x, s->g[g].max_unknown_centi, c, sizeof c), T->q_unknown);
+            fprintf(f, "<span class=\"unk\">%s %s</span>", pts(x, s->g[g].max_unknown_centi, c, sizeof c),
+                    T->q_unknown);
         fputs("</td></tr>\n", f);
         for (int i = 0; i < q->nmetrics; i++) {
             if (q->metrics[i].group_index != g) continue;
@@ -502,17 +526,21 @@ static void qd_scope(const report_ctx *x, FILE *f, const qd_unit *s)
             html(f, qd_name(x, &q->metrics[i]));
             fputs("<br><small>", f);
             html(f, q->metrics[i].code);
-            fprintf(f, "</small></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class=\"l\">%s</td></tr>\n",
-                    v->has_nd ? cnt(x, v->num, n1, sizeof n1) : "–", v->has_nd ? cnt(x, v->den, n2, sizeof n2) : "–",
-                    v->has_ratio ? report_fmt_pct(v->ratio_centi, x->lang, a, sizeof a) : "–",
-                    v->status == QD_UNKNOWN ? "?" : pts(x, v->points_centi, b, sizeof b),
-                    pts(x, q->metrics[i].max_centi, c, sizeof c),
-                    v->status == QD_KNOWN ? T->q_known : v->status == QD_PARTIAL ? T->q_partial : T->q_needs_feed);
+            fprintf(
+                f, "</small></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class=\"l\">%s</td></tr>\n",
+                v->has_nd ? cnt(x, v->num, n1, sizeof n1) : "–", v->has_nd ? cnt(x, v->den, n2, sizeof n2) : "–",
+                v->has_ratio ? report_fmt_pct(v->ratio_centi, x->lang, a, sizeof a) : "–",
+                v->status == QD_UNKNOWN ? "?" : pts(x, v->points_centi, b, sizeof b),
+                pts(x, q->metrics[i].max_centi, c, sizeof c),
+                v->status == QD_KNOWN     ? T->q_known
+                : v->status == QD_PARTIAL ? T->q_partial
+                                          : T->q_needs_feed);
         }
     }
     fputs("</tbody></table>\n", f);
     /* losing most, month over month */
-    fprintf(f, "<div class=\"worst\" style=\"margin-top:12px\"><div class=\"panel\"><h3>%s</h3><table><tbody>", T->q_losing);
+    fprintf(f, "<div class=\"worst\" style=\"margin-top:12px\"><div class=\"panel\"><h3>%s</h3><table><tbody>",
+            T->q_losing);
     for (int k = 0; k < q->nlosing; k++) {
         const qd_metric_val *v = &s->m[q->losing[k]];
         fputs("<tr><td class=\"l\">", f);
@@ -520,8 +548,9 @@ static void qd_scope(const report_ctx *x, FILE *f, const qd_unit *s)
         fprintf(f, "</td><td class=\"down\">−%s</td><td><small>%s</small></td></tr>",
                 pts(x, v->max_known_centi - v->points_centi, a, sizeof a), T->q_lost);
     }
-    fprintf(f, "</tbody></table></div><div class=\"panel\"><h3>%s</h3><table><thead><tr><th class=\"l\">%s</th>"
-               "<th>%s</th><th>%s</th></tr></thead><tbody>",
+    fprintf(f,
+            "</tbody></table></div><div class=\"panel\"><h3>%s</h3><table><thead><tr><th class=\"l\">%s</th>"
+            "<th>%s</th><th>%s</th></tr></thead><tbody>",
             T->q_months_h, T->q_month, T->q_score, T->q_change);
     for (int k = 0; k < q->nmonths; k++) {
         char m[8];
@@ -530,7 +559,8 @@ static void qd_scope(const report_ctx *x, FILE *f, const qd_unit *s)
                 pts(x, q->month_points[k], a, sizeof a), pts(x, q->month_max[k], b, sizeof b));
         if (k) {
             int64_t ch = q->month_points[k] - q->month_points[k - 1];
-            fprintf(f, "<td class=\"%s\">%s%s</td></tr>", ch >= 0 ? "up" : "down", ch >= 0 ? "+" : "", pts(x, ch, c, sizeof c));
+            fprintf(f, "<td class=\"%s\">%s%s</td></tr>", ch >= 0 ? "up" : "down", ch >= 0 ? "+" : "",
+                    pts(x, ch, c, sizeof c));
         } else {
             fputs("<td>–</td></tr>", f);
         }
@@ -563,8 +593,9 @@ static void qd_units(const report_ctx *x, FILE *f)
         }
         fprintf(f, "</td><td>%d</td><td class=\"pts\">%s</td>", qu->rank, pts(x, qu->total_centi, a, sizeof a));
         for (int g = 0; g < q->ngroups; g++)
-            fprintf(f, "<td>%s</td>", q->groups[g].max_centi == qu->g[g].max_unknown_centi ? "?" :
-                    pts(x, qu->g[g].points_centi, a, sizeof a));
+            fprintf(f, "<td>%s</td>",
+                    q->groups[g].max_centi == qu->g[g].max_unknown_centi ? "?"
+                                                                         : pts(x, qu->g[g].points_centi, a, sizeof a));
         fputs("</tr>\n", f);
     }
     fputs("</tbody></table>\n", f);
@@ -581,7 +612,8 @@ static void qd_best_worst(const report_ctx *x, FILE *f)
     for (int side = 0; side < 2; side++) {
         fprintf(f, "<div class=\"panel\"><h3>%s</h3><table><tbody>", side ? T->q_worst : T->q_best);
         int shown = 0;
-        for (int r = side ? (int)q->nunits : 1; shown < x->top && (side ? r >= 1 : r <= (int)q->nunits); r += side ? -1 : 1)
+        for (int r = side ? (int)q->nunits : 1; shown < x->top && (side ? r >= 1 : r <= (int)q->nunits);
+             r += side ? -1 : 1)
             for (size_t u = 0; u < q->nunits && shown < x->top; u++) {
                 const qd_unit *qu = &q->units[u];
                 if (qu->rank != r) continue;

@@ -79,8 +79,7 @@ static cJSON *trend_json(const report_ctx *x)
             int64_t a1, a0;
             if (k > 0 && report_rate_centi(v->trend[k][i], &a1) && report_rate_centi(v->trend[k - 1][i], &a0))
                 cJSON_AddNumberToObject(o, "change_pts", (double)(a1 - a0) / 100.0);
-            else
-                cJSON_AddNullToObject(o, "change_pts");
+            else cJSON_AddNullToObject(o, "change_pts");
             cJSON_AddItemToArray(inds, o);
         }
         cJSON_AddItemToArray(a, m);
@@ -149,8 +148,9 @@ static cJSON *qd766_json(const report_ctx *x)
     cJSON *o = cJSON_CreateObject(), *units = cJSON_CreateArray(), *months = cJSON_CreateArray(),
           *losing = cJSON_CreateArray();
     cJSON_AddStringToObject(o, "evaluated_at", q->evaluated_at);
-    cJSON_AddStringToObject(o, "note", "points needing other feeds (procedure catalogue, petitions) are in "
-                                       "points_unknown, never counted");
+    cJSON_AddStringToObject(o, "note",
+                            "points needing other feeds (procedure catalogue, petitions) are in "
+                            "points_unknown, never counted");
     const qd_unit *s = report_qd766_scope(q, d->scope, d->province_scope);
     if (s) cJSON_AddItemToObject(o, "scope", qd_unit_json(q, s));
     else cJSON_AddNullToObject(o, "scope");

@@ -114,10 +114,10 @@ static void table_totals(const report_ctx *x, FILE *f)
         int nt = d->ntargets[i];
         for (int t = 0; t < (nt ? nt : 1); t++) {
             if (t == 0)
-                fprintf(f, "%-18s %12s %12s %9s", tthc_indicators[i].code, report_fmt_count(nd.num, x->lang, num, sizeof num),
+                fprintf(f, "%-18s %12s %12s %9s", tthc_indicators[i].code,
+                        report_fmt_count(nd.num, x->lang, num, sizeof num),
                         report_fmt_count(nd.den, x->lang, den, sizeof den), nd.den ? rate : "-");
-            else
-                fprintf(f, "%-18s %12s %12s %9s", "", "", "", "");
+            else fprintf(f, "%-18s %12s %12s %9s", "", "", "", "");
             if (nt) {
                 report_fmt_pct(d->targets[i][t].centi, x->lang, tgt, sizeof tgt);
                 fprintf(f, " %9s  %-22s %s", tgt, d->targets[i][t].source_doc,
@@ -154,9 +154,10 @@ static void table_ranked(const report_ctx *x, FILE *f, bool best)
             const report_unit *u = &d->units[e->unit];
             int64_t c = 0;
             report_rate_centi(e->nd, &c);
-            fprintf(f, "  %3zu. %-10s %9s  %s/%s  %s\n", pos + 1, u->code, report_fmt_pct(c, x->lang, rate, sizeof rate),
-                    report_fmt_count(e->nd.num, x->lang, num, sizeof num), report_fmt_count(e->nd.den, x->lang, den, sizeof den),
-                    unit_name(u));
+            fprintf(f, "  %3zu. %-10s %9s  %s/%s  %s\n", pos + 1, u->code,
+                    report_fmt_pct(c, x->lang, rate, sizeof rate),
+                    report_fmt_count(e->nd.num, x->lang, num, sizeof num),
+                    report_fmt_count(e->nd.den, x->lang, den, sizeof den), unit_name(u));
         }
     }
 }
@@ -235,7 +236,8 @@ static void table_qd766(const report_ctx *x, FILE *f)
     }
     fputc('\n', f);
     for (int g = 0; g < q->ngroups; g++)
-        fprintf(f, "  %-18s %8s / %-8s %s %s\n", q->groups[g].code, report_fmt_hundredths(s->g[g].points_centi, x->lang, a, sizeof a),
+        fprintf(f, "  %-18s %8s / %-8s %s %s\n", q->groups[g].code,
+                report_fmt_hundredths(s->g[g].points_centi, x->lang, a, sizeof a),
                 report_fmt_hundredths(s->g[g].max_known_centi, x->lang, b, sizeof b),
                 report_fmt_hundredths(s->g[g].max_unknown_centi, x->lang, c, sizeof c), T->q_unknown);
     for (int i = 0; i < q->nmetrics; i++) {
@@ -246,7 +248,9 @@ static void table_qd766(const report_ctx *x, FILE *f)
                 mv->has_ratio ? report_fmt_hundredths(mv->ratio_centi, x->lang, a, sizeof a) : "-",
                 mv->status == QD_UNKNOWN ? "?" : report_fmt_hundredths(mv->points_centi, x->lang, b, sizeof b),
                 report_fmt_hundredths(q->metrics[i].max_centi, x->lang, c, sizeof c),
-                mv->status == QD_KNOWN ? T->q_known : mv->status == QD_PARTIAL ? T->q_partial : T->q_needs_feed);
+                mv->status == QD_KNOWN     ? T->q_known
+                : mv->status == QD_PARTIAL ? T->q_partial
+                                           : T->q_needs_feed);
     }
     fprintf(f, "%s:", T->q_losing);
     for (int k = 0; k < q->nlosing; k++) {
@@ -258,8 +262,9 @@ static void table_qd766(const report_ctx *x, FILE *f)
     for (int k = 0; k < q->nmonths; k++) {
         report_month_str(d->period.year, q->months[k], m);
         fprintf(f, " %s %s", m, report_fmt_hundredths(q->month_points[k], x->lang, a, sizeof a));
-        if (k) fprintf(f, " (%s%s)", q->month_points[k] >= q->month_points[k - 1] ? "+" : "",
-                       report_fmt_hundredths(q->month_points[k] - q->month_points[k - 1], x->lang, b, sizeof b));
+        if (k)
+            fprintf(f, " (%s%s)", q->month_points[k] >= q->month_points[k - 1] ? "+" : "",
+                    report_fmt_hundredths(q->month_points[k] - q->month_points[k - 1], x->lang, b, sizeof b));
     }
     fputc('\n', f);
     if (!d->province_scope) return;
@@ -267,7 +272,8 @@ static void table_qd766(const report_ctx *x, FILE *f)
     for (size_t u = 0; u < q->nunits; u++) {
         const qd_unit *qu = &q->units[u];
         fprintf(f, "  %-10s %4d %8s", qu->code, qu->rank, report_fmt_hundredths(qu->total_centi, x->lang, a, sizeof a));
-        for (int g = 0; g < q->ngroups; g++) fprintf(f, " %7s", report_fmt_hundredths(qu->g[g].points_centi, x->lang, b, sizeof b));
+        for (int g = 0; g < q->ngroups; g++)
+            fprintf(f, " %7s", report_fmt_hundredths(qu->g[g].points_centi, x->lang, b, sizeof b));
         fprintf(f, "  %s\n", qu->name ? qu->name : "");
     }
 }
@@ -285,7 +291,8 @@ tthc_rc report_render_table(const report_ctx *x, FILE *f, tthc_err *err)
     snprintf(when, sizeof when, "%s (%s)", d->period.label, months);
     fprintf(f, "%s\n", report_subst(T->t_title_fmt, who, when, title, sizeof title));
     if (!x->qd_only) {
-        fprintf(f, "%s%s; indicator_target %d.\n", T->t_counts, v->rollup_from_units ? T->t_rollup_sum : "", d->period.year);
+        fprintf(f, "%s%s; indicator_target %d.\n", T->t_counts, v->rollup_from_units ? T->t_rollup_sum : "",
+                d->period.year);
         if (!v->has_data) fprintf(f, "%s\n", T->no_data);
         if (v->mismatch_months) {
             char n[16], msg[256];
@@ -330,13 +337,34 @@ static void csv_row(FILE *f, const char *const *v, int n)
     fputs("\r\n", f);
 }
 
-enum { C_SECTION, C_SCOPE, C_PERIOD, C_MONTH, C_UNIT, C_NAME, C_IND, C_NUM, C_DEN, C_RATE, C_TARGET, C_SOURCE,
-       C_STATUS, C_BEHIND, C_RANK, C__N, C_GROUP = C__N, C_POINTS, C_MAX, C_UNKNOWN, C__NQ };
+enum {
+    C_SECTION,
+    C_SCOPE,
+    C_PERIOD,
+    C_MONTH,
+    C_UNIT,
+    C_NAME,
+    C_IND,
+    C_NUM,
+    C_DEN,
+    C_RATE,
+    C_TARGET,
+    C_SOURCE,
+    C_STATUS,
+    C_BEHIND,
+    C_RANK,
+    C__N,
+    C_GROUP = C__N,
+    C_POINTS,
+    C_MAX,
+    C_UNKNOWN,
+    C__NQ
+};
 
-static const char *const csv_header[C__NQ] = {"section", "scope", "period", "month", "unit_code", "unit_name",
-                                              "indicator", "numerator", "denominator", "rate_pct", "target_pct",
-                                              "source_doc", "status", "behind_pts", "rank", "group", "points",
-                                              "max_points", "unknown_points"};
+static const char *const csv_header[C__NQ] = {"section",    "scope",      "period",     "month",         "unit_code",
+                                              "unit_name",  "indicator",  "numerator",  "denominator",   "rate_pct",
+                                              "target_pct", "source_doc", "status",     "behind_pts",    "rank",
+                                              "group",      "points",     "max_points", "unknown_points"};
 
 /* The QĐ 766 rows: qd766_metric and qd766_group per unit (the province
  * first, then the units by code), qd766_total per unit with its rank, and
@@ -360,35 +388,89 @@ static void csv_qd766(const report_ctx *x, FILE *f)
             report_fmt_centi(v->status == QD_PARTIAL ? v->points_centi : v->score_centi, pts, sizeof pts);
             report_fmt_centi(q->metrics[i].max_centi, mx, sizeof mx);
             report_fmt_centi(v->max_unknown_centi, unk, sizeof unk);
-            const char *row[C__NQ] = {"qd766_metric", d->scope, d->period.label, NULL, u->code, name,
-                                      q->metrics[i].code, v->has_nd ? num : NULL, v->has_nd ? den : NULL,
-                                      v->has_ratio ? ratio : NULL, NULL, NULL,
-                                      v->status == QD_KNOWN ? "known" : v->status == QD_PARTIAL ? "partial" : "unknown",
-                                      NULL, rank, q->groups[q->metrics[i].group_index].code,
-                                      v->has_score || v->status == QD_PARTIAL ? pts : NULL, mx, unk};
+            const char *row[C__NQ] = {"qd766_metric",
+                                      d->scope,
+                                      d->period.label,
+                                      NULL,
+                                      u->code,
+                                      name,
+                                      q->metrics[i].code,
+                                      v->has_nd ? num : NULL,
+                                      v->has_nd ? den : NULL,
+                                      v->has_ratio ? ratio : NULL,
+                                      NULL,
+                                      NULL,
+                                      v->status == QD_KNOWN     ? "known"
+                                      : v->status == QD_PARTIAL ? "partial"
+                                                                : "unknown",
+                                      NULL,
+                                      rank,
+                                      q->groups[q->metrics[i].group_index].code,
+                                      v->has_score || v->status == QD_PARTIAL ? pts : NULL,
+                                      mx,
+                                      unk};
             csv_row(f, row, C__NQ);
         }
         for (int g = 0; g < q->ngroups; g++) {
             report_fmt_centi(u->g[g].points_centi, pts, sizeof pts);
             report_fmt_centi(u->g[g].max_known_centi, mx, sizeof mx);
             report_fmt_centi(u->g[g].max_unknown_centi, unk, sizeof unk);
-            const char *row[C__NQ] = {"qd766_group", d->scope, d->period.label, NULL, u->code, name, NULL, NULL, NULL,
-                                      NULL, NULL, NULL, NULL, NULL, rank, q->groups[g].code, pts, mx, unk};
+            const char *row[C__NQ] = {"qd766_group",
+                                      d->scope,
+                                      d->period.label,
+                                      NULL,
+                                      u->code,
+                                      name,
+                                      NULL,
+                                      NULL,
+                                      NULL,
+                                      NULL,
+                                      NULL,
+                                      NULL,
+                                      NULL,
+                                      NULL,
+                                      rank,
+                                      q->groups[g].code,
+                                      pts,
+                                      mx,
+                                      unk};
             csv_row(f, row, C__NQ);
         }
         report_fmt_centi(u->total_centi, pts, sizeof pts);
         report_fmt_centi(u->max_known_centi, mx, sizeof mx);
         report_fmt_centi(u->max_unknown_centi, unk, sizeof unk);
-        const char *row[C__NQ] = {"qd766_total", d->scope, d->period.label, NULL, u->code, name, NULL, NULL, NULL,
-                                  NULL, NULL, NULL, NULL, NULL, rank, NULL, pts, mx, unk};
+        const char *row[C__NQ] = {"qd766_total",
+                                  d->scope,
+                                  d->period.label,
+                                  NULL,
+                                  u->code,
+                                  name,
+                                  NULL,
+                                  NULL,
+                                  NULL,
+                                  NULL,
+                                  NULL,
+                                  NULL,
+                                  NULL,
+                                  NULL,
+                                  rank,
+                                  NULL,
+                                  pts,
+                                  mx,
+                                  unk};
         csv_row(f, row, C__NQ);
     }
     for (int k = 0; k < q->nmonths; k++) {
         report_month_str(d->period.year, q->months[k], month);
         report_fmt_centi(q->month_points[k], pts, sizeof pts);
         report_fmt_centi(q->month_max[k], mx, sizeof mx);
-        const char *row[C__NQ] = {"qd766_month", d->scope, d->period.label, month, d->scope, d->scope_name, NULL, NULL,
-                                  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, pts, mx, NULL};
+        const char *row[C__NQ] = {"qd766_month", d->scope, d->period.label,
+                                  month,         d->scope, d->scope_name,
+                                  NULL,          NULL,     NULL,
+                                  NULL,          NULL,     NULL,
+                                  NULL,          NULL,     NULL,
+                                  NULL,          pts,      mx,
+                                  NULL};
         csv_row(f, row, C__NQ);
     }
 }
@@ -419,9 +501,21 @@ tthc_rc report_render_csv(const report_ctx *x, FILE *f, tthc_err *err)
         rank[0] = '\0';
         if (!d->province_scope && v->scope_rank[i]) snprintf(rank, sizeof rank, "%d", v->scope_rank[i]);
         for (int t = 0; t < (d->ntargets[i] ? d->ntargets[i] : 1); t++) {
-            const char *row[C__N] = {"total", d->scope, d->period.label, NULL, d->scope, d->scope_name,
-                                     tthc_indicators[i].code, num, den, report_rate_str(nd, rate, sizeof rate),
-                                     NULL, NULL, NULL, NULL, rank};
+            const char *row[C__N] = {"total",
+                                     d->scope,
+                                     d->period.label,
+                                     NULL,
+                                     d->scope,
+                                     d->scope_name,
+                                     tthc_indicators[i].code,
+                                     num,
+                                     den,
+                                     report_rate_str(nd, rate, sizeof rate),
+                                     NULL,
+                                     NULL,
+                                     NULL,
+                                     NULL,
+                                     rank};
             if (d->ntargets[i]) {
                 int64_t b;
                 int s = report_status(nd, d->targets[i][t].centi, &b);
@@ -445,8 +539,21 @@ tthc_rc report_render_csv(const report_ctx *x, FILE *f, tthc_err *err)
             snprintf(num, sizeof num, "%lld", (long long)e->nd.num);
             snprintf(den, sizeof den, "%lld", (long long)e->nd.den);
             snprintf(rank, sizeof rank, "%zu", k + 1);
-            const char *row[C__N] = {"unit", d->scope, d->period.label, NULL, u->code, u->name, tthc_indicators[i].code,
-                                     num, den, report_rate_str(e->nd, rate, sizeof rate), NULL, NULL, NULL, NULL, rank};
+            const char *row[C__N] = {"unit",
+                                     d->scope,
+                                     d->period.label,
+                                     NULL,
+                                     u->code,
+                                     u->name,
+                                     tthc_indicators[i].code,
+                                     num,
+                                     den,
+                                     report_rate_str(e->nd, rate, sizeof rate),
+                                     NULL,
+                                     NULL,
+                                     NULL,
+                                     NULL,
+                                     rank};
             csv_row_ind(f, row, qd);
         }
     for (int k = 0; k < v->nmonths; k++) {
@@ -455,9 +562,21 @@ tthc_rc report_render_csv(const report_ctx *x, FILE *f, tthc_err *err)
             report_nd nd = v->trend[k][i];
             snprintf(num, sizeof num, "%lld", (long long)nd.num);
             snprintf(den, sizeof den, "%lld", (long long)nd.den);
-            const char *row[C__N] = {"trend", d->scope, d->period.label, month, d->scope, d->scope_name,
-                                     tthc_indicators[i].code, num, den, report_rate_str(nd, rate, sizeof rate),
-                                     NULL, NULL, NULL, NULL, NULL};
+            const char *row[C__N] = {"trend",
+                                     d->scope,
+                                     d->period.label,
+                                     month,
+                                     d->scope,
+                                     d->scope_name,
+                                     tthc_indicators[i].code,
+                                     num,
+                                     den,
+                                     report_rate_str(nd, rate, sizeof rate),
+                                     NULL,
+                                     NULL,
+                                     NULL,
+                                     NULL,
+                                     NULL};
             csv_row_ind(f, row, qd);
         }
     }
@@ -472,10 +591,23 @@ tthc_rc report_render_csv(const report_ctx *x, FILE *f, tthc_err *err)
             report_fmt_centi(d->targets[i][t].centi, tgt, sizeof tgt);
             report_fmt_centi(b, behind, sizeof behind);
             report_month_str(d->period.year, d->period.last, month);
-            const char *row[C__N] = {"ytd", d->scope, d->period.label, month, d->scope, d->scope_name,
-                                     tthc_indicators[i].code, num, den, report_rate_str(nd, rate, sizeof rate), tgt,
-                                     d->targets[i][t].source_doc, s < 0 ? "no_data" : s ? "met" : "behind",
-                                     s == 0 ? behind : NULL, NULL};
+            const char *row[C__N] = {"ytd",
+                                     d->scope,
+                                     d->period.label,
+                                     month,
+                                     d->scope,
+                                     d->scope_name,
+                                     tthc_indicators[i].code,
+                                     num,
+                                     den,
+                                     report_rate_str(nd, rate, sizeof rate),
+                                     tgt,
+                                     d->targets[i][t].source_doc,
+                                     s < 0 ? "no_data"
+                                     : s   ? "met"
+                                           : "behind",
+                                     s == 0 ? behind : NULL,
+                                     NULL};
             csv_row_ind(f, row, qd);
         }
     if (qd) csv_qd766(x, f);

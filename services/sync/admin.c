@@ -44,8 +44,9 @@ static tthc_rc load_local(PGconn *c, const char *period, local_row **out, size_t
     char sql[1024];
     *out = NULL;
     *n = 0;
-    snprintf(sql, sizeof sql, "SELECT t.unit_code, t.revision, %s FROM period_totals t WHERE t.period = $1 AND "
-                              "t.revision > 0",
+    snprintf(sql, sizeof sql,
+             "SELECT t.unit_code, t.revision, %s FROM period_totals t WHERE t.period = $1 AND "
+             "t.revision > 0",
              sync_q_counter_list());
     const char *p[1] = {period};
     PGresult *r = PQexecParams(c, sql, 1, NULL, p, NULL, NULL, 0);
@@ -213,7 +214,8 @@ static tthc_rc reconcile_diff(const char *period, const local_row *loc, size_t n
         sync_values ours;
         sync_values_from_counts(l->t.counts, &ours);
         int rdiff = p->revision != l->t.revision, cdiff = !sync_values_equal(&ours, &p->v);
-        if (rdiff || cdiff) d[k++] = (bucket_diff){.kind = DIFF_CHANGED, .l = l, .p = p, .rdiff = rdiff, .cdiff = cdiff};
+        if (rdiff || cdiff)
+            d[k++] = (bucket_diff){.kind = DIFF_CHANGED, .l = l, .p = p, .rdiff = rdiff, .cdiff = cdiff};
     }
     *out = d;
     *n = k;

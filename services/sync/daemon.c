@@ -44,21 +44,21 @@
 #include "freshness.h"
 #include "httpd.h"
 #include "log.h"
-#include "signals.h"
 #include "metrics.h"
 #include "outcome.h"
 #include "pg.h"
 #include "portal.h"
 #include "queue.h"
+#include "signals.h"
 #include "sync.h"
 #include "timeutil.h"
 
-#define ANSWER_MAX 1000         /* bytes of a portal answer kept in last_error */
-#define SCAN_MIN_INTERVAL_MS 20 /* NOTIFY storms coalesce into one scan per 20 ms */
+#define ANSWER_MAX            1000 /* bytes of a portal answer kept in last_error */
+#define SCAN_MIN_INTERVAL_MS  20   /* NOTIFY storms coalesce into one scan per 20 ms */
 #define STATS_MIN_INTERVAL_MS 250
 #define FRESHNESS_INTERVAL_MS 15000 /* per-unit gauges: one GROUP BY over period_totals */
-#define PROGRESS_INTERVAL_MS 10000
-#define AUTH_RELOG_MS (10 * 60 * 1000) /* a still-wrong token is reported again after 10 min */
+#define PROGRESS_INTERVAL_MS  10000
+#define AUTH_RELOG_MS         (10 * 60 * 1000) /* a still-wrong token is reported again after 10 min */
 
 typedef struct sync_daemon sync_daemon;
 
@@ -90,14 +90,13 @@ struct sync_daemon {
     int64_t margin_ms;        /* longest time one report may take: 3 requests and the database */
     sync_worker *workers;
     char instance[128];
-    char self[200]; /* "<instance>/<pid>/<nonce>/": the prefix of our lease owners */
-    char *token;               /* the bearer token in force (under mu; secret) */
-    atomic_ulong token_gen;    /* bumped at every reload */
+    char self[200];         /* "<instance>/<pid>/<nonce>/": the prefix of our lease owners */
+    char *token;            /* the bearer token in force (under mu; secret) */
+    atomic_ulong token_gen; /* bumped at every reload */
     /* The last transient failure, for the periodic warning (under mu). */
     long last_retry_status;
     char last_retry_error[256];
 };
-
 
 /* ---- waiting ---------------------------------------------------------------- */
 
@@ -253,8 +252,8 @@ static void retry_as(sync_worker *w, const sync_item *it, const sync_http_result
     w->d->last_retry_status = res->status;
     sync_sanitize(w->d->last_retry_error, sizeof w->d->last_retry_error, text, strlen(text));
     pthread_mutex_unlock(&w->d->mu);
-    LOG_DEBUG("retry", "unit=%s period=%s revision=%lld status=%ld attempt=%d delay_ms=%lld answer=%s",
-              it->t.unit_code, it->t.period, it->t.revision, res->status, it->attempts + 1, (long long)delay,
+    LOG_DEBUG("retry", "unit=%s period=%s revision=%lld status=%ld attempt=%d delay_ms=%lld answer=%s", it->t.unit_code,
+              it->t.period, it->t.revision, res->status, it->attempts + 1, (long long)delay,
               tthc_log_quote(q, sizeof q, text));
 }
 
@@ -387,7 +386,8 @@ static stale_step resolve_stale(sync_worker *w, sync_item *it, long long current
         if (rc) db_failed(w, rc, &err, "raise revision");
     }
     if (raised) {
-        LOG_INFO("stale_resolved", "unit=%s period=%s revision=%lld portal_revision=%lld action=raised new_revision=%lld",
+        LOG_INFO("stale_resolved",
+                 "unit=%s period=%s revision=%lld portal_revision=%lld action=raised new_revision=%lld",
                  it->t.unit_code, it->t.period, from, p->revision, to);
         sync_metrics_outcome(d->m, SYNC_M_STALE_RAISED);
         step = STALE_RESEND;
@@ -451,18 +451,10 @@ static void process_item(sync_worker *w, sync_item *it)
             auth_ok(d);
             ack(w, it, it->t.revision, (int)res.status, SYNC_M_DUPLICATE);
             return;
-        case SYNC_RETRY:
-            retry(w, it, &res);
-            return;
-        case SYNC_PARK:
-            park(w, it, (int)res.status, park_text(&res, text, sizeof text));
-            return;
-        case SYNC_BAD_ANSWER:
-            bad_answer(w, it, &res, cur);
-            return;
-        case SYNC_UNAUTHORIZED:
-            unauthorized(w, it, &res);
-            return;
+        case SYNC_RETRY: retry(w, it, &res); return;
+        case SYNC_PARK: park(w, it, (int)res.status, park_text(&res, text, sizeof text)); return;
+        case SYNC_BAD_ANSWER: bad_answer(w, it, &res, cur); return;
+        case SYNC_UNAUTHORIZED: unauthorized(w, it, &res); return;
         case SYNC_STALE:
             if (resent) { /* stale again right after raising: someone else moves it; back off */
                 retry(w, it, &res);
@@ -891,7 +883,8 @@ tthc_rc sync_daemon_run(const sync_config *cfg, const char *token, tthc_err *err
         LOG_INFO("metrics_listening", "listen=%s port=%u", cfg->metrics_listen, tthc_httpd_port(httpd));
     }
     if ((rc = workers_start(&d, token, err))) goto done;
-    LOG_INFO("started", "version=%s portal=%s workers=%ld batch=%ld lease_ms=%ld timeout_ms=%ld poll_ms=%ld instance=%s",
+    LOG_INFO("started",
+             "version=%s portal=%s workers=%ld batch=%ld lease_ms=%ld timeout_ms=%ld poll_ms=%ld instance=%s",
              TTHC_VERSION, cfg->portal_url, cfg->workers, cfg->batch, cfg->lease_ms, cfg->timeout_ms, cfg->poll_ms,
              d.instance);
     dispatch(&d, &run_mask);

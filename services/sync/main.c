@@ -19,8 +19,10 @@
 #include "signals.h"
 #include "sync.h"
 
-#define OPT(name, type, field, env, def, min, max, help) \
-    {name, type, offsetof(sync_config, field), env, def, min, max, 0, help}
+#define OPT(name, type, field, env, def, min, max, help)                                                               \
+    {                                                                                                                  \
+        name, type, offsetof(sync_config, field), env, def, min, max, 0, help                                          \
+    }
 
 static const tthc_opt opts[] = {
     OPT("dsn", TTHC_OPT_SECRET, dsn, "TTHC_PG_DSN", "postgresql:///tthc", 0, 0, "libpq connection string"),

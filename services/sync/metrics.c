@@ -35,12 +35,10 @@ struct sync_metrics {
 };
 
 static const char *const outcome_names[SYNC_M__COUNT] = {
-    [SYNC_M_ACCEPTED] = "accepted",       [SYNC_M_DUPLICATE] = "duplicate",
-    [SYNC_M_STALE_SYNCED] = "stale_synced", [SYNC_M_STALE_RAISED] = "stale_raised",
-    [SYNC_M_PARKED_400] = "parked_400",   [SYNC_M_PARKED_401] = "parked_401",
-    [SYNC_M_PARKED_403] = "parked_403",   [SYNC_M_PARKED_413] = "parked_413",
-    [SYNC_M_PARKED_422] = "parked_422",   [SYNC_M_PARKED_OTHER] = "parked_other",
-    [SYNC_M_RETRY] = "retry",             [SYNC_M_BAD_ANSWER] = "bad_answer",
+    [SYNC_M_ACCEPTED] = "accepted",         [SYNC_M_DUPLICATE] = "duplicate",   [SYNC_M_STALE_SYNCED] = "stale_synced",
+    [SYNC_M_STALE_RAISED] = "stale_raised", [SYNC_M_PARKED_400] = "parked_400", [SYNC_M_PARKED_401] = "parked_401",
+    [SYNC_M_PARKED_403] = "parked_403",     [SYNC_M_PARKED_413] = "parked_413", [SYNC_M_PARKED_422] = "parked_422",
+    [SYNC_M_PARKED_OTHER] = "parked_other", [SYNC_M_RETRY] = "retry",           [SYNC_M_BAD_ANSWER] = "bad_answer",
 };
 
 sync_metrics *sync_metrics_new(void)
@@ -212,7 +210,8 @@ char *sync_metrics_render(sync_metrics *m, size_t *len)
     r |= gauge(&b, "tthc_sync_parked_reports", "Reports parked at their current revision (see tthc-sync status).",
                (double)m->parked);
     r |= gauge(&b, "tthc_sync_leased_reports", "Reports currently claimed by a sender.", (double)m->leased);
-    r |= gauge(&b, "tthc_sync_auth_blocked", "1 from a 401 (token refused) until the portal accepts a report again; sending pauses meanwhile.",
+    r |= gauge(&b, "tthc_sync_auth_blocked",
+               "1 from a 401 (token refused) until the portal accepts a report again; sending pauses meanwhile.",
                (double)m->auth_blocked);
     r |= gauge(&b, "tthc_sync_last_success_timestamp_seconds", "Unix time of the last acknowledged report.",
                m->last_success);
@@ -220,8 +219,9 @@ char *sync_metrics_render(sync_metrics *m, size_t *len)
                           "# TYPE tthc_sync_reports_total counter\n");
     for (int i = 0; i < SYNC_M__COUNT; i++)
         r |= tthc_sb_addf(&b, "tthc_sync_reports_total{outcome=\"%s\"} %llu\n", outcome_names[i], m->outcomes[i]);
-    r |= tthc_sb_addf(&b, "# HELP tthc_sync_retries_total Transient failures scheduled for a retry.\n"
-                          "# TYPE tthc_sync_retries_total counter\ntthc_sync_retries_total %llu\n",
+    r |= tthc_sb_addf(&b,
+                      "# HELP tthc_sync_retries_total Transient failures scheduled for a retry.\n"
+                      "# TYPE tthc_sync_retries_total counter\ntthc_sync_retries_total %llu\n",
                       m->retries);
     r |= render_hist(&b, "tthc_sync_request_duration_seconds", "Duration of HTTP requests to the portal.", &m->req,
                      req_bounds, NREQ);
@@ -264,7 +264,11 @@ static void handle(void *ctx, const tthc_http_req *req, tthc_http_resp *resp)
 
 tthc_rc sync_metrics_serve(sync_metrics *m, const char *listen, struct tthc_httpd **out, tthc_err *err)
 {
-    tthc_httpd_opts o = {.listen = listen, .handler = handle, .ctx = m, .timeout_s = 10, .max_connections = 32,
+    tthc_httpd_opts o = {.listen = listen,
+                         .handler = handle,
+                         .ctx = m,
+                         .timeout_s = 10,
+                         .max_connections = 32,
                          .threads = 2 /* handle() is thread-safe; 1 would make MHD warn */};
     return tthc_httpd_start(&o, out, err);
 }

@@ -37,9 +37,9 @@ sync_metric_outcome sync_metrics_park_label(int http_status);
 const char *sync_metrics_outcome_name(sync_metric_outcome o);
 
 void sync_metrics_outcome(sync_metrics *m, sync_metric_outcome o);
-void sync_metrics_request(sync_metrics *m, double seconds);        /* one HTTP request */
-void sync_metrics_lag(sync_metrics *m, double seconds);            /* change -> acknowledged */
-void sync_metrics_success(sync_metrics *m, double unix_seconds);   /* last acknowledged report */
+void sync_metrics_request(sync_metrics *m, double seconds);      /* one HTTP request */
+void sync_metrics_lag(sync_metrics *m, double seconds);          /* change -> acknowledged */
+void sync_metrics_success(sync_metrics *m, double unix_seconds); /* last acknowledged report */
 void sync_metrics_queue(sync_metrics *m, long depth, double oldest_s, long parked, long leased);
 void sync_metrics_ready(sync_metrics *m, int ready);
 void sync_metrics_auth_blocked(sync_metrics *m, int blocked);

@@ -75,13 +75,13 @@ void sync_portal_free(sync_portal *p)
     free(p);
 }
 
-#define SETOPT(opt, val)                                                                          \
-    do {                                                                                          \
-        CURLcode c_ = curl_easy_setopt(p->h, opt, val);                                           \
-        if (c_ != CURLE_OK) {                                                                     \
-            rc = tthc_fail(err, TTHC_EINVAL, "curl option %s: %s", #opt, curl_easy_strerror(c_)); \
-            goto fail;                                                                            \
-        }                                                                                         \
+#define SETOPT(opt, val)                                                                                               \
+    do {                                                                                                               \
+        CURLcode c_ = curl_easy_setopt(p->h, opt, val);                                                                \
+        if (c_ != CURLE_OK) {                                                                                          \
+            rc = tthc_fail(err, TTHC_EINVAL, "curl option %s: %s", #opt, curl_easy_strerror(c_));                      \
+            goto fail;                                                                                                 \
+        }                                                                                                              \
     } while (0)
 
 tthc_rc sync_portal_new(const sync_portal_opts *o, sync_portal **out, tthc_err *err)
@@ -202,8 +202,7 @@ fail:
     return rc;
 }
 
-tthc_rc sync_portal_get(sync_portal *p, const char *period, const char *unit_code, sync_http_result *res,
-                        tthc_err *err)
+tthc_rc sync_portal_get(sync_portal *p, const char *period, const char *unit_code, sync_http_result *res, tthc_err *err)
 {
     tthc_rc rc = TTHC_OK;
     char url[1400];

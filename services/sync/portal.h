@@ -23,7 +23,7 @@ typedef struct {
     const char *ca_file;  /* CA bundle for TLS, or NULL for the system's */
     int insecure;         /* 1: no TLS verification (explicit flag only) */
     long connect_timeout_ms, timeout_ms;
-    size_t body_max;      /* answer bytes kept; the rest is discarded (0: 64 KiB) */
+    size_t body_max; /* answer bytes kept; the rest is discarded (0: 64 KiB) */
 } sync_portal_opts;
 
 typedef struct sync_portal sync_portal;
@@ -31,8 +31,8 @@ typedef struct sync_portal sync_portal;
 /* The outcome of one request.  body points into the portal's buffer and is
  * valid until the next request on the same handle; it is NUL-terminated. */
 typedef struct {
-    long status;            /* HTTP status; 0 when no answer came */
-    char error[256];        /* status 0: what went wrong (curl's message) */
+    long status;     /* HTTP status; 0 when no answer came */
+    char error[256]; /* status 0: what went wrong (curl's message) */
     const char *body;
     size_t body_len;
     int body_truncated;     /* the answer was longer than body_max */

@@ -66,8 +66,8 @@ long long sync_q_ll(const PGresult *r, int row, int col)
 
 /* Runs a parameterized statement and checks its status; *out keeps the
  * result (caller clears) when out is not NULL. */
-static tthc_rc run(PGconn *c, const char *sql, int n, const char *const *params, ExecStatusType want,
-                   const char *what, PGresult **out, tthc_err *err)
+static tthc_rc run(PGconn *c, const char *sql, int n, const char *const *params, ExecStatusType want, const char *what,
+                   PGresult **out, tthc_err *err)
 {
     PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
     tthc_rc rc = tthc_pg_result(c, r, want, what, err);
@@ -80,8 +80,8 @@ static tthc_rc run(PGconn *c, const char *sql, int n, const char *const *params,
     return TTHC_OK;
 }
 
-static tthc_rc run_count(PGconn *c, const char *sql, int n, const char *const *params, const char *what,
-                         long *count, tthc_err *err)
+static tthc_rc run_count(PGconn *c, const char *sql, int n, const char *const *params, const char *what, long *count,
+                         tthc_err *err)
 {
     PGresult *r = NULL;
     tthc_rc rc = run(c, sql, n, params, PGRES_COMMAND_OK, what, &r, err);

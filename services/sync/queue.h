@@ -42,18 +42,18 @@ typedef enum {
 
 typedef struct {
     sync_fin_kind kind;
-    long long revision;  /* SYNCED: the revision the portal acknowledged; PARK: the parked one */
-    int http_status;     /* last_status (0: no answer) */
-    const char *error;   /* last_error (already sanitized), may be NULL */
-    int64_t delay_ms;    /* RETRY */
+    long long revision; /* SYNCED: the revision the portal acknowledged; PARK: the parked one */
+    int http_status;    /* last_status (0: no answer) */
+    const char *error;  /* last_error (already sanitized), may be NULL */
+    int64_t delay_ms;   /* RETRY */
 } sync_finish;
 
 typedef struct {
-    long depth;        /* due or waiting (not parked), including in-flight ones */
-    long retrying;     /* of those, with at least one transient failure */
-    long leased;       /* live leases */
-    long parked;       /* parked at their current revision */
-    double oldest_s;   /* age of the oldest change not acknowledged (0 if none) */
+    long depth;          /* due or waiting (not parked), including in-flight ones */
+    long retrying;       /* of those, with at least one transient failure */
+    long leased;         /* live leases */
+    long parked;         /* parked at their current revision */
+    double oldest_s;     /* age of the oldest change not acknowledged (0 if none) */
     int64_t next_due_ms; /* ms until the next not-leased waiting report is due (0 now, -1 none) */
 } sync_stats;
 
@@ -100,8 +100,7 @@ tthc_rc sync_q_unpark(PGconn *c, const char *unit, const char *period, int only_
  * runs on this host, or when it is our pid with another nonce (a predecessor
  * whose pid we inherited, e.g. pid 1 in a container).  Owners starting with
  * self ("<instance>/<pid>/<nonce>/", this process) are kept.  *n = rows. */
-tthc_rc sync_q_release_dead(PGconn *c, const char *instance, const char *self, long *n,
-                            tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc sync_q_release_dead(PGconn *c, const char *instance, const char *self, long *n, tthc_err *err) TTHC_MUSTCHECK;
 
 /* NOTIFY tthc_totals (wakes the daemons). */
 tthc_rc sync_q_notify(PGconn *c, tthc_err *err) TTHC_MUSTCHECK;

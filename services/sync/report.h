@@ -13,8 +13,8 @@
 #include "err.h"
 #include "indicators.h"
 
-#define SYNC_UNIT_MAX 64       /* longer unit codes are refused locally (the portal allows 51) */
-#define SYNC_KEY_MAX 200       /* Idempotency-Key length limit of docs/portal-api.md */
+#define SYNC_UNIT_MAX 64  /* longer unit codes are refused locally (the portal allows 51) */
+#define SYNC_KEY_MAX  200 /* Idempotency-Key length limit of docs/portal-api.md */
 
 /* One row of period_totals. */
 typedef struct {

@@ -18,8 +18,11 @@ static tthc_event ev_of(const char *json)
     return ev;
 }
 
-#define E(id, body) "{\"event_id\":\"" id "\",\"occurred_at\":\"2025-03-06T08:15:00+07:00\",\"dossier_id\":\"D1\"," body "}"
-#define RECEIVED(id, unit, ch, at) E(id, "\"event_type\":\"dossier.received\",\"unit_code\":\"" unit "\",\"procedure_code\":\"P1\",\"channel\":\"" ch "\",\"received_at\":\"" at "\",\"due_at\":\"2025-03-20T00:00:00+07:00\"")
+#define E(id, body)                                                                                                    \
+    "{\"event_id\":\"" id "\",\"occurred_at\":\"2025-03-06T08:15:00+07:00\",\"dossier_id\":\"D1\"," body "}"
+#define RECEIVED(id, unit, ch, at)                                                                                     \
+    E(id, "\"event_type\":\"dossier.received\",\"unit_code\":\"" unit "\",\"procedure_code\":\"P1\",\"channel\":\"" ch \
+          "\",\"received_at\":\"" at "\",\"due_at\":\"2025-03-20T00:00:00+07:00\"")
 
 static int apply(tthc_dossier *d, const char *json)
 {
@@ -41,7 +44,10 @@ int main(void)
 
     /* Facts before the receipt wait: contribution stays zero. */
     CHECK_INT(apply(&d, E("e1", "\"event_type\":\"dossier.digitized\",\"scope\":\"components\"")), TTHC_APPLY_CHANGED);
-    CHECK_INT(apply(&d, E("e2", "\"event_type\":\"dossier.paid\",\"payment_id\":\"p1\",\"method\":\"online\",\"amount_vnd\":5")), TTHC_APPLY_CHANGED);
+    CHECK_INT(
+        apply(&d,
+              E("e2", "\"event_type\":\"dossier.paid\",\"payment_id\":\"p1\",\"method\":\"online\",\"amount_vnd\":5")),
+        TTHC_APPLY_CHANGED);
     CHECK_INT(contrib(&d).c[TTHC_C_RECEIVED], 0);
     CHECK_INT(contrib(&d).c[TTHC_C_PAYMENTS], 0);
 
@@ -65,9 +71,15 @@ int main(void)
     uint32_t changes = d.changes;
 
     /* Payments: a repeated payment_id keeps its first values (no fact set). */
-    CHECK_INT(apply(&d, E("e8", "\"event_type\":\"dossier.paid\",\"payment_id\":\"p1\",\"method\":\"offline\",\"amount_vnd\":5")), TTHC_APPLY_CHANGED);
+    CHECK_INT(
+        apply(&d,
+              E("e8", "\"event_type\":\"dossier.paid\",\"payment_id\":\"p1\",\"method\":\"offline\",\"amount_vnd\":5")),
+        TTHC_APPLY_CHANGED);
     CHECK_INT(d.changes, changes);
-    CHECK_INT(apply(&d, E("e9", "\"event_type\":\"dossier.paid\",\"payment_id\":\"p2\",\"method\":\"offline\",\"amount_vnd\":5")), TTHC_APPLY_CHANGED);
+    CHECK_INT(
+        apply(&d,
+              E("e9", "\"event_type\":\"dossier.paid\",\"payment_id\":\"p2\",\"method\":\"offline\",\"amount_vnd\":5")),
+        TTHC_APPLY_CHANGED);
     CHECK_INT(d.changes, changes + 1);
     c = contrib(&d);
     CHECK_INT(c.c[TTHC_C_PAYMENTS], 2);
@@ -78,8 +90,12 @@ int main(void)
     CHECK_INT(contrib(&d).c[TTHC_C_RESULT_DIGITIZED], 0);
     CHECK_INT(apply(&d, E("e11", "\"event_type\":\"dossier.synced\"")), TTHC_APPLY_CHANGED);
     CHECK_INT(contrib(&d).c[TTHC_C_SYNCED], 0);
-    CHECK_INT(apply(&d, E("e12", "\"event_type\":\"dossier.result_issued\",\"finished_at\":\"2025-03-19T10:00:00+07:00\",\"electronic\":false")), TTHC_APPLY_CHANGED);
-    CHECK_INT(apply(&d, E("e13", "\"event_type\":\"dossier.result_issued\",\"finished_at\":\"2025-03-25T10:00:00+07:00\",\"electronic\":true")), TTHC_APPLY_CHANGED);
+    CHECK_INT(apply(&d, E("e12", "\"event_type\":\"dossier.result_issued\",\"finished_at\":\"2025-03-19T10:00:00+07:"
+                                 "00\",\"electronic\":false")),
+              TTHC_APPLY_CHANGED);
+    CHECK_INT(apply(&d, E("e13", "\"event_type\":\"dossier.result_issued\",\"finished_at\":\"2025-03-25T10:00:00+07:"
+                                 "00\",\"electronic\":true")),
+              TTHC_APPLY_CHANGED);
     c = contrib(&d);
     CHECK_INT(c.c[TTHC_C_ISSUED], 1);
     CHECK_INT(c.c[TTHC_C_E_RESULT], 0);
@@ -104,7 +120,9 @@ int main(void)
     /* Late result after due_at: not on time; no due_at: not in the on_time denominator. */
     tthc_dossier_init(&d, "D1");
     CHECK_INT(apply(&d, RECEIVED("r1", "H61.07", "in_person", "2025-03-01T00:00:00Z")), TTHC_APPLY_CHANGED);
-    CHECK_INT(apply(&d, E("r2", "\"event_type\":\"dossier.result_issued\",\"finished_at\":\"2025-03-21T00:00:00+07:00\",\"electronic\":true")), TTHC_APPLY_CHANGED);
+    CHECK_INT(apply(&d, E("r2", "\"event_type\":\"dossier.result_issued\",\"finished_at\":\"2025-03-21T00:00:00+07:"
+                                "00\",\"electronic\":true")),
+              TTHC_APPLY_CHANGED);
     c = contrib(&d);
     CHECK_INT(c.c[TTHC_C_ON_TIME], 0);
     CHECK_INT(c.c[TTHC_C_DUE_ISSUED], 1);
@@ -113,13 +131,16 @@ int main(void)
 
     /* The reuse source is the first data_reused event's, like its other values. */
     tthc_dossier_init(&d, "D1");
-    CHECK_INT(apply(&d, E("s1", "\"event_type\":\"dossier.data_reused\",\"source\":\"national_db\"")), TTHC_APPLY_CHANGED);
-    CHECK_INT(apply(&d, E("s2", "\"event_type\":\"dossier.data_reused\",\"source\":\"digitized_store\"")), TTHC_APPLY_CHANGED);
+    CHECK_INT(apply(&d, E("s1", "\"event_type\":\"dossier.data_reused\",\"source\":\"national_db\"")),
+              TTHC_APPLY_CHANGED);
+    CHECK_INT(apply(&d, E("s2", "\"event_type\":\"dossier.data_reused\",\"source\":\"digitized_store\"")),
+              TTHC_APPLY_CHANGED);
     CHECK(d.data_reused && d.reuse_source == TTHC_REUSE_NATIONAL_DB, "first source stands: %d", d.reuse_source);
     tthc_dossier_clear(&d);
     tthc_dossier_init(&d, "D1");
     CHECK_INT(apply(&d, E("s3", "\"event_type\":\"dossier.data_reused\"")), TTHC_APPLY_CHANGED);
-    CHECK_INT(apply(&d, E("s4", "\"event_type\":\"dossier.data_reused\",\"source\":\"digitized_store\"")), TTHC_APPLY_CHANGED);
+    CHECK_INT(apply(&d, E("s4", "\"event_type\":\"dossier.data_reused\",\"source\":\"digitized_store\"")),
+              TTHC_APPLY_CHANGED);
     CHECK(d.data_reused && d.reuse_source == 0, "a first event without a source leaves it unknown");
     tthc_dossier_clear(&d);
 

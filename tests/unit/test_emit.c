@@ -9,11 +9,11 @@
 #include "emit/stream.h"
 #include "unitlist.h" /* common/ */
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 
 #include "check.h"
 #include "event.h"
@@ -158,7 +158,8 @@ static void test_units(void)
     CHECK(emit_unitlist_parse(text, "mem", &back, &err) == TTHC_OK, "round trip: %s", err.msg);
     int same = back.n == l.n;
     for (size_t i = 0; same && i < l.n; i++)
-        same = !strcmp(back.v[i].code, l.v[i].code) && !strcmp(back.v[i].name, l.v[i].name) && back.v[i].kind == l.v[i].kind;
+        same = !strcmp(back.v[i].code, l.v[i].code) && !strcmp(back.v[i].name, l.v[i].name) &&
+               back.v[i].kind == l.v[i].kind;
     CHECK(same, "written units read back equal");
     emit_unitlist_free(&back);
     free(text);
@@ -211,7 +212,8 @@ static void test_profiles(void)
     for (int i = 0; i < TTHC_INDICATOR_COUNT; i++) {
         CHECK(fabs(emit_province_p(&m, a, l.n, i) - m.p[i]) < 1e-9, "%s calibrated: %f", tthc_indicators[i].code,
               emit_province_p(&m, a, l.n, i));
-        CHECK(fabs(emit_province_p(&m, c, l.n, i) - m.p[i]) < 1e-9, "%s calibrated (other seed)", tthc_indicators[i].code);
+        CHECK(fabs(emit_province_p(&m, c, l.n, i) - m.p[i]) < 1e-9, "%s calibrated (other seed)",
+              tthc_indicators[i].code);
     }
     /* Units differ: some ahead of the 60 % online target, some far behind. */
     int ahead = 0, behind = 0, leaders = 0, laggards = 0;
@@ -320,7 +322,8 @@ static void test_lifecycles(void)
             if (e->type == TTHC_EV_RECEIVED)
                 valid &= !strcmp(ev.unit_code, l.v[u].code) && ev.channel == d.channel && ev.has_due == d.has_due &&
                          ev.received_at == d.received_at && (!d.has_due || ev.due_at == d.due_at);
-            if (e->type == TTHC_EV_RESULT_ISSUED) valid &= ev.finished_at == d.finished_at && ev.electronic == e->electronic;
+            if (e->type == TTHC_EV_RESULT_ISSUED)
+                valid &= ev.finished_at == d.finished_at && ev.electronic == e->electronic;
             if (e->type == TTHC_EV_PAID) valid &= ev.pay_online == e->pay_online && ev.amount_vnd == e->amount_vnd;
         }
         pays &= npay <= 2;
@@ -358,7 +361,8 @@ static void test_lifecycles(void)
             tthc_sb_reset(&sb);
             tthc_event ev;
             tthc_reject rej;
-            CHECK(emit_encode_bad((emit_bad_kind)k, &d, &d.ev[e], l.v[30].code, "test", &sb, &err) == TTHC_OK, "encode bad");
+            CHECK(emit_encode_bad((emit_bad_kind)k, &d, &d.ev[e], l.v[30].code, "test", &sb, &err) == TTHC_OK,
+                  "encode bad");
             int rc = parse_sb(&sb, &ev, &rej);
             CHECK(rc != 0 && rej.reason == emit_bad_reason((emit_bad_kind)k), "malformed %s of event %d: %s",
                   emit_bad_name((emit_bad_kind)k), e, rc ? tthc_reject_reason_name(rej.reason) : "accepted");
@@ -442,9 +446,17 @@ static void test_stream(void)
     tthc_err err = {{0}};
     CHECK(emit_unitlist_builtin(&l, &err) == TTHC_OK, "builtin");
     emit_stream_config cfg = {
-        .seed = "s1", .from_day = day_of("2025-07-01"), .to_day = -1, .max_dossiers = 3000, .per_day = 400,
-        .reorder_window = 50, .dup_rate = 0.05, .malformed_rate = 0.01, .centre_month = 2025 * 12 + 6,
-        .source = "test", .self_check = true,
+        .seed = "s1",
+        .from_day = day_of("2025-07-01"),
+        .to_day = -1,
+        .max_dossiers = 3000,
+        .per_day = 400,
+        .reorder_window = 50,
+        .dup_rate = 0.05,
+        .malformed_rate = 0.01,
+        .centre_month = 2025 * 12 + 6,
+        .source = "test",
+        .self_check = true,
     };
     digest a, b, c;
     emit_stats sa, sb, sc;
@@ -492,8 +504,7 @@ static void test_stream(void)
     range.per_day = 50;
     range.to_day = day_of("2025-07-31");
     CHECK(run_stream(&range, &m, &l, &c, &sc) == 0, "range stream");
-    CHECK(c.last_received_day <= range.to_day && c.last_received_day >= day_of("2025-07-28"),
-          "receipts stop at --to");
+    CHECK(c.last_received_day <= range.to_day && c.last_received_day >= day_of("2025-07-28"), "receipts stop at --to");
     CHECK(sc.totals.c[TTHC_C_ISSUED] > 0 && sc.queued == 0, "the range's lifecycles complete");
 
     /* Bad configurations. */

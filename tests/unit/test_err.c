@@ -34,6 +34,7 @@ int main(void)
         {"40001", TTHC_SQL_OTHER},  {"55P03", TTHC_SQL_OTHER},  {"XX000", TTHC_SQL_OTHER},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        CHECK(tthc_sql_classify(cases[i].state) == cases[i].want, "classify(%s)", cases[i].state ? cases[i].state : "NULL");
+        CHECK(tthc_sql_classify(cases[i].state) == cases[i].want, "classify(%s)",
+              cases[i].state ? cases[i].state : "NULL");
     return CHECK_DONE();
 }

@@ -8,10 +8,10 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
@@ -138,8 +138,13 @@ static void reset(buf *b)
 static void test_server(void)
 {
     counters cnt = {0};
-    tthc_httpd_opts o = {.listen = "127.0.0.1:0", .body_max = 4096, .timeout_s = 5, .threads = 2,
-                         .handler = handler, .observer = observer, .ctx = &cnt};
+    tthc_httpd_opts o = {.listen = "127.0.0.1:0",
+                         .body_max = 4096,
+                         .timeout_s = 5,
+                         .threads = 2,
+                         .handler = handler,
+                         .observer = observer,
+                         .ctx = &cnt};
     tthc_httpd *h = NULL;
     tthc_err err = {{0}};
     tthc_rc rc = tthc_httpd_start(&o, &h, &err);
@@ -232,8 +237,12 @@ static int closed_within(int fd, int ms)
 static void test_slow_clients(void)
 {
     counters cnt = {0};
-    tthc_httpd_opts o = {.listen = "127.0.0.1:0", .timeout_s = 30, .request_timeout_s = 1, .max_per_ip = 2,
-                         .handler = handler, .ctx = &cnt};
+    tthc_httpd_opts o = {.listen = "127.0.0.1:0",
+                         .timeout_s = 30,
+                         .request_timeout_s = 1,
+                         .max_per_ip = 2,
+                         .handler = handler,
+                         .ctx = &cnt};
     tthc_httpd *h = NULL;
     tthc_err err = {{0}};
     if (tthc_httpd_start(&o, &h, &err)) {
@@ -274,8 +283,8 @@ static void test_slow_clients(void)
 
 static void test_listen_errors(void)
 {
-    static const char *const bad[] = {"nope", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:8x",
-                                      "[::1", "[::1]8080", NULL};
+    static const char *const bad[] = {"nope",         "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536",
+                                      "127.0.0.1:8x", "[::1",      "[::1]8080",  NULL};
     for (int i = 0; bad[i]; i++) {
         tthc_httpd *h = NULL;
         tthc_err err = {{0}};

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "ingest/batch.h"
 #include "check.h"
+#include "ingest/batch.h"
 
 static char lines[64][512];
 static int nlines;
@@ -21,11 +21,18 @@ static void build(void)
     nlines = 0;
     /* D1: H61.07, online, received last (pending facts first) */
     add_line("D1", "a1", "\"event_type\":\"dossier.digitized\",\"scope\":\"components\"");
-    add_line("D1", "a2", "\"event_type\":\"dossier.result_issued\",\"finished_at\":\"2025-03-10T00:00:00Z\",\"electronic\":true");
-    add_line("D1", "a3", "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"X\",\"channel\":\"online\",\"received_at\":\"2025-03-05T00:00:00Z\"");
+    add_line("D1", "a2",
+             "\"event_type\":\"dossier.result_issued\",\"finished_at\":\"2025-03-10T00:00:00Z\",\"electronic\":true");
+    add_line("D1", "a3",
+             "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"X\",\"channel\":"
+             "\"online\",\"received_at\":\"2025-03-05T00:00:00Z\"");
     /* D2: H61.102, in person, with a conflicting second receipt */
-    add_line("D2", "b1", "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.102\",\"procedure_code\":\"X\",\"channel\":\"in_person\",\"received_at\":\"2025-03-31T17:00:00Z\"");
-    add_line("D2", "b2", "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"X\",\"channel\":\"in_person\",\"received_at\":\"2025-03-31T17:00:00Z\"");
+    add_line("D2", "b1",
+             "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.102\",\"procedure_code\":\"X\",\"channel\":\"in_"
+             "person\",\"received_at\":\"2025-03-31T17:00:00Z\"");
+    add_line("D2", "b2",
+             "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"X\",\"channel\":\"in_"
+             "person\",\"received_at\":\"2025-03-31T17:00:00Z\"");
     add_line("D2", "b3", "\"event_type\":\"dossier.paid\",\"payment_id\":\"p\",\"method\":\"online\",\"amount_vnd\":1");
     add_line("D2", "b3", "\"event_type\":\"dossier.paid\",\"payment_id\":\"p\",\"method\":\"online\",\"amount_vnd\":1");
     /* D3: never received */
@@ -64,14 +71,22 @@ static void event_ids(void)
 {
     batch b;
     batch_init(&b);
-    const char *r1 = "{\"event_id\":\"r1\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"E1\",\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"X\",\"channel\":\"online\",\"received_at\":\"2025-03-05T00:00:00Z\"}";
-    const char *c1 = "{\"event_id\":\"c1\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"E1\",\"event_type\":\"dossier.received\",\"unit_code\":\"H61.08\",\"procedure_code\":\"X\",\"channel\":\"online\",\"received_at\":\"2025-03-05T00:00:00Z\"}";
-    const char *r2 = "{\"event_id\":\"r1\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"E2\",\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"X\",\"channel\":\"online\",\"received_at\":\"2025-03-05T00:00:00Z\"}";
-    const char *p1 = "{\"event_id\":\"p1\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"E1\",\"event_type\":\"dossier.paid\",\"payment_id\":\"x\",\"method\":\"online\",\"amount_vnd\":1}";
-    const char *p1b = "{\"event_id\":\"p1\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"E1\",\"event_type\":\"dossier.paid\",\"payment_id\":\"y\",\"method\":\"online\",\"amount_vnd\":1}";
+    const char *r1 = "{\"event_id\":\"r1\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"E1\",\"event_"
+                     "type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"X\",\"channel\":"
+                     "\"online\",\"received_at\":\"2025-03-05T00:00:00Z\"}";
+    const char *c1 = "{\"event_id\":\"c1\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"E1\",\"event_"
+                     "type\":\"dossier.received\",\"unit_code\":\"H61.08\",\"procedure_code\":\"X\",\"channel\":"
+                     "\"online\",\"received_at\":\"2025-03-05T00:00:00Z\"}";
+    const char *r2 = "{\"event_id\":\"r1\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"E2\",\"event_"
+                     "type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"X\",\"channel\":"
+                     "\"online\",\"received_at\":\"2025-03-05T00:00:00Z\"}";
+    const char *p1 = "{\"event_id\":\"p1\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"E1\",\"event_"
+                     "type\":\"dossier.paid\",\"payment_id\":\"x\",\"method\":\"online\",\"amount_vnd\":1}";
+    const char *p1b = "{\"event_id\":\"p1\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"E1\",\"event_"
+                      "type\":\"dossier.paid\",\"payment_id\":\"y\",\"method\":\"online\",\"amount_vnd\":1}";
     add(&b, 0, 0, r1);
     add(&b, 0, 1, c1);
-    add(&b, 1, 0, r2);  /* r1 again, on another dossier: changes nothing */
+    add(&b, 1, 0, r2); /* r1 again, on another dossier: changes nothing */
     add(&b, 0, 2, p1);
     add(&b, 0, 3, p1b); /* p1 again with other content */
     add(&b, 0, 4, c1);  /* the conflict again: it was not applied, so it conflicts again */
@@ -159,7 +174,8 @@ int main(void)
 
     /* Interleavings of different dossiers give the same bucket deltas. */
     int64_t want[4][TTHC_C__COUNT];
-    const char *units[4] = {"H61.07", "H61.102", "H61", "H61"}, *periods[4] = {"2025-03", "2025-04", "2025-03", "2025-04"};
+    const char *units[4] = {"H61.07", "H61.102", "H61", "H61"},
+               *periods[4] = {"2025-03", "2025-04", "2025-03", "2025-04"};
     for (int k = 0; k < 4; k++)
         for (int c = 0; c < TTHC_C__COUNT; c++) want[k][c] = get(&b, units[k], periods[k], (tthc_counter)c);
     srand(7);
@@ -180,7 +196,8 @@ int main(void)
         run(&b, order);
         int same = 1;
         for (int k = 0; k < 4; k++)
-            for (int c = 0; c < TTHC_C__COUNT; c++) same &= want[k][c] == get(&b, units[k], periods[k], (tthc_counter)c);
+            for (int c = 0; c < TTHC_C__COUNT; c++)
+                same &= want[k][c] == get(&b, units[k], periods[k], (tthc_counter)c);
         CHECK(same, "round %d differs", round);
         CHECK_INT(b.nrejects, 2);
     }

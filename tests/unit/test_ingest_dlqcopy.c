@@ -33,7 +33,8 @@ int main(void)
     check_sha("abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     check_sha("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
               "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-    check_sha("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+    check_sha("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrst"
+              "nopqrstu",
               112, "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
     char *million = malloc(1000000);
     memset(million, 'a', 1000000);
@@ -53,7 +54,9 @@ int main(void)
     check_mask("{\"id_number\":{\"n\":\"079203001299\"}}", "{\"id_number\":********************}", 1);
     check_mask("{\"id_number\":\"0792030", "{\"id_number\":\"*******", 1); /* cut short */
     check_mask("{\"note\":\"id_number\",\"id_numbers\":\"1\"}", "{\"note\":\"id_number\",\"id_numbers\":\"1\"}", 0);
-    check_mask("{\"id_number\":\"\xff\xfe" "12\"}", "{\"id_number\":\"****\"}", 1); /* not UTF-8: bytes */
+    check_mask("{\"id_number\":\"\xff\xfe"
+               "12\"}",
+               "{\"id_number\":\"****\"}", 1); /* not UTF-8: bytes */
 
     /* build: masked copy, original size and hash of the original */
     const char *v = "{\"id_number\":\"079203001299\"}";

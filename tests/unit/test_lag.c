@@ -6,7 +6,7 @@
 #include "lag.h"
 
 #define NO_TS (-1.0)
-#define MAXS 24
+#define MAXS  24
 
 /* ---- lag seconds ---- */
 
@@ -155,61 +155,146 @@ typedef struct {
 
 static const burrow_case burrow_cases[] = {
     {"empty window", 5, {{0, 0, 0, 0}}, 0, 10, TTHC_PARTITION_OK, false},
-    {"incomplete with lag: not yet evaluated", 5, {{1, 100, 150, 1}, {2, 100, 160, 1}, {3, 100, 170, 1}}, 3, 3,
-     TTHC_PARTITION_OK, false},
-    {"incomplete and caught up: OK", 5, {{1, 100, 150, 1}, {2, 140, 160, 2}, {3, 170, 170, 3}}, 3, 3,
-     TTHC_PARTITION_OK, true},
+    {"incomplete with lag: not yet evaluated",
+     5,
+     {{1, 100, 150, 1}, {2, 100, 160, 1}, {3, 100, 170, 1}},
+     3,
+     3,
+     TTHC_PARTITION_OK,
+     false},
+    {"incomplete and caught up: OK",
+     5,
+     {{1, 100, 150, 1}, {2, 140, 160, 2}, {3, 170, 170, 3}},
+     3,
+     3,
+     TTHC_PARTITION_OK,
+     true},
     {"caught up now", 3, {{1, 100, 150, U}, {2, 100, 160, U}, {3, 160, 160, U}}, 3, 3, TTHC_PARTITION_OK, true},
-    {"consumer ahead of a stale log end counts as caught up", 3,
-     {{1, 100, 150, U}, {2, 100, 160, U}, {3, 170, 160, U}}, 3, 3, TTHC_PARTITION_OK, true},
-    {"zero lag earlier in the window: OK", 4,
-     {{1, 100, 100, U}, {2, 100, 110, U}, {3, 100, 120, U}, {4, 100, 130, U}}, 4, 4, TTHC_PARTITION_OK, true},
-    {"rewind", 5,
-     {{1, 100, 200, 1}, {2, 110, 210, 2}, {3, 50, 220, 3}, {4, 60, 230, 4}, {5, 70, 240, 5}}, 5, 5,
-     TTHC_PARTITION_REWIND, true},
-    {"rewind after a caught-up period", 4,
-     {{1, 100, 100, 1}, {2, 110, 110, 2}, {3, 0, 120, 3}, {4, 5, 130, 4}}, 4, 4, TTHC_PARTITION_REWIND, true},
+    {"consumer ahead of a stale log end counts as caught up",
+     3,
+     {{1, 100, 150, U}, {2, 100, 160, U}, {3, 170, 160, U}},
+     3,
+     3,
+     TTHC_PARTITION_OK,
+     true},
+    {"zero lag earlier in the window: OK",
+     4,
+     {{1, 100, 100, U}, {2, 100, 110, U}, {3, 100, 120, U}, {4, 100, 130, U}},
+     4,
+     4,
+     TTHC_PARTITION_OK,
+     true},
+    {"rewind",
+     5,
+     {{1, 100, 200, 1}, {2, 110, 210, 2}, {3, 50, 220, 3}, {4, 60, 230, 4}, {5, 70, 240, 5}},
+     5,
+     5,
+     TTHC_PARTITION_REWIND,
+     true},
+    {"rewind after a caught-up period",
+     4,
+     {{1, 100, 100, 1}, {2, 110, 110, 2}, {3, 0, 120, 3}, {4, 5, 130, 4}},
+     4,
+     4,
+     TTHC_PARTITION_REWIND,
+     true},
     /* back above the pre-rewind peak (110) with lag decreasing: OK */
-    {"rewind made good", 5,
-     {{1, 100, 200, 1}, {2, 110, 210, 2}, {3, 50, 220, 3}, {4, 120, 230, 4}, {5, 200, 240, 5}}, 5, 5,
-     TTHC_PARTITION_OK, true},
+    {"rewind made good",
+     5,
+     {{1, 100, 200, 1}, {2, 110, 210, 2}, {3, 50, 220, 3}, {4, 120, 230, 4}, {5, 200, 240, 5}},
+     5,
+     5,
+     TTHC_PARTITION_OK,
+     true},
     /* no commit since t=0, window span 40 s, now - 0 = 50 > 40 */
-    {"stop: no commit for longer than the window", 5,
-     {{10, 100, 110, 0}, {20, 100, 120, 0}, {30, 100, 130, 0}, {40, 100, 140, 0}, {50, 100, 150, 0}}, 5, 50,
-     TTHC_PARTITION_STOP, true},
-    {"same window without commit times: stall", 5,
-     {{10, 100, 110, U}, {20, 100, 120, U}, {30, 100, 130, U}, {40, 100, 140, U}, {50, 100, 150, U}}, 5, 50,
-     TTHC_PARTITION_STALL, true},
-    {"stall: commits keep coming, the offset does not move", 5,
-     {{10, 100, 110, 10}, {20, 100, 120, 20}, {30, 100, 130, 30}, {40, 100, 140, 40}, {50, 100, 150, 50}}, 5, 50,
-     TTHC_PARTITION_STALL, true},
-    {"stall with a fixed lag", 3, {{10, 100, 110, U}, {20, 100, 110, U}, {30, 100, 110, U}}, 3, 30,
-     TTHC_PARTITION_STALL, true},
+    {"stop: no commit for longer than the window",
+     5,
+     {{10, 100, 110, 0}, {20, 100, 120, 0}, {30, 100, 130, 0}, {40, 100, 140, 0}, {50, 100, 150, 0}},
+     5,
+     50,
+     TTHC_PARTITION_STOP,
+     true},
+    {"same window without commit times: stall",
+     5,
+     {{10, 100, 110, U}, {20, 100, 120, U}, {30, 100, 130, U}, {40, 100, 140, U}, {50, 100, 150, U}},
+     5,
+     50,
+     TTHC_PARTITION_STALL,
+     true},
+    {"stall: commits keep coming, the offset does not move",
+     5,
+     {{10, 100, 110, 10}, {20, 100, 120, 20}, {30, 100, 130, 30}, {40, 100, 140, 40}, {50, 100, 150, 50}},
+     5,
+     50,
+     TTHC_PARTITION_STALL,
+     true},
+    {"stall with a fixed lag",
+     3,
+     {{10, 100, 110, U}, {20, 100, 110, U}, {30, 100, 110, U}},
+     3,
+     30,
+     TTHC_PARTITION_STALL,
+     true},
     /* commits at 0 and 100: interval 100 s > span 40 s; at now=190, 90 s since the last commit is not a stop */
-    {"slow committer within its interval: not stop (warn)", 5,
-     {{90, 50, 100, 0}, {100, 60, 110, 100}, {110, 60, 120, 100}, {120, 60, 130, 100}, {130, 60, 140, 100}}, 5,
-     190, TTHC_PARTITION_WARN, true},
-    {"slow committer past its interval: stop", 5,
-     {{90, 50, 100, 0}, {100, 60, 110, 100}, {110, 60, 120, 100}, {120, 60, 130, 100}, {130, 60, 140, 100}}, 5,
-     210, TTHC_PARTITION_STOP, true},
-    {"warn: offsets move, lag grows every interval", 5,
-     {{1, 100, 200, 1}, {2, 110, 215, 2}, {3, 120, 230, 3}, {4, 130, 245, 4}, {5, 140, 260, 5}}, 5, 5,
-     TTHC_PARTITION_WARN, true},
-    {"warn: offsets move, lag fixed", 3, {{1, 100, 200, U}, {2, 110, 210, U}, {3, 120, 220, U}}, 3, 3,
-     TTHC_PARTITION_WARN, true},
-    {"ok: lag decreases somewhere", 5,
-     {{1, 100, 200, 1}, {2, 110, 215, 2}, {3, 150, 230, 3}, {4, 160, 245, 4}, {5, 170, 260, 5}}, 5, 5,
-     TTHC_PARTITION_OK, true},
+    {"slow committer within its interval: not stop (warn)",
+     5,
+     {{90, 50, 100, 0}, {100, 60, 110, 100}, {110, 60, 120, 100}, {120, 60, 130, 100}, {130, 60, 140, 100}},
+     5,
+     190,
+     TTHC_PARTITION_WARN,
+     true},
+    {"slow committer past its interval: stop",
+     5,
+     {{90, 50, 100, 0}, {100, 60, 110, 100}, {110, 60, 120, 100}, {120, 60, 130, 100}, {130, 60, 140, 100}},
+     5,
+     210,
+     TTHC_PARTITION_STOP,
+     true},
+    {"warn: offsets move, lag grows every interval",
+     5,
+     {{1, 100, 200, 1}, {2, 110, 215, 2}, {3, 120, 230, 3}, {4, 130, 245, 4}, {5, 140, 260, 5}},
+     5,
+     5,
+     TTHC_PARTITION_WARN,
+     true},
+    {"warn: offsets move, lag fixed",
+     3,
+     {{1, 100, 200, U}, {2, 110, 210, U}, {3, 120, 220, U}},
+     3,
+     3,
+     TTHC_PARTITION_WARN,
+     true},
+    {"ok: lag decreases somewhere",
+     5,
+     {{1, 100, 200, 1}, {2, 110, 215, 2}, {3, 150, 230, 3}, {4, 160, 245, 4}, {5, 170, 260, 5}},
+     5,
+     5,
+     TTHC_PARTITION_OK,
+     true},
     {"ok: catching up", 3, {{1, 100, 300, U}, {2, 200, 310, U}, {3, 300, 320, U}}, 3, 3, TTHC_PARTITION_OK, true},
     /* size 3: the zero-lag sample and the moving offsets slide out */
-    {"window slides", 3,
-     {{1, 100, 100, U}, {2, 150, 200, U}, {3, 150, 210, U}, {4, 150, 220, U}, {5, 150, 230, U}}, 5, 5,
-     TTHC_PARTITION_STALL, true},
+    {"window slides",
+     3,
+     {{1, 100, 100, U}, {2, 150, 200, U}, {3, 150, 210, U}, {4, 150, 220, U}, {5, 150, 230, U}},
+     5,
+     5,
+     TTHC_PARTITION_STALL,
+     true},
     /* t=5 after t=30: the window restarts with one sample */
-    {"clock stepped back: window restarts", 3,
-     {{10, 100, 110, U}, {20, 100, 120, U}, {30, 100, 130, U}, {5, 100, 140, U}}, 4, 5, TTHC_PARTITION_OK, false},
-    {"unknown offsets are ignored", 3, {{1, 100, 110, U}, {2, -1001, 120, U}, {3, 100, -1, U}}, 3, 3,
-     TTHC_PARTITION_OK, false},
+    {"clock stepped back: window restarts",
+     3,
+     {{10, 100, 110, U}, {20, 100, 120, U}, {30, 100, 130, U}, {5, 100, 140, U}},
+     4,
+     5,
+     TTHC_PARTITION_OK,
+     false},
+    {"unknown offsets are ignored",
+     3,
+     {{1, 100, 110, U}, {2, -1001, 120, U}, {3, 100, -1, U}},
+     3,
+     3,
+     TTHC_PARTITION_OK,
+     false},
 };
 
 static tthc_partition_status run_case(const burrow_case *c, tthc_burrow_window *w)
@@ -227,8 +312,8 @@ static void test_burrow_table(void)
         tthc_partition_status st = run_case(c, &w);
         bool evaluated = tthc_burrow_evaluated(&w);
         CHECK(st == c->want && evaluated == c->evaluated, "%s: got %s%s, want %s%s", c->name,
-              tthc_partition_status_name(st), evaluated ? "" : " (not evaluated)",
-              tthc_partition_status_name(c->want), c->evaluated ? "" : " (not evaluated)");
+              tthc_partition_status_name(st), evaluated ? "" : " (not evaluated)", tthc_partition_status_name(c->want),
+              c->evaluated ? "" : " (not evaluated)");
     }
 }
 
@@ -310,7 +395,10 @@ static void test_group(void)
         {"WARN and STALL", {TTHC_PARTITION_WARN, TTHC_PARTITION_STALL}, 2, TTHC_GROUP_ERR},
         {"STOP", {TTHC_PARTITION_STOP}, 1, TTHC_GROUP_ERR},
         {"REWIND first", {TTHC_PARTITION_REWIND, TTHC_PARTITION_OK, TTHC_PARTITION_WARN}, 3, TTHC_GROUP_ERR},
-        {"STALL last", {TTHC_PARTITION_OK, TTHC_PARTITION_OK, TTHC_PARTITION_OK, TTHC_PARTITION_STALL}, 4, TTHC_GROUP_ERR},
+        {"STALL last",
+         {TTHC_PARTITION_OK, TTHC_PARTITION_OK, TTHC_PARTITION_OK, TTHC_PARTITION_STALL},
+         4,
+         TTHC_GROUP_ERR},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tthc_group_status g = tthc_burrow_group(cases[i].p, cases[i].n);
@@ -328,14 +416,16 @@ static void test_group(void)
 static void test_names(void)
 {
     static const char *const want[] = {"OK", "WARN", "STOP", "STALL", "REWIND"};
-    for (int i = 0; i < TTHC_PARTITION_STATUS_COUNT; i++) CHECK_STR(tthc_partition_status_name((tthc_partition_status)i), want[i]);
+    for (int i = 0; i < TTHC_PARTITION_STATUS_COUNT; i++)
+        CHECK_STR(tthc_partition_status_name((tthc_partition_status)i), want[i]);
     CHECK_STR(tthc_partition_status_name((tthc_partition_status)99), "UNKNOWN");
     CHECK_STR(tthc_group_status_name(TTHC_GROUP_OK), "OK");
     CHECK_STR(tthc_group_status_name(TTHC_GROUP_WARN), "WARN");
     CHECK_STR(tthc_group_status_name(TTHC_GROUP_ERR), "ERR");
     CHECK_STR(tthc_group_status_name((tthc_group_status)-1), "UNKNOWN");
     CHECK(!tthc_partition_status_is_error(TTHC_PARTITION_OK) && !tthc_partition_status_is_error(TTHC_PARTITION_WARN) &&
-              tthc_partition_status_is_error(TTHC_PARTITION_STOP) && tthc_partition_status_is_error(TTHC_PARTITION_STALL) &&
+              tthc_partition_status_is_error(TTHC_PARTITION_STOP) &&
+              tthc_partition_status_is_error(TTHC_PARTITION_STALL) &&
               tthc_partition_status_is_error(TTHC_PARTITION_REWIND),
           "is_error");
 }

@@ -41,8 +41,8 @@ int main(void)
     CHECK_STR(fmt_line(TTHC_LOG_INFO, "e", "unit=%s", "Xã_Hòa"), "level=info svc=tthc-test event=e unit=Xã_Hòa");
     CHECK_STR(fmt_line(TTHC_LOG_INFO, "e", "k=%s", "a\xff"), "level=info svc=tthc-test event=e k=\"a\\ufffd\"");
     /* Numbers of every length modifier, width and precision from arguments. */
-    CHECK_STR(fmt_line(TTHC_LOG_INFO, "e", "a=%lld b=%zu c=%lu d=%.3f e=%*d f=%.*s g=%x h=%hhd i=%c", -5LL,
-                       (size_t)7, 8UL, 1.5, 3, 42, 2, "xyz", 255u, (signed char)-1, 'q'),
+    CHECK_STR(fmt_line(TTHC_LOG_INFO, "e", "a=%lld b=%zu c=%lu d=%.3f e=%*d f=%.*s g=%x h=%hhd i=%c", -5LL, (size_t)7,
+                       8UL, 1.5, 3, 42, 2, "xyz", 255u, (signed char)-1, 'q'),
               "level=info svc=tthc-test event=e a=-5 b=7 c=8 d=1.500 e= 42 f=xy g=ff h=-1 i=q");
     CHECK_STR(fmt_line(TTHC_LOG_INFO, "e", "pct=%d%%", 50), "level=info svc=tthc-test event=e pct=50%");
     /* Values quoted by a caller (tthc_log_quote) are not quoted twice. */

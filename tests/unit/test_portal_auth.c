@@ -3,10 +3,10 @@
 #include "portal-stub/auth.h"
 #include "portal-stub/targets.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 
 #include "check.h"
 
@@ -19,10 +19,10 @@ static void test_bearer(void)
         {"Bearer s3cret", "s3cret", 1},
         {"bearer s3cret", "s3cret", 1},
         {"BEARER   s3cret", "s3cret", 1},
-        {"Bearer s3cret", "s3cre", 0},       /* prefix of the header token */
-        {"Bearer s3cre", "s3cret", 0},       /* prefix of the expected token */
+        {"Bearer s3cret", "s3cre", 0}, /* prefix of the header token */
+        {"Bearer s3cre", "s3cret", 0}, /* prefix of the expected token */
         {"Bearer s3cretx", "s3cret", 0},
-        {"Bearer S3CRET", "s3cret", 0},      /* tokens are case-sensitive */
+        {"Bearer S3CRET", "s3cret", 0}, /* tokens are case-sensitive */
         {"Bearer ", "s3cret", 0},
         {"Bearer", "s3cret", 0},
         {"Bearers3cret", "s3cret", 0},
@@ -30,9 +30,9 @@ static void test_bearer(void)
         {"s3cret", "s3cret", 0},
         {"", "s3cret", 0},
         {NULL, "s3cret", 0},
-        {"Bearer ", "", 0},                  /* an empty expected token never matches */
+        {"Bearer ", "", 0}, /* an empty expected token never matches */
         {"Bearer x", NULL, 0},
-        {"Bearer abcabc", "abc", 0},         /* cycling over expected must not make this match */
+        {"Bearer abcabc", "abc", 0}, /* cycling over expected must not make this match */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         CHECK(portal_bearer_ok(cases[i].header, cases[i].token) == cases[i].ok, "bearer(\"%s\", \"%s\") != %d",
@@ -41,8 +41,8 @@ static void test_bearer(void)
     static const struct {
         const char *token;
         int ok;
-    } tokens[] = {{"s3cret", 1}, {"a-b_c.d~e+f/g=", 1}, {"", 0}, {"with space", 0}, {"tab\t", 0}, {"caf\xC3\xA9", 0},
-                  {NULL, 0}};
+    } tokens[] = {{"s3cret", 1}, {"a-b_c.d~e+f/g=", 1}, {"", 0},  {"with space", 0},
+                  {"tab\t", 0},  {"caf\xC3\xA9", 0},    {NULL, 0}};
     for (size_t i = 0; i < sizeof tokens / sizeof tokens[0]; i++)
         CHECK(portal_token_valid(tokens[i].token) == tokens[i].ok, "token_valid(\"%s\") != %d",
               tokens[i].token ? tokens[i].token : "(null)", tokens[i].ok);
@@ -66,9 +66,9 @@ static void test_targets(void)
         portal_rate_class want;
     } cases[] = {
         {TTHC_IND_ONLINE_SUBMISSION, 80, 100, PORTAL_RATE_MET},
-        {TTHC_IND_ONLINE_SUBMISSION, 4, 5, PORTAL_RATE_MET},         /* exactly 80 % */
+        {TTHC_IND_ONLINE_SUBMISSION, 4, 5, PORTAL_RATE_MET}, /* exactly 80 % */
         {TTHC_IND_ONLINE_SUBMISSION, 79, 100, PORTAL_RATE_PARTIAL},
-        {TTHC_IND_ONLINE_SUBMISSION, 3, 5, PORTAL_RATE_PARTIAL},     /* exactly 60 % */
+        {TTHC_IND_ONLINE_SUBMISSION, 3, 5, PORTAL_RATE_PARTIAL}, /* exactly 60 % */
         {TTHC_IND_ONLINE_SUBMISSION, 599999, 1000000, PORTAL_RATE_MISSED},
         {TTHC_IND_ONLINE_SUBMISSION, 0, 0, PORTAL_RATE_NONE},
         {TTHC_IND_E_RESULT, 702, 702, PORTAL_RATE_MET},
@@ -79,8 +79,8 @@ static void test_targets(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         portal_rate_class got = portal_target_classify(&t.t[cases[i].ind], cases[i].num, cases[i].den);
-        CHECK(got == cases[i].want, "%s %lld/%lld: class %d, want %d", tthc_indicators[cases[i].ind].code,
-              cases[i].num, cases[i].den, got, cases[i].want);
+        CHECK(got == cases[i].want, "%s %lld/%lld: class %d, want %d", tthc_indicators[cases[i].ind].code, cases[i].num,
+              cases[i].den, got, cases[i].want);
     }
 
     portal_targets_clear(&t, 2026, 1);

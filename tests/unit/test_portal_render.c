@@ -5,10 +5,10 @@
 #include "portal-stub/report.h"
 #include "portal-stub/targets.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 
 #include "check.h"
 
@@ -39,8 +39,8 @@ static void test_page(void)
     cJSON_AddItemToArray(reports, one_report("H61.big", 3000000000LL, 4000000000LL));
     cJSON_AddItemToArray(periods, cJSON_CreateString("2025-03"));
     cJSON_AddItemToArray(periods, cJSON_CreateString("<2025-02>"));
-    portal_page pg = {.period = "2025-03", .reports = reports, .periods = periods, .targets = &t,
-                      .notice = "<notice & more>"};
+    portal_page pg = {
+        .period = "2025-03", .reports = reports, .periods = periods, .targets = &t, .notice = "<notice & more>"};
     size_t len = 0;
     char *html = portal_page_render(&pg, &len);
     CHECK(html && len == strlen(html), "rendered");
@@ -91,8 +91,13 @@ static void test_page_vi(void)
     cJSON_AddItemToArray(p, cJSON_CreateNumber(4226));
     cJSON_AddItemToArray(p, cJSON_CreateNumber(5200));
     cJSON_AddItemToArray(p, cJSON_CreateNumber(3));
-    portal_page pg = {.period = "2025-03", .reports = reports, .periods = periods, .targets = &t, .vietnamese = 1,
-                      .points = points, .unit_name = names};
+    portal_page pg = {.period = "2025-03",
+                      .reports = reports,
+                      .periods = periods,
+                      .targets = &t,
+                      .vietnamese = 1,
+                      .points = points,
+                      .unit_name = names};
     size_t len = 0;
     char *html = portal_page_render(&pg, &len);
     CHECK(html != NULL, "rendered");

@@ -5,10 +5,10 @@
 #include "report/model.h"
 #include "report/render.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 
 #include "check.h"
 #include "unitcode.h"
@@ -57,9 +57,13 @@ static void test_numbers(void)
         int64_t num, den;
         const char *rate;
     } r[] = {
-        {1, 32, "3.13"},      /* 3.125: half up, as PostgreSQL's round(numeric, 2) */
-        {2, 3, "66.67"},     {1, 3, "33.33"}, {0, 5, "0.00"}, {5, 5, "100.00"},
-        {1, 8, "12.50"},     {7907, 12230, "64.65"},
+        {1, 32, "3.13"}, /* 3.125: half up, as PostgreSQL's round(numeric, 2) */
+        {2, 3, "66.67"},
+        {1, 3, "33.33"},
+        {0, 5, "0.00"},
+        {5, 5, "100.00"},
+        {1, 8, "12.50"},
+        {7907, 12230, "64.65"},
         {999999999999LL, 1000000000000LL, "100.00"},
         {123456789012LL, 987654321098LL, "12.50"},
     };
@@ -77,12 +81,10 @@ static void test_numbers(void)
         int status;
         int64_t behind;
     } s[] = {
-        {60, 100, 6000, 1, 0},           {6000, 10000, 6000, 1, 0},
-        {5999, 10000, 6000, 0, 1},       /* exactly 0.01 behind */
-        {599999, 1000000, 6000, 0, 1},   /* 0.0001 behind: shown as 0.01, never 0.00 */
-        {1, 3, 5000, 0, 1667},           /* 16.666.. rounded up */
-        {100, 100, 10000, 1, 0},         {99, 100, 10000, 0, 100},
-        {0, 0, 6000, -1, 0},             {0, 7, 0, 1, 0},
+        {60, 100, 6000, 1, 0},         {6000, 10000, 6000, 1, 0}, {5999, 10000, 6000, 0, 1}, /* exactly 0.01 behind */
+        {599999, 1000000, 6000, 0, 1}, /* 0.0001 behind: shown as 0.01, never 0.00 */
+        {1, 3, 5000, 0, 1667},         /* 16.666.. rounded up */
+        {100, 100, 10000, 1, 0},       {99, 100, 10000, 0, 100},  {0, 0, 6000, -1, 0},       {0, 7, 0, 1, 0},
     };
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
         int64_t b;
@@ -99,7 +101,8 @@ static void test_numbers(void)
     CHECK_STR(buf, "0.05");
     CHECK(report_rate_cmp((report_nd){1, 3}, (report_nd){2, 6}) == 0, "1/3 = 2/6");
     CHECK(report_rate_cmp((report_nd){1, 3}, (report_nd){1, 2}) < 0, "1/3 < 1/2");
-    CHECK(report_rate_cmp((report_nd){999999999999LL, 1000000000000LL}, (report_nd){999999999998LL, 999999999999LL}) > 0,
+    CHECK(report_rate_cmp((report_nd){999999999999LL, 1000000000000LL}, (report_nd){999999999998LL, 999999999999LL}) >
+              0,
           "exact comparison of close rates with large counts");
 
     /* The SELECT list matches the counter order of common/dossier.h. */
@@ -276,11 +279,14 @@ static void test_render(void)
     static const char header[] = "section,scope,period,month,unit_code,unit_name,indicator,numerator,denominator,"
                                  "rate_pct,target_pct,source_doc,status,behind_pts,rank\r\n";
     CHECK(!strncmp(csv, header, sizeof header - 1), "CSV header");
-    CHECK(strstr(csv, "total,X9,2025-Q3,,X9,Tỉnh <X9>,online_submission,1200,3005,39.93,80.00,TB 56/TB-VPCP #2,behind,40.07,"),
-          "CSV total row");
+    CHECK(
+        strstr(csv,
+               "total,X9,2025-Q3,,X9,Tỉnh <X9>,online_submission,1200,3005,39.93,80.00,TB 56/TB-VPCP #2,behind,40.07,"),
+        "CSV total row");
     CHECK(strstr(csv, "\"Xã <A&B> \"\"quoted\"\", 'x'\""), "CSV quotes a name with a comma and quotes");
     CHECK(strstr(csv, "trend,X9,2025-Q3,2025-07,X9,"), "CSV trend rows");
-    CHECK(strstr(csv, "ytd,X9,2025-Q3,2025-09,X9,Tỉnh <X9>,online_submission,1200,3005,39.93,80.00,TB 56/TB-VPCP #2,behind,40.07,"),
+    CHECK(strstr(csv, "ytd,X9,2025-Q3,2025-09,X9,Tỉnh <X9>,online_submission,1200,3005,39.93,80.00,TB 56/TB-VPCP "
+                      "#2,behind,40.07,"),
           "CSV year-to-date rows against the year's targets");
     free(csv);
 
@@ -351,13 +357,15 @@ static void test_i18n(void)
     CHECK(report_data_add_target(&d, "e_result", "T", 8000, &err) == TTHC_OK, "target");
     char st[96];
     CHECK_STR(report_rate_text(&d, 0, (report_nd){1, 32}, REPORT_VI, b, sizeof b), "3,12 %");
-    CHECK_STR(report_status_text(&d, 0, (report_nd){1, 32}, 0, REPORT_VI, st, sizeof st), "chưa đạt, còn thiếu 0,01 điểm %");
+    CHECK_STR(report_status_text(&d, 0, (report_nd){1, 32}, 0, REPORT_VI, st, sizeof st),
+              "chưa đạt, còn thiếu 0,01 điểm %");
     CHECK_STR(report_rate_text(&d, 0, (report_nd){2, 32}, REPORT_VI, b, sizeof b), "6,25 %");
     CHECK_STR(report_status_text(&d, 0, (report_nd){2, 32}, 0, REPORT_VI, st, sizeof st), "đạt");
     CHECK_STR(report_rate_text(&d, TTHC_IND_E_RESULT, (report_nd){12767, 20000}, REPORT_VI, b, sizeof b), "63,84 %");
     CHECK_STR(report_status_text(&d, TTHC_IND_E_RESULT, (report_nd){12767, 20000}, 0, REPORT_VI, st, sizeof st),
               "chưa đạt, còn thiếu 16,16 điểm %");
-    CHECK_STR(report_status_text(&d, TTHC_IND_E_RESULT, (report_nd){0, 0}, 0, REPORT_VI, st, sizeof st), "chưa có số liệu");
+    CHECK_STR(report_status_text(&d, TTHC_IND_E_RESULT, (report_nd){0, 0}, 0, REPORT_VI, st, sizeof st),
+              "chưa có số liệu");
     CHECK_STR(report_status_text(&d, TTHC_IND_E_RESULT, (report_nd){7999, 10000}, 0, REPORT_EN, st, sizeof st),
               "behind 0.01 pts");
     report_data_free(&d);
@@ -389,8 +397,12 @@ static void test_qd766_model(void)
         const char *unit, *metric;
         qd_metric_val v;
     } rows[] = {
-        {"H61.101", "DVC_PROGRESS", {.has_nd = true, .num = 3, .den = 4, .points_centi = 1500, .max_known_centi = 2000}},
-        {"H61.101", "ORIGINAL_RESULT_AVAILABLE", {.has_nd = true, .num = 1, .den = 4, .points_centi = 150, .max_known_centi = 600}},
+        {"H61.101",
+         "DVC_PROGRESS",
+         {.has_nd = true, .num = 3, .den = 4, .points_centi = 1500, .max_known_centi = 2000}},
+        {"H61.101",
+         "ORIGINAL_RESULT_AVAILABLE",
+         {.has_nd = true, .num = 1, .den = 4, .points_centi = 150, .max_known_centi = 600}},
         {"H61.101", "CITIZEN_DATA_CONNECTED_FORMALITY", {.status = QD_UNKNOWN}},
         {"H61.9", "DVC_PROGRESS", {.has_nd = true, .num = 1, .den = 1, .points_centi = 2000, .max_known_centi = 2000}},
         {"H61.20", "DVC_PROGRESS", {.has_nd = true, .num = 3, .den = 4, .points_centi = 1650, .max_known_centi = 2000}},
@@ -431,8 +443,9 @@ static void test_qd766_model(void)
     CHECK(report_compute(&d, &v, &err) == TTHC_OK, "compute");
     report_ctx x = {.d = &d, .v = &v, .top = 5, .lang = REPORT_VI, .qd = &q};
     char *h = render(report_render_html, &x);
-    CHECK(strstr(h, "Điểm đánh giá theo QĐ 766/QĐ-TTg") && strstr(h, "15,56 / 20,00") && strstr(h, "Điểm theo đơn vị") &&
-              strstr(h, "Xã &lt;Cái&gt; &amp; &quot;Nhum&quot;") && !strstr(h, "<Cái>") && strstr(h, "+0,56"),
+    CHECK(strstr(h, "Điểm đánh giá theo QĐ 766/QĐ-TTg") && strstr(h, "15,56 / 20,00") &&
+              strstr(h, "Điểm theo đơn vị") && strstr(h, "Xã &lt;Cái&gt; &amp; &quot;Nhum&quot;") &&
+              !strstr(h, "<Cái>") && strstr(h, "+0,56"),
           "HTML: Vietnamese section, points, escaped names, month over month");
     const char *tbl = strstr(h, "Điểm theo đơn vị");
     const char *a = tbl ? strstr(tbl, ">H61.9<") : NULL, *b = tbl ? strstr(tbl, ">H61.20<") : NULL,
@@ -448,15 +461,17 @@ static void test_qd766_model(void)
     CHECK(strstr(t, "15,56 điểm đã tính trên 20,00") && !strstr(t, "online_submission"), "table --qd766-only");
     free(t);
     char *csv = render(report_render_csv, &x);
-    CHECK(strstr(csv, ",group,points,max_points,unknown_points\r\n") &&
-              strstr(csv, "qd766_total,H61,2025-09,,H61.101,\"Xã <Cái> & \"\"Nhum\"\"\",,,,,,,,,2,,16.50,26.00,16.00") &&
-              strstr(csv, "qd766_month,H61,2025-09,2025-09,H61,,,,,,,,,,,,15.56,26.00,") && !strstr(csv, "\ntotal,"),
-          "CSV --qd766-only: totals with rank, months");
+    CHECK(
+        strstr(csv, ",group,points,max_points,unknown_points\r\n") &&
+            strstr(csv, "qd766_total,H61,2025-09,,H61.101,\"Xã <Cái> & \"\"Nhum\"\"\",,,,,,,,,2,,16.50,26.00,16.00") &&
+            strstr(csv, "qd766_month,H61,2025-09,2025-09,H61,,,,,,,,,,,,15.56,26.00,") && !strstr(csv, "\ntotal,"),
+        "CSV --qd766-only: totals with rank, months");
     free(csv);
     char *js = render(report_render_json, &x);
     cJSON *root = cJSON_Parse(js), *qd = cJSON_GetObjectItemCaseSensitive(root, "qd766");
     CHECK(qd && !cJSON_GetObjectItemCaseSensitive(root, "indicators") &&
-              cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(qd, "scope"), "points_known")->valuedouble == 15.56 &&
+              cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(qd, "scope"), "points_known")
+                      ->valuedouble == 15.56 &&
               cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(qd, "units")) == 3,
           "JSON --qd766-only");
     cJSON_Delete(root);

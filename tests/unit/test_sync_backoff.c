@@ -2,11 +2,11 @@
  * (services/sync/backoff.c, linked with tthc_sync_core). */
 #include "sync/backoff.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 
 #include <time.h>
 
@@ -24,7 +24,7 @@ static const delay_case delays[] = {
     {1, 200, 60000, -1, 0.0, 0},
     {1, 200, 60000, -1, 0.5, 100},
     {1, 200, 60000, -1, 0.999999, 199},
-    {0, 200, 60000, -1, 0.5, 100},  /* attempt < 1 counts as 1 */
+    {0, 200, 60000, -1, 0.5, 100}, /* attempt < 1 counts as 1 */
     {-5, 200, 60000, -1, 0.5, 100},
     {2, 200, 60000, -1, 0.5, 200},
     {3, 200, 60000, -1, 0.5, 400},
@@ -41,8 +41,8 @@ static const delay_case delays[] = {
     {1, 200, 60000, 5000, 0.0, 5000},
     {1, 200, 60000, 5000, 0.9, 5000},
     {10, 200, 60000, 5000, 0.9, 54000},
-    {1, 200, 60000, 120000, 0.5, 120000},     /* may exceed the cap: the server asked */
-    {1, 200, 60000, 0, 0.5, 100},             /* Retry-After: 0 */
+    {1, 200, 60000, 120000, 0.5, 120000},                          /* may exceed the cap: the server asked */
+    {1, 200, 60000, 0, 0.5, 100},                                  /* Retry-After: 0 */
     {1, 200, 60000, 999999999999LL, 0.5, SYNC_RETRY_AFTER_MAX_MS}, /* but not without bound */
     /* degenerate settings */
     {1, 0, 0, -1, 0.5, 0},
@@ -78,25 +78,25 @@ static const ra_case retry_afters[] = {
 #define NOW_US (784111777LL * 1000000)
 static const ra_case dates[] = {
     {"Sun, 06 Nov 1994 08:49:37 GMT", 0},
-    {"Sun, 06 Nov 1994 08:49:38 GMT", 1000},          /* IMF-fixdate */
+    {"Sun, 06 Nov 1994 08:49:38 GMT", 1000}, /* IMF-fixdate */
     {"Sun, 06 Nov 1994 08:51:37 GMT", 120000},
     {"  Sun, 06 Nov 1994 09:49:37 GMT\r\n", 3600000},
     {"Sun, 06 Nov 1994 09:49:38 GMT", SYNC_RETRY_AFTER_MAX_MS}, /* capped */
     {"Mon, 07 Nov 2094 08:49:37 GMT", SYNC_RETRY_AFTER_MAX_MS},
-    {"Sun, 06 Nov 1994 08:49:36 GMT", 0},             /* in the past */
+    {"Sun, 06 Nov 1994 08:49:36 GMT", 0}, /* in the past */
     {"Thu, 01 Jan 1970 00:00:00 GMT", 0},
-    {"Sunday, 06-Nov-94 08:50:07 GMT", 30000},        /* RFC 850 (obsolete) */
+    {"Sunday, 06-Nov-94 08:50:07 GMT", 30000},                   /* RFC 850 (obsolete) */
     {"Sunday, 06-Nov-40 08:50:07 GMT", SYNC_RETRY_AFTER_MAX_MS}, /* 2040: within 50 years ahead */
-    {"Sunday, 06-Nov-45 08:50:07 GMT", 0},            /* 1945: more than 50 years ahead is the past */
-    {"Sun Nov  6 08:50:37 1994", 60000},              /* asctime (obsolete) */
+    {"Sunday, 06-Nov-45 08:50:07 GMT", 0},                       /* 1945: more than 50 years ahead is the past */
+    {"Sun Nov  6 08:50:37 1994", 60000},                         /* asctime (obsolete) */
     {"Sun Nov 16 08:49:37 1994", SYNC_RETRY_AFTER_MAX_MS},
     {"Sun, 06 Nov 1994 08:49:47 GMT ", 10000},
-    {"45", 45000},                                    /* seconds still work */
-    {"Sun, 06 Nov 1994 08:49:37 UTC", -1},            /* only GMT */
+    {"45", 45000},                         /* seconds still work */
+    {"Sun, 06 Nov 1994 08:49:37 UTC", -1}, /* only GMT */
     {"Sun, 06 Nov 1994 08:49:37", -1},
-    {"Sun, 6 Nov 1994 08:49:37 GMT", -1},             /* two-digit day */
+    {"Sun, 6 Nov 1994 08:49:37 GMT", -1}, /* two-digit day */
     {"Sun, 06 Noe 1994 08:49:37 GMT", -1},
-    {"Sun, 31 Nov 1994 08:49:37 GMT", -1},            /* no such day */
+    {"Sun, 31 Nov 1994 08:49:37 GMT", -1}, /* no such day */
     {"Sun, 06 Nov 1994 24:00:00 GMT", -1},
     {"Sun, 06 Nov 94 08:49:37 GMT", -1},
     {"Sun, ", -1},
@@ -112,8 +112,8 @@ int main(void)
     for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++) {
         const delay_case *c = &delays[i];
         int64_t got = sync_backoff_ms(c->attempt, c->base, c->cap, c->retry_after, c->r);
-        CHECK(got == c->want, "case %zu (attempt %d, r %g, retry-after %lld): got %lld, want %lld", i, c->attempt,
-              c->r, (long long)c->retry_after, (long long)got, (long long)c->want);
+        CHECK(got == c->want, "case %zu (attempt %d, r %g, retry-after %lld): got %lld, want %lld", i, c->attempt, c->r,
+              (long long)c->retry_after, (long long)got, (long long)c->want);
     }
     CHECK(sync_backoff_ms(1, 200, 60000, -1, NAN) == 0, "NaN draw");
 
@@ -158,14 +158,14 @@ int main(void)
     for (size_t i = 0; i < sizeof retry_afters / sizeof retry_afters[0]; i++) {
         const ra_case *c = &retry_afters[i];
         int64_t got = sync_retry_after_ms(c->value);
-        CHECK(got == c->want, "Retry-After '%s': got %lld, want %lld", c->value ? c->value : "(null)",
-              (long long)got, (long long)c->want);
+        CHECK(got == c->want, "Retry-After '%s': got %lld, want %lld", c->value ? c->value : "(null)", (long long)got,
+              (long long)c->want);
     }
     for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
         const ra_case *c = &dates[i];
         int64_t got = sync_retry_after_ms_at(c->value, NOW_US);
-        CHECK(got == c->want, "Retry-After '%s' at 1994-11-06T08:49:37Z: got %lld, want %lld", c->value,
-              (long long)got, (long long)c->want);
+        CHECK(got == c->want, "Retry-After '%s' at 1994-11-06T08:49:37Z: got %lld, want %lld", c->value, (long long)got,
+              (long long)c->want);
     }
     /* A date 90 s ahead of the wall clock, formatted as IMF-fixdate: about 90 s (the clock moves on). */
     char date[64] = "";

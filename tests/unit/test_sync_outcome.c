@@ -4,10 +4,10 @@
 #include "sync/metrics.h"
 #include "sync/outcome.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 
 #include "check.h"
 
@@ -30,7 +30,7 @@ static const classify_case cases[] = {
     {200, "", SYNC_BAD_ANSWER, -1},
     {201, "{\"status\":\"accepted\",\"revision\":4}", SYNC_BAD_ANSWER, 4},
     {204, "", SYNC_BAD_ANSWER, -1},
-    {200, "{\"status\":\"accepted\",\"revision\":5}", SYNC_BAD_ANSWER, 5},   /* not the revision sent */
+    {200, "{\"status\":\"accepted\",\"revision\":5}", SYNC_BAD_ANSWER, 5}, /* not the revision sent */
     {200, "{\"status\":\"accepted\",\"revision\":3}", SYNC_BAD_ANSWER, 3},
     {200, "{\"status\":\"duplicate\",\"revision\":5}", SYNC_BAD_ANSWER, 5},
     {200, "{\"status\":\"accepted\",\"revision\":\"4\"}", SYNC_BAD_ANSWER, -1},
@@ -82,18 +82,18 @@ static const sanitize_case sanitize[] = {
     {"{\"error\":\"invalid_report\"}", 0, 100, "{\"error\":\"invalid_report\"}"},
     {"line1\nline2\ttab\r", 0, 100, "line1 line2 tab "},
     {"x\x7fy", 0, 100, "x y"},
-    {"caf\xc3\xa9", 0, 100, "caf\xc3\xa9"},                 /* é kept */
+    {"caf\xc3\xa9", 0, 100, "caf\xc3\xa9"},                         /* é kept */
     {"H\xe1\xbb\x93 s\xc6\xa1", 0, 100, "H\xe1\xbb\x93 s\xc6\xa1"}, /* Hồ sơ kept */
     {"bad\xff\xfe", 0, 100, "bad??"},
-    {"\xc3", 0, 100, "?"},                  /* truncated sequence */
-    {"\xed\xa0\x80", 0, 100, "???"},        /* a surrogate is not UTF-8 */
-    {"\xc0\xaf", 0, 100, "??"},             /* overlong */
-    {"abcdefghij", 0, 8, "abcd..."},        /* cut: room for "..." and NUL */
-    {"abcdefg", 0, 8, "abcdefg"},           /* fits exactly */
+    {"\xc3", 0, 100, "?"},                            /* truncated sequence */
+    {"\xed\xa0\x80", 0, 100, "???"},                  /* a surrogate is not UTF-8 */
+    {"\xc0\xaf", 0, 100, "??"},                       /* overlong */
+    {"abcdefghij", 0, 8, "abcd..."},                  /* cut: room for "..." and NUL */
+    {"abcdefg", 0, 8, "abcdefg"},                     /* fits exactly */
     {"ab\xc3\xa9\xc3\xa9xyz", 0, 9, "ab\xc3\xa9..."}, /* never splits a character */
     {"abc", 0, 1, ""},
-    {"abc", 0, 3, ""},                      /* no room for anything plus "..." */
-    {"a\0b", 3, 100, "a b"},                /* NUL in the body */
+    {"abc", 0, 3, ""},       /* no room for anything plus "..." */
+    {"a\0b", 3, 100, "a b"}, /* NUL in the body */
     {NULL, 0, 100, ""},
 };
 
@@ -141,7 +141,7 @@ int main(void)
     static const struct {
         int status;
         const char *label;
-    } labels[] = {{400, "parked_400"}, {401, "parked_401"}, {403, "parked_403"}, {413, "parked_413"},
+    } labels[] = {{400, "parked_400"}, {401, "parked_401"},   {403, "parked_403"}, {413, "parked_413"},
                   {422, "parked_422"}, {404, "parked_other"}, {0, "parked_other"}, {301, "parked_other"}};
     for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
         CHECK_STR(sync_metrics_outcome_name(sync_metrics_park_label(labels[i].status)), labels[i].label);

@@ -2,13 +2,13 @@
  * (services/sync/report.c), checked against docs/portal-api.md and against
  * the portal stub's own strict validator (services/portal-stub/report.c);
  * linked with tthc_sync_core and tthc_portal_stub_core. */
-#include "sync/report.h"
 #include "portal-stub/report.h"
+#include "sync/report.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <cjson/cJSON.h>
 
 #include "check.h"
 #include "timeutil.h"
@@ -45,9 +45,14 @@ static const totals_case totals[] = {
     {"H61.07", "2025-03", 1, {0}},
     {"H61.07", "2025-03", 4, {1290, 812, 1000, 1, 0, 702, 5, 640, 700, 690, 0, 4, 3, 10, 9}},
     {"H61", "2025-12", 17, {5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5}},
-    {"H61.0701.X", "2024-01", 1099511627776LL,
+    {"H61.0701.X",
+     "2024-01",
+     1099511627776LL,
      {1099511627776LL, 1099511627775LL, 1, 2, 3, 1000000000000000LL, 999999999999999LL, 0, 1, 2, 2, 7, 0, 3, 3}},
-    {"A1.B2", "2030-07", MAXI, {MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI}},
+    {"A1.B2",
+     "2030-07",
+     MAXI,
+     {MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI, MAXI}},
 };
 
 static void check_report(const totals_case *c, int64_t gen_us, const char *gen_text)

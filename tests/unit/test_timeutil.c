@@ -10,25 +10,25 @@ static const struct {
     const char *month; /* cohort month in UTC+07 when ok */
 } cases[] = {
     {"2025-03-06T08:15:00+07:00", 1, "2025-03"},
-    {"2025-03-31T19:30:00Z", 1, "2025-04"},        /* the contract's example */
-    {"2025-03-31T16:59:59Z", 1, "2025-03"},        /* 23:59:59 in Vietnam */
+    {"2025-03-31T19:30:00Z", 1, "2025-04"}, /* the contract's example */
+    {"2025-03-31T16:59:59Z", 1, "2025-03"}, /* 23:59:59 in Vietnam */
     {"2025-03-31T16:59:59.999999Z", 1, "2025-03"},
-    {"2025-03-31T17:00:00Z", 1, "2025-04"},        /* midnight in Vietnam */
+    {"2025-03-31T17:00:00Z", 1, "2025-04"}, /* midnight in Vietnam */
     {"2025-03-31T23:59:59+07:00", 1, "2025-03"},
     {"2025-04-01T00:00:00+07:00", 1, "2025-04"},
-    {"2025-03-31T12:00:00-05:00", 1, "2025-04"},   /* 17:00Z */
+    {"2025-03-31T12:00:00-05:00", 1, "2025-04"}, /* 17:00Z */
     {"2025-03-31T11:59:59-05:00", 1, "2025-03"},
-    {"2024-12-31T17:00:00Z", 1, "2025-01"},        /* year boundary */
+    {"2024-12-31T17:00:00Z", 1, "2025-01"}, /* year boundary */
     {"2024-12-31T16:59:59Z", 1, "2024-12"},
-    {"2024-02-29T10:00:00Z", 1, "2024-02"},        /* leap day */
-    {"2025-01-01t00:00:00z", 1, "2025-01"},        /* lower case T and Z */
-    {"2025-06-30T23:59:60Z", 1, "2025-07"},        /* leap second */
+    {"2024-02-29T10:00:00Z", 1, "2024-02"}, /* leap day */
+    {"2025-01-01t00:00:00z", 1, "2025-01"}, /* lower case T and Z */
+    {"2025-06-30T23:59:60Z", 1, "2025-07"}, /* leap second */
     {"2025-03-06T08:15:00.123456789+07:00", 1, "2025-03"},
-    {"2025-03-06T08:15:00", 0, NULL},              /* no offset */
-    {"2025-03-06 08:15:00Z", 0, NULL},             /* space instead of T */
+    {"2025-03-06T08:15:00", 0, NULL},  /* no offset */
+    {"2025-03-06 08:15:00Z", 0, NULL}, /* space instead of T */
     {"2025-13-01T00:00:00Z", 0, NULL},
     {"2025-00-01T00:00:00Z", 0, NULL},
-    {"2025-02-29T00:00:00Z", 0, NULL},             /* not a leap year */
+    {"2025-02-29T00:00:00Z", 0, NULL}, /* not a leap year */
     {"2025-04-31T00:00:00Z", 0, NULL},
     {"2025-03-06T24:00:00Z", 0, NULL},
     {"2025-03-06T08:60:00Z", 0, NULL},
@@ -80,9 +80,11 @@ int main(void)
      * after the offset landed in bucket 0000-01). */
     CHECK(!tthc_rfc3339_parse("1970-01-01T00:00:00Z", &a) && a == TTHC_INSTANT_MIN_US, "min");
     CHECK(tthc_instant_in_range(a) && !tthc_instant_in_range(a - 1), "min bound");
-    CHECK(!tthc_rfc3339_parse("9999-12-31T23:59:59.999999+07:00", &a) && a == TTHC_INSTANT_MAX_US, "max %lld", (long long)a);
+    CHECK(!tthc_rfc3339_parse("9999-12-31T23:59:59.999999+07:00", &a) && a == TTHC_INSTANT_MAX_US, "max %lld",
+          (long long)a);
     CHECK(tthc_instant_in_range(a) && !tthc_instant_in_range(a + 1), "max bound");
-    CHECK(!tthc_rfc3339_parse("9999-12-31T23:59:59Z", &b) && !tthc_instant_in_range(b), "23:59:59Z is 10000-01 in Vietnam");
+    CHECK(!tthc_rfc3339_parse("9999-12-31T23:59:59Z", &b) && !tthc_instant_in_range(b),
+          "23:59:59Z is 10000-01 in Vietnam");
     CHECK(!tthc_instant_in_range(INT64_MIN) && !tthc_instant_in_range(INT64_MAX), "extremes");
     char mon[8];
     CHECK(tthc_cohort_month(TTHC_INSTANT_MIN_US, mon) == 0, "min month");
