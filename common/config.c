@@ -90,7 +90,7 @@ static tthc_rc load_file(const tthc_cli *cli, void *target, const char *path, tt
         }
         rc = set_value(o, target, val, where, err);
     }
-    fclose(f);
+    (void)fclose(f); /* read only: nothing to lose */
     return rc;
 }
 
@@ -212,7 +212,7 @@ tthc_rc tthc_config_kafka_env(int (*set)(void *ctx, const char *prop, const char
         if (len == 7 && !strncmp(name, "BROKERS", 7)) continue;
         char prop[256];
         if (len >= sizeof prop) return tthc_fail(err, TTHC_EINVAL, "%.*s: name too long", (int)len, *e);
-        for (size_t i = 0; i < len; i++) prop[i] = name[i] == '_' ? '.' : (char)tolower((unsigned char)name[i]);
+        for (size_t i = 0; i < len; i++) prop[i] = (char)(name[i] == '_' ? '.' : tolower((unsigned char)name[i]));
         prop[len] = '\0';
         if (set(ctx, prop, eq + 1, err)) return TTHC_EINVAL;
     }

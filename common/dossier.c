@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "timeutil.h"
 
@@ -22,36 +23,11 @@ void tthc_dossier_init(tthc_dossier *d, const char *dossier_id)
 void tthc_dossier_clear(tthc_dossier *d)
 {
     for (uint32_t i = 0; i < d->npay; i++) free(d->pay_ids[i]);
-    for (uint32_t i = 0; i < d->nev; i++) free(d->event_ids[i]);
     free(d->pay_ids);
     free(d->pay_online);
-    free(d->event_ids);
     d->pay_ids = NULL;
     d->pay_online = NULL;
-    d->event_ids = NULL;
-    d->npay = d->paycap = d->nev = d->evcap = 0;
-}
-
-bool tthc_dossier_has_event(const tthc_dossier *d, const char *event_id)
-{
-    for (uint32_t i = 0; i < d->nev; i++)
-        if (!strcmp(d->event_ids[i], event_id)) return true;
-    return false;
-}
-
-int tthc_dossier_add_event_id(tthc_dossier *d, const char *event_id)
-{
-    if (d->nev == d->evcap) {
-        uint32_t cap = d->evcap ? d->evcap * 2 : 8;
-        char **p = realloc(d->event_ids, cap * sizeof *p);
-        if (!p) return -1;
-        d->event_ids = p;
-        d->evcap = cap;
-    }
-    char *copy = strdup(event_id);
-    if (!copy) return -1;
-    d->event_ids[d->nev++] = copy;
-    return 0;
+    d->npay = d->paycap = 0;
 }
 
 int tthc_dossier_add_payment(tthc_dossier *d, const char *payment_id, bool online)
@@ -82,11 +58,13 @@ static bool has_payment(const tthc_dossier *d, const char *payment_id)
 
 static bool receipt_agrees(const tthc_dossier *d, const tthc_event *ev)
 {
-    return !strcmp(d->unit_code, ev->unit_code) && !strcmp(d->procedure_code, ev->procedure_code) &&
+    /* Case-insensitive: a receipt stored before unit codes were upper-cased agrees with its new spelling. */
+    return !strcasecmp(d->unit_code, ev->unit_code) && !strcmp(d->procedure_code, ev->procedure_code) &&
            d->channel == ev->channel && d->received_at == ev->received_at;
 }
 
-/* Sets a fact once; returns nothing, the caller records the event id anyway. */
+/* Sets a fact once: 0 (d->changes grows if a fact was set), 1 for a
+ * disagreeing receipt, -1 on allocation failure. */
 static int apply_fact(tthc_dossier *d, const tthc_event *ev)
 {
     switch (ev->type) {
@@ -101,54 +79,53 @@ static int apply_fact(tthc_dossier *d, const tthc_event *ev)
         d->has_due = ev->has_due;
         d->due_at = ev->due_at;
         tthc_cohort_month(ev->received_at, d->period);
-        return 0;
+        break;
     case TTHC_EV_DIGITIZED:
-        if (ev->scope == TTHC_SCOPE_COMPONENTS) d->comp_digitized = true;
-        else d->result_digitized = true;
-        return 0;
-    case TTHC_EV_DATA_REUSED: d->data_reused = true; return 0;
-    case TTHC_EV_ID_TAGGED: d->id_tagged = true; return 0;
+        if (ev->scope == TTHC_SCOPE_COMPONENTS) {
+            if (d->comp_digitized) return 0;
+            d->comp_digitized = true;
+        } else {
+            if (d->result_digitized) return 0;
+            d->result_digitized = true;
+        }
+        break;
+    case TTHC_EV_DATA_REUSED:
+        if (d->data_reused) return 0;
+        d->data_reused = true;
+        break;
+    case TTHC_EV_ID_TAGGED:
+        if (d->id_tagged) return 0;
+        d->id_tagged = true;
+        break;
     case TTHC_EV_PAID:
-        if (!has_payment(d, ev->payment_id) && tthc_dossier_add_payment(d, ev->payment_id, ev->pay_online)) return -1;
-        return 0;
+        if (has_payment(d, ev->payment_id)) return 0;
+        if (tthc_dossier_add_payment(d, ev->payment_id, ev->pay_online)) return -1;
+        break;
     case TTHC_EV_RESULT_ISSUED:
-        if (!d->issued) {
-            d->issued = true;
-            d->electronic = ev->electronic;
-            d->finished_at = ev->finished_at;
-        }
-        return 0;
-    case TTHC_EV_SYNCED: d->synced = true; return 0;
+        if (d->issued) return 0;
+        d->issued = true;
+        d->electronic = ev->electronic;
+        d->finished_at = ev->finished_at;
+        break;
+    case TTHC_EV_SYNCED:
+        if (d->synced) return 0;
+        d->synced = true;
+        break;
     case TTHC_EV_RATED:
-        if (!d->rated) {
-            d->rated = true;
-            d->satisfied = ev->satisfied;
-        }
-        return 0;
-    case TTHC_EV__COUNT: break;
+        if (d->rated) return 0;
+        d->rated = true;
+        d->satisfied = ev->satisfied;
+        break;
+    case TTHC_EV__COUNT: return 0;
     }
+    d->changes++;
     return 0;
 }
 
 int tthc_dossier_apply(tthc_dossier *d, const tthc_event *ev)
 {
-    if (tthc_dossier_has_event(d, ev->event_id)) return TTHC_APPLY_DUPLICATE;
-    /* Reserve the event-id slot first so that a failed allocation leaves no half state. */
-    if (d->nev == d->evcap) {
-        uint32_t cap = d->evcap ? d->evcap * 2 : 8;
-        char **p = realloc(d->event_ids, cap * sizeof *p);
-        if (!p) return -1;
-        d->event_ids = p;
-        d->evcap = cap;
-    }
-    char *id = strdup(ev->event_id);
-    if (!id) return -1;
     int r = apply_fact(d, ev);
-    if (r) {
-        free(id);
-        return r > 0 ? TTHC_APPLY_CONFLICT : -1;
-    }
-    d->event_ids[d->nev++] = id;
+    if (r) return r > 0 ? TTHC_APPLY_CONFLICT : -1;
     return TTHC_APPLY_CHANGED;
 }
 

@@ -2,13 +2,16 @@
  *
  * A tthc_dossier holds one dossier's set-once facts.  tthc_dossier_apply()
  * folds one validated event into it (first value wins; distinct payments;
- * duplicate event_ids change nothing; a disagreeing second receipt is a
- * conflict).  tthc_dossier_contrib() maps a state to its contribution to the
+ * a disagreeing second receipt is a conflict).  Which event_ids were applied
+ * already is not the dossier's business: an event_id is unique across the
+ * whole stream, so the caller keeps that set (tthc-ingest: the
+ * applied_event table), and the cost of an event does not depend on how many
+ * its dossier had (events.md, semantics 7).  tthc_dossier_contrib() maps a state to its contribution to the
  * counters of its bucket: zero until the receipt is seen, so facts that arrive
  * first wait.  The change a batch makes to a bucket is
  * contrib(after) - contrib(before), whatever order the events came in.
  *
- * Ownership: a tthc_dossier owns its payment and event-id arrays;
+ * Ownership: a tthc_dossier owns its payment arrays;
  * tthc_dossier_clear() frees them.  Strings passed in are copied. */
 #ifndef TTHC_DOSSIER_H
 #define TTHC_DOSSIER_H
@@ -61,13 +64,11 @@ typedef struct {
     uint32_t npay, paycap;
     char **pay_ids;      /* owned */
     bool *pay_online;    /* owned, parallel to pay_ids */
-    uint32_t nev, evcap;
-    char **event_ids;    /* owned */
+    uint32_t changes;    /* grows by one whenever a fact is set (so a caller sees whether to write it) */
 } tthc_dossier;
 
 typedef enum {
-    TTHC_APPLY_CHANGED = 0, /* the state changed (a fact, or only the event-id record) */
-    TTHC_APPLY_DUPLICATE,   /* this event_id was applied before: nothing changed */
+    TTHC_APPLY_CHANGED = 0, /* applied: the event counts as seen (d->changes grew if a fact was set) */
     TTHC_APPLY_CONFLICT,    /* a second receipt that disagrees: nothing changed, DLQ it */
 } tthc_apply_result;
 
@@ -80,9 +81,7 @@ int tthc_dossier_apply(tthc_dossier *d, const tthc_event *ev) TTHC_MUSTCHECK;
 /* Contribution of one dossier to its bucket's counters (all zero if not received). */
 void tthc_dossier_contrib(const tthc_dossier *d, tthc_counts *out);
 
-/* Appends (copies) a payment or an event id; used when loading stored state. */
+/* Appends (copies) a payment; used when loading stored state. */
 int tthc_dossier_add_payment(tthc_dossier *d, const char *payment_id, bool online) TTHC_MUSTCHECK;
-int tthc_dossier_add_event_id(tthc_dossier *d, const char *event_id) TTHC_MUSTCHECK;
-bool tthc_dossier_has_event(const tthc_dossier *d, const char *event_id);
 
 #endif

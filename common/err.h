@@ -29,8 +29,13 @@ typedef enum {
     TTHC_EXIT      /* not an error: the caller should exit 0 (--help, --version) */
 } tthc_rc;
 
+/* msg holds the detail, NUL-terminated within its first TTHC_ERR_MSG_MAX bytes;
+ * the bytes after that hold the SQLSTATE of a PostgreSQL failure (read it with
+ * tthc_err_sqlstate()).  One array, so that `tthc_err e = {{0}}` still
+ * initializes everything. */
+#define TTHC_ERR_MSG_MAX 512
 typedef struct {
-    char msg[512];
+    char msg[TTHC_ERR_MSG_MAX + 8];
 } tthc_err;
 
 /* Name of a return code, for logs ("einval", ...). Never NULL. */
@@ -39,5 +44,21 @@ const char *tthc_rc_name(tthc_rc rc);
 /* Formats the detail into err (truncating) and returns rc, so that callers can
  * write `return tthc_fail(err, TTHC_EINVAL, "...")`.  err may be NULL. */
 tthc_rc tthc_fail(tthc_err *err, tthc_rc rc, const char *fmt, ...) TTHC_PRINTF(3, 4);
+
+/* The same, also recording a PostgreSQL SQLSTATE (NULL: none, as tthc_fail). */
+tthc_rc tthc_fail_sql(tthc_err *err, tthc_rc rc, const char *sqlstate, const char *fmt, ...) TTHC_PRINTF(4, 5);
+
+/* The SQLSTATE recorded by tthc_fail_sql ("" if none). Never NULL. */
+const char *tthc_err_sqlstate(const tthc_err *err);
+
+/* How a PostgreSQL failure is to be treated, from its SQLSTATE class
+ * (appendix "PostgreSQL Error Codes" of the manual). */
+typedef enum {
+    TTHC_SQL_OTHER = 0, /* the statement failed for another reason (a bug, a missing object, a lock timeout) */
+    TTHC_SQL_DATA,      /* class 22 (data exception) or 23 (integrity constraint): the values are refused */
+    TTHC_SQL_OUTAGE,    /* no SQLSTATE (no answer: connection lost), class 08, 53, 57, 58 */
+} tthc_sql_class;
+
+tthc_sql_class tthc_sql_classify(const char *sqlstate);
 
 #endif

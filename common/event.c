@@ -17,6 +17,8 @@ static const char *const reason_names[TTHC_REJ__COUNT] = {
     "none",          "too_large",     "invalid_utf8",       "invalid_json",
     "not_object",    "missing_field", "wrong_type",         "invalid_value",
     "unknown_event_type", "unsupported_schema_version", "receipt_conflict",
+    "duplicate_key", "nul_character",
+    "rejected_by_store",
 };
 
 const char *tthc_event_type_name(tthc_event_type t)
@@ -154,6 +156,9 @@ static int field_time(const cJSON *obj, const char *name, bool required, int64_t
     if (r) return r;
     if (tthc_rfc3339_parse(s, out))
         return reject(rej, TTHC_REJ_INVALID_VALUE, name, "must be an RFC 3339 date-time with an offset");
+    if (!tthc_instant_in_range(*out))
+        return reject(rej, TTHC_REJ_INVALID_VALUE, name,
+                      "must lie in 1970-01-01T00:00:00Z..9999-12-31T23:59:59Z with a Vietnam-time year in 1970-9999");
     return 0;
 }
 
@@ -212,7 +217,10 @@ static int parse_received(const cJSON *o, tthc_event *ev, tthc_reject *rej)
     if (strlen(unit) > TTHC_UNIT_MAX || !tthc_valid_unit_code(unit))
         return reject(rej, TTHC_REJ_INVALID_VALUE, "unit_code",
                       "must be <province>.<unit>: 1-10 letters or digits, a dot, 1-40 letters, digits or dots");
-    memcpy(ev->unit_code, unit, strlen(unit) + 1);
+    /* Unit codes are case-insensitive: one spelling, upper case, from here on. */
+    size_t n = strlen(unit);
+    for (size_t i = 0; i <= n; i++)
+        ev->unit_code[i] = (char)(unit[i] >= 'a' && unit[i] <= 'z' ? unit[i] - 'a' + 'A' : unit[i]);
     if (field_token(o, "procedure_code", true, TTHC_ID_MAX, "._-", ev->procedure_code, rej) < 0) return -1;
     if (field_enum(o, "channel", true, channel_names, 4, &ev->channel, rej) < 0) return -1;
     if (field_time(o, "received_at", true, &ev->received_at, rej) < 0) return -1;
@@ -300,6 +308,88 @@ static int parse_envelope(const cJSON *o, tthc_event *ev, tthc_reject *rej)
     return 0;
 }
 
+/* ---- JSON rules cJSON does not enforce ---- */
+
+/* true when JSON text that cJSON accepted holds the escape \u0000 in a string
+ * (cJSON would cut the string there).  "\\u0000" is a backslash and text. */
+static bool has_escaped_nul(const char *s, size_t len)
+{
+    bool in_string = false;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_string) {
+            in_string = s[i] == '"';
+        } else if (s[i] == '"') {
+            in_string = false;
+        } else if (s[i] == '\\') {
+            i++; /* the escaped character: never a quote that ends the string */
+            if (i + 4 < len && s[i] == 'u' && !memcmp(s + i + 1, "0000", 4)) return true;
+        }
+    }
+    return false;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The name given twice in one object, or NULL.  *oom set on allocation failure. */
+static const char *duplicate_name(const cJSON *obj, bool *oom)
+{
+    size_t n = 0;
+    for (const cJSON *c = obj->child; c; c = c->next) n++;
+    if (n < 2) return NULL;
+    if (n <= 8) { /* the common case: no allocation */
+        for (const cJSON *a = obj->child; a; a = a->next)
+            for (const cJSON *b = a->next; b; b = b->next)
+                if (!strcmp(a->string, b->string)) return a->string;
+        return NULL;
+    }
+    const char **names = malloc(n * sizeof *names), *dup = NULL;
+    if (!names) {
+        *oom = true;
+        return NULL;
+    }
+    size_t k = 0;
+    for (const cJSON *c = obj->child; c; c = c->next) names[k++] = c->string;
+    qsort(names, n, sizeof *names, cmp_names);
+    for (k = 1; k < n && !dup; k++)
+        if (!strcmp(names[k - 1], names[k])) dup = names[k];
+    free(names);
+    return dup;
+}
+
+/* true for the member names of the contract (the only ones a rejection may echo). */
+static bool contract_field(const char *name)
+{
+    static const char *const names[] = {
+        "event_id",   "event_type", "occurred_at", "dossier_id",     "source",     "schema_version",
+        "unit_code",  "procedure_code", "channel", "received_at",    "due_at",     "applicant_type",
+        "scope",      "id_kind",    "id_number",   "payment_id",     "method",     "amount_vnd",
+        "gateway",    "finished_at", "electronic", "satisfied",
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(name, names[i])) return true;
+    return false;
+}
+
+/* Walks every object and array (cJSON bounds the depth at CJSON_NESTING_LIMIT). */
+static int check_unique_keys(const cJSON *it, tthc_reject *rej)
+{
+    if (cJSON_IsObject(it)) {
+        bool oom = false;
+        const char *dup = duplicate_name(it, &oom);
+        if (oom) return reject(rej, TTHC_REJ_TOO_LARGE, NULL, "out of memory");
+        if (dup) /* a member name is the sender's text: named only when it is one of the contract's */
+            return reject(rej, TTHC_REJ_DUPLICATE_KEY, contract_field(dup) ? dup : NULL,
+                          "an object has the same member name twice");
+    }
+    if (cJSON_IsObject(it) || cJSON_IsArray(it))
+        for (const cJSON *c = it->child; c; c = c->next)
+            if (check_unique_keys(c, rej)) return -1;
+    return 0;
+}
+
 int tthc_event_parse(const char *buf, size_t len, tthc_event *ev, tthc_reject *rej)
 {
     memset(ev, 0, sizeof *ev);
@@ -319,6 +409,10 @@ int tthc_event_parse(const char *buf, size_t len, tthc_event *ev, tthc_reject *r
         rc = reject(rej, TTHC_REJ_INVALID_JSON, NULL, "not valid JSON");
     } else if (!cJSON_IsObject(root)) {
         rc = reject(rej, TTHC_REJ_NOT_OBJECT, NULL, "not a JSON object");
+    } else if (has_escaped_nul(copy, len)) {
+        rc = reject(rej, TTHC_REJ_NUL_CHARACTER, NULL, "a string holds U+0000 (\\u0000)");
+    } else if (check_unique_keys(root, rej)) {
+        rc = -1;
     } else {
         rc = parse_envelope(root, ev, rej);
         if (rc == 0) rc = parse_body(root, ev, rej);

@@ -1,4 +1,4 @@
-/* event.h - the dossier event contract (shared/contract/events.md) as C.
+/* event.h - the dossier event contract (docs/events.md) as C.
  *
  * tthc_event_parse() is a pure function: bytes in, either a validated event or
  * a rejection (reason + field + detail) out.  It never keeps the personal ID
@@ -40,6 +40,9 @@ typedef enum {
     TTHC_REJ_UNKNOWN_EVENT_TYPE,
     TTHC_REJ_UNSUPPORTED_SCHEMA_VERSION,
     TTHC_REJ_RECEIPT_CONFLICT,
+    TTHC_REJ_DUPLICATE_KEY,     /* an object with the same member name twice, at any depth */
+    TTHC_REJ_NUL_CHARACTER,     /* a string (value or name) holding U+0000 */
+    TTHC_REJ_REJECTED_BY_STORE, /* valid here, refused by PostgreSQL (SQLSTATE class 22/23) */
     TTHC_REJ__COUNT
 } tthc_reject_reason;
 
@@ -84,7 +87,9 @@ typedef struct {
     char detail[160];   /* the rule broken; never a value from the message */
 } tthc_reject;
 
-/* Validates len bytes.  Returns 0 and fills *ev, or -1 and fills *rej. */
+/* Validates len bytes (any bytes: no terminating NUL needed).  Returns 0 and
+ * fills *ev, or -1 and fills *rej.  Instants are checked against
+ * tthc_instant_in_range() (timeutil.h). */
 int tthc_event_parse(const char *buf, size_t len, tthc_event *ev, tthc_reject *rej) TTHC_MUSTCHECK;
 
 const char *tthc_event_type_name(tthc_event_type t);

@@ -6,14 +6,29 @@
  * queue its response).  A Content-Length above the cap is refused at the
  * first call, before any body is read (so a client sending
  * "Expect: 100-continue" never sends it); a chunked body that grows past the
- * cap is discarded and answered 413 at the end. */
+ * cap is discarded and answered 413 at the end.
+ *
+ * Request deadline: MHD's connection timeout counts idle time only, so a
+ * client sending a byte every few seconds would hold a connection forever.
+ * Each connection gets a `watch` (MHD_OPTION_NOTIFY_CONNECTION, kept as its
+ * socket context) in a list under wlock: armed when the connection starts
+ * (deadline: request_timeout_s) and when a response on it completes (deadline:
+ * the longer of the idle timeout and request_timeout_s, so that MHD closes a
+ * kept-alive connection that stays idle exactly as it would without this),
+ * disarmed when a response is queued (the request has fully arrived).  A sweeper thread shuts down, once a second,
+ * the socket of every armed watch older than the deadline; MHD then sees the
+ * end of the stream and closes the connection itself.  The fd stays valid
+ * while its watch is listed: MHD calls the CLOSED notification (which unlists
+ * under wlock) before it closes the socket. */
 #include "httpd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +42,14 @@
 
 #include "log.h"
 
+typedef struct watch {
+    struct watch *prev, *next;
+    int fd;
+    int armed;         /* a request is on its way: the deadline runs */
+    int shut;          /* the sweeper shut the socket down */
+    int64_t deadline_ms; /* monotonic: when an armed watch's request must have arrived */
+} watch;
+
 struct tthc_httpd {
     struct MHD_Daemon *mhd;
     size_t body_max;
@@ -34,6 +57,18 @@ struct tthc_httpd {
     tthc_http_handler handler;
     tthc_http_observer observer;
     void *ctx;
+    int64_t request_timeout_ms; /* a new connection's first request */
+    int64_t keepalive_timeout_ms; /* the next request after a response: max(idle, request) */
+    pthread_mutex_t wlock; /* watches, stopping */
+    pthread_cond_t wcond;
+    watch *watches;
+    int stopping;
+    atomic_ulong slow_closed;
+    pthread_t sweeper;
+    int sweeper_running;
+    pthread_mutex_t log_lock; /* MHD message rate limit */
+    int64_t log_second;
+    unsigned log_count, log_dropped;
 };
 
 struct tthc_http_conn {
@@ -151,9 +186,116 @@ static double elapsed(const struct timespec *t0)
     return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* ---- request deadline ---- */
+
+static int64_t mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static watch *watch_of(struct MHD_Connection *mc)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* armed = 1: a response was sent, the next request may start (a kept-alive
+ * connection that stays idle is closed by MHD's idle timeout first, as
+ * before); 0: the request has arrived. */
+static void watch_arm(tthc_httpd *h, struct MHD_Connection *mc, int armed)
+{
+    watch *w = watch_of(mc);
+    if (!w) return;
+    pthread_mutex_lock(&h->wlock);
+    w->armed = armed;
+    if (armed) w->deadline_ms = mono_ms() + h->keepalive_timeout_ms;
+    pthread_mutex_unlock(&h->wlock);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    tthc_httpd *h = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+        watch *w = ci ? calloc(1, sizeof *w) : NULL;
+        if (!w) { /* a connection without a deadline is not served */
+            LOG_WARN("httpd_connection_refused", "reason=%s", ci ? "out_of_memory" : "no_socket");
+            if (ci) (void)shutdown(ci->connect_fd, SHUT_RDWR);
+            *socket_context = NULL;
+            return;
+        }
+        w->fd = ci->connect_fd;
+        w->armed = 1;
+        w->deadline_ms = mono_ms() + h->request_timeout_ms;
+        pthread_mutex_lock(&h->wlock);
+        w->next = h->watches;
+        if (w->next) w->next->prev = w;
+        h->watches = w;
+        pthread_mutex_unlock(&h->wlock);
+        *socket_context = w;
+        return;
+    }
+    watch *w = *socket_context; /* MHD_CONNECTION_NOTIFY_CLOSED: the socket is still open */
+    if (!w) return;
+    pthread_mutex_lock(&h->wlock);
+    if (w->prev) w->prev->next = w->next;
+    else h->watches = w->next;
+    if (w->next) w->next->prev = w->prev;
+    pthread_mutex_unlock(&h->wlock);
+    free(w);
+    *socket_context = NULL;
+}
+
+/* Shuts down the sockets of armed watches past the deadline; returns how many. */
+static unsigned sweep_locked(tthc_httpd *h, int64_t now)
+{
+    unsigned n = 0;
+    for (watch *w = h->watches; w; w = w->next) {
+        if (!w->armed || w->shut || now <= w->deadline_ms) continue;
+        (void)shutdown(w->fd, SHUT_RDWR);
+        w->shut = 1;
+        n++;
+    }
+    atomic_fetch_add(&h->slow_closed, n);
+    return n;
+}
+
+static void *sweeper_main(void *arg)
+{
+    tthc_httpd *h = arg;
+    pthread_mutex_lock(&h->wlock);
+    while (!h->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += 1;
+        (void)pthread_cond_timedwait(&h->wcond, &h->wlock, &until);
+        if (h->stopping) break;
+        unsigned n = sweep_locked(h, mono_ms());
+        if (n) {
+            pthread_mutex_unlock(&h->wlock);
+            LOG_WARN("httpd_slow_requests_closed", "connections=%u request_timeout_s=%lld port=%u", n,
+                     (long long)(h->request_timeout_ms / 1000), h->port);
+            pthread_mutex_lock(&h->wlock);
+        }
+    }
+    pthread_mutex_unlock(&h->wlock);
+    return NULL;
+}
+
+unsigned long tthc_httpd_slow_closed(const tthc_httpd *h)
+{
+    return h ? atomic_load(&h->slow_closed) : 0;
+}
+
+/* ---- queueing responses ---- */
+
 static enum MHD_Result queue_static(tthc_httpd *h, tthc_http_conn *c, const char *method, const char *url,
                                     int status, const char *body)
 {
+    watch_arm(h, c->mc, 0);
     struct MHD_Response *mr =
         MHD_create_response_from_buffer(strlen(body), (void *)(uintptr_t)body, MHD_RESPMEM_PERSISTENT);
     if (!mr) return MHD_NO;
@@ -264,6 +406,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
     }
     if (c->too_large) return queue_static(h, c, method, url, 413, body_too_large);
 
+    watch_arm(h, mc, 0); /* arrived: the handler's own time is not the client's */
     tthc_http_req req = {.method = method, .path = url, .body = c->body ? c->body : "", .body_len = c->len,
                          .conn = c};
     tthc_http_resp resp;
@@ -276,6 +419,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *mc, const cha
 
 static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) watch_arm(cls, mc, 1); /* keep-alive: the next request's clock */
     tthc_http_conn *c = *con_cls;
     if (!c) return;
     free(c->body);
@@ -283,13 +427,31 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **con_cls, e
     *con_cls = NULL;
 }
 
+/* MHD's messages, at most 10 a second (an attack makes one per refused
+ * connection); the first line of the next second counts those dropped. */
 __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    tthc_httpd *h = cls;
+    unsigned dropped = 0;
+    int show = 1;
+    if (h) {
+        int64_t sec = mono_ms() / 1000;
+        pthread_mutex_lock(&h->log_lock);
+        if (sec != h->log_second) {
+            dropped = h->log_dropped;
+            h->log_second = sec;
+            h->log_count = h->log_dropped = 0;
+        }
+        show = ++h->log_count <= 10;
+        if (!show) h->log_dropped++;
+        pthread_mutex_unlock(&h->log_lock);
+    }
+    if (!show) return;
     char msg[512], q[600];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r')) msg[--n] = '\0';
-    LOG_WARN("httpd_error", "msg=%s", tthc_log_quote(q, sizeof q, msg));
+    LOG_WARN("httpd_error", "msg=%s dropped_before=%u", tthc_log_quote(q, sizeof q, msg), dropped);
 }
 
 /* ---- listening socket ---- */
@@ -368,45 +530,98 @@ done:
 
 /* ---- lifecycle ---- */
 
+/* Frees h and what it holds (the MHD daemon stopped or never started). */
+static void httpd_free(tthc_httpd *h)
+{
+    if (h->sweeper_running) {
+        pthread_mutex_lock(&h->wlock);
+        h->stopping = 1;
+        pthread_cond_signal(&h->wcond);
+        pthread_mutex_unlock(&h->wlock);
+        pthread_join(h->sweeper, NULL);
+    }
+    if (h->mhd) MHD_stop_daemon(h->mhd); /* closes the listening socket and every connection */
+    pthread_cond_destroy(&h->wcond);
+    pthread_mutex_destroy(&h->wlock);
+    pthread_mutex_destroy(&h->log_lock);
+    free(h);
+}
+
+static int locks_init(tthc_httpd *h)
+{
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca)) return -1;
+    int bad = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) || pthread_cond_init(&h->wcond, &ca);
+    pthread_condattr_destroy(&ca);
+    if (bad) return -1;
+    if (pthread_mutex_init(&h->wlock, NULL)) {
+        pthread_cond_destroy(&h->wcond);
+        return -1;
+    }
+    if (pthread_mutex_init(&h->log_lock, NULL)) {
+        pthread_cond_destroy(&h->wcond);
+        pthread_mutex_destroy(&h->wlock);
+        return -1;
+    }
+    return 0;
+}
+
 tthc_rc tthc_httpd_start(const tthc_httpd_opts *opts, tthc_httpd **out, tthc_err *err)
 {
     *out = NULL;
     if (!opts->handler) return tthc_fail(err, TTHC_EINVAL, "httpd: no handler");
     tthc_httpd *h = calloc(1, sizeof *h);
     if (!h) return tthc_fail(err, TTHC_ENOMEM, "httpd: out of memory");
+    if (locks_init(h)) {
+        free(h);
+        return tthc_fail(err, TTHC_ENOMEM, "httpd: cannot create locks");
+    }
     h->body_max = opts->body_max ? opts->body_max : TTHC_HTTPD_BODY_MAX_DEFAULT;
     h->handler = opts->handler;
     h->observer = opts->observer;
     h->ctx = opts->ctx;
+    h->request_timeout_ms =
+        1000 * (int64_t)(opts->request_timeout_s ? opts->request_timeout_s : TTHC_HTTPD_REQUEST_TIMEOUT_DEFAULT);
+
+    unsigned timeout = opts->timeout_s ? opts->timeout_s : TTHC_HTTPD_TIMEOUT_DEFAULT;
+    h->keepalive_timeout_ms = 1000 * (int64_t)timeout > h->request_timeout_ms ? 1000 * (int64_t)timeout
+                                                                                : h->request_timeout_ms;
 
     int fd = -1, ipv6 = 0;
     tthc_rc rc = open_listener(opts->listen, &fd, &ipv6, &h->port, err);
     if (rc) {
-        free(h);
+        httpd_free(h);
         return rc;
     }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     if (ipv6) flags |= MHD_USE_IPv6;
-    unsigned timeout = opts->timeout_s ? opts->timeout_s : TTHC_HTTPD_TIMEOUT_DEFAULT;
     unsigned limit = opts->max_connections ? opts->max_connections : TTHC_HTTPD_CONNECTIONS_DEFAULT;
-    /* MHD warns about a thread pool of 0 or 1: give the option only for a real pool. */
-    if (opts->threads > 1)
-        h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-                                  (void *)NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT, limit,
-                                  MHD_OPTION_THREAD_POOL_SIZE, opts->threads, MHD_OPTION_NOTIFY_COMPLETED,
-                                  on_completed, (void *)NULL, MHD_OPTION_END);
-    else
-        h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-                                  (void *)NULL, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, timeout, MHD_OPTION_CONNECTION_LIMIT, limit,
-                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)NULL, MHD_OPTION_END);
+    unsigned per_ip = opts->max_per_ip ? opts->max_per_ip : TTHC_HTTPD_PER_IP_DEFAULT;
+    if (per_ip > limit) per_ip = limit;
+    struct MHD_OptionItem o[] = {
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)(uintptr_t)on_mhd_log, h},
+        {MHD_OPTION_LISTEN_SOCKET, fd, NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT, timeout, NULL},
+        {MHD_OPTION_CONNECTION_LIMIT, limit, NULL},
+        {MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, NULL},
+        {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)(uintptr_t)on_connection, h},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)(uintptr_t)on_completed, h},
+        /* MHD warns about a thread pool of 0 or 1: give the option only for a real pool. */
+        {opts->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, opts->threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
     if (!h->mhd) {
         close(fd);
-        free(h);
+        httpd_free(h);
         return tthc_fail(err, TTHC_EHTTP, "httpd: cannot start on '%s' (see the httpd_error log line)",
                          opts->listen);
     }
+    if (pthread_create(&h->sweeper, NULL, sweeper_main, h)) {
+        httpd_free(h);
+        return tthc_fail(err, TTHC_ENOMEM, "httpd: cannot start the request-deadline thread");
+    }
+    h->sweeper_running = 1;
     *out = h;
     return TTHC_OK;
 }
@@ -419,6 +634,5 @@ unsigned tthc_httpd_port(const tthc_httpd *h)
 void tthc_httpd_stop(tthc_httpd *h)
 {
     if (!h) return;
-    MHD_stop_daemon(h->mhd); /* closes the listening socket too */
-    free(h);
+    httpd_free(h);
 }

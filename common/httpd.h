@@ -21,7 +21,18 @@
  * Threads: the server runs its own thread(s) (MHD_USE_INTERNAL_POLLING_THREAD).
  * With threads <= 1 every handler and observer call happens on that one
  * thread, one at a time; with threads > 1 they run concurrently and must be
- * thread-safe.  Idle connections are closed after timeout_s.
+ * thread-safe.
+ *
+ * Slow clients (slowloris): a connection idle for timeout_s is closed; a
+ * request whose headers and body have not all arrived request_timeout_s after
+ * the connection was accepted (or, on a kept-alive connection, the longer of
+ * timeout_s and request_timeout_s after the previous response was sent) is
+ * closed by a sweeper thread (which looks once a second: so within
+ * request_timeout_s + 1 s), however steadily it dribbles bytes; at most
+ * max_per_ip connections per client address and max_connections in total are
+ * served (more wait in the listen backlog or are refused).  Such closes are
+ * counted (tthc_httpd_slow_closed) and logged once per sweep; libmicrohttpd's
+ * own messages are logged at most 10 a second, with a count of those dropped.
  *
  * Ownership: the request and everything it points to belong to the server and
  * are valid only during the handler call.  Response setters copy their
@@ -41,6 +52,8 @@ struct cJSON;
 #define TTHC_HTTPD_BODY_MAX_DEFAULT (1024 * 1024) /* 1 MiB */
 #define TTHC_HTTPD_TIMEOUT_DEFAULT 30             /* seconds */
 #define TTHC_HTTPD_CONNECTIONS_DEFAULT 256
+#define TTHC_HTTPD_PER_IP_DEFAULT 64
+#define TTHC_HTTPD_REQUEST_TIMEOUT_DEFAULT 10 /* seconds for a whole request to arrive */
 #define TTHC_HTTPD_MAX_HEADERS 16 /* extra response headers per response */
 
 typedef struct tthc_httpd tthc_httpd;
@@ -70,6 +83,9 @@ typedef struct {
     unsigned timeout_s;       /* idle connection timeout; 0 = TTHC_HTTPD_TIMEOUT_DEFAULT */
     unsigned threads;         /* polling threads; 0 or 1 = one (handlers serialized) */
     unsigned max_connections; /* 0 = TTHC_HTTPD_CONNECTIONS_DEFAULT */
+    unsigned max_per_ip;      /* connections per client address; 0 = TTHC_HTTPD_PER_IP_DEFAULT
+                                 (never above max_connections) */
+    unsigned request_timeout_s; /* 0 = TTHC_HTTPD_REQUEST_TIMEOUT_DEFAULT */
     tthc_http_handler handler;
     tthc_http_observer observer; /* may be NULL */
     void *ctx;                   /* passed to handler and observer */
@@ -81,6 +97,9 @@ tthc_rc tthc_httpd_start(const tthc_httpd_opts *opts, tthc_httpd **out, tthc_err
 
 /* The port actually bound (useful with port 0). */
 unsigned tthc_httpd_port(const tthc_httpd *h);
+
+/* Connections closed because their request did not arrive in time, since start. */
+unsigned long tthc_httpd_slow_closed(const tthc_httpd *h);
 
 /* Stops accepting, closes connections, waits for running handlers, frees h.
  * NULL is a no-op. */

@@ -1,4 +1,4 @@
-/* indicators.h - the indicator catalogue of contract/indicators.md.
+/* indicators.h - the indicator catalogue of docs/indicators.md.
  *
  * One const table, in the contract's order (the `sort_order` of the
  * `indicator` table in migrations/001_core.sql).  Shared by the sync service,

@@ -59,11 +59,12 @@ tthc_rc tthc_pg_result(PGconn *c, PGresult *r, ExecStatusType want, const char *
     char m[400];
     snprintf(m, sizeof m, "%s", msg && *msg ? msg : "unexpected result status");
     m[strcspn(m, "\n")] = '\0';
-    bool retry = PQstatus(c) != CONNECTION_OK || !state ||
-                 !strcmp(state, "40001") || !strcmp(state, "40P01") || !strncmp(state, "08", 2) ||
-                 !strcmp(state, "57P01") || !strcmp(state, "57P02") || !strcmp(state, "57P03") ||
-                 !strcmp(state, "55P03") || !strcmp(state, "57014");
-    return tthc_fail(err, retry ? TTHC_ERETRY : TTHC_EDB, "%s: %s%s%s", what, state ? state : "", state ? " " : "", m);
+    /* Retryable: serialization failure, deadlock, lock or statement timeout,
+     * and every outage (no answer, connection, resources, shutdown). */
+    bool retry = PQstatus(c) != CONNECTION_OK || tthc_sql_classify(state) == TTHC_SQL_OUTAGE ||
+                 !strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03");
+    return tthc_fail_sql(err, retry ? TTHC_ERETRY : TTHC_EDB, state, "%s: %s%s%s", what, state ? state : "",
+                         state ? " " : "", m);
 }
 
 tthc_rc tthc_pg_exec(PGconn *c, const char *sql, tthc_err *err)

@@ -20,9 +20,12 @@ tthc_rc tthc_pg_exec(PGconn *c, const char *sql, tthc_err *err) TTHC_MUSTCHECK;
 
 /* Checks a result (which the caller still owns and clears) for `want`
  * (PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_COPY_IN).  On failure the detail
- * names the statement tag `what`; returns TTHC_ERETRY for serialization
- * failures, deadlocks and lost connections (the unit of work may be retried),
- * TTHC_EDB otherwise. */
+ * names the statement tag `what` and err carries the SQLSTATE
+ * (tthc_err_sqlstate, "" when the server gave none); returns TTHC_ERETRY for
+ * serialization failures, deadlocks, lock timeouts and outages (no answer,
+ * classes 08, 53, 57, 58: the unit of work may be retried), TTHC_EDB
+ * otherwise (tthc_sql_classify tells a refused value, class 22/23, from the
+ * rest). */
 tthc_rc tthc_pg_result(PGconn *c, PGresult *r, ExecStatusType want, const char *what, tthc_err *err) TTHC_MUSTCHECK;
 
 /* Streams len bytes into a COPY FROM STDIN in progress. */

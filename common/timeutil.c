@@ -1,6 +1,7 @@
 #include "timeutil.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 /* Howard Hinnant's civil-date algorithms (public domain). */
@@ -95,13 +96,22 @@ static int64_t floor_div(int64_t a, int64_t b)
     return q;
 }
 
-void tthc_cohort_month(int64_t us, char out[8])
+bool tthc_instant_in_range(int64_t us)
+{
+    return us >= TTHC_INSTANT_MIN_US && us <= TTHC_INSTANT_MAX_US;
+}
+
+int tthc_cohort_month(int64_t us, char out[8])
 {
     int64_t secs = floor_div(us, 1000000) + TTHC_VN_OFFSET_SECONDS;
     int64_t y;
     unsigned m, d;
     tthc_civil_from_days(floor_div(secs, 86400), &y, &m, &d);
-    unsigned yy = (unsigned)(y % 10000 + 10000) % 10000;
+    if (y < 1970 || y > 9999) {
+        memcpy(out, "0000-00", 8);
+        return -1;
+    }
+    unsigned yy = (unsigned)y;
     out[0] = (char)('0' + yy / 1000);
     out[1] = (char)('0' + yy / 100 % 10);
     out[2] = (char)('0' + yy / 10 % 10);
@@ -110,6 +120,7 @@ void tthc_cohort_month(int64_t us, char out[8])
     out[5] = (char)('0' + m / 10);
     out[6] = (char)('0' + m % 10);
     out[7] = '\0';
+    return 0;
 }
 
 static void split(int64_t us, int64_t shift, int64_t *y, unsigned *mo, unsigned *d, int *h, int *mi, int *s,

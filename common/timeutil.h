@@ -4,6 +4,7 @@
 #ifndef TTHC_TIMEUTIL_H
 #define TTHC_TIMEUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,9 +17,20 @@
  * RFC 3339 date-time with an offset (bad field ranges included). */
 int tthc_rfc3339_parse(const char *s, int64_t *us) TTHC_MUSTCHECK;
 
+/* The instants an event may carry (events.md): from 1970-01-01T00:00:00Z, up to
+ * 9999-12-31T23:59:59Z, and with a Vietnam-time month in years 1970-9999, which
+ * makes the last one 9999-12-31T23:59:59.999999+07:00 = 16:59:59.999999Z. */
+#define TTHC_INSTANT_MIN_US INT64_C(0)
+#define TTHC_INSTANT_MAX_US (INT64_C(253402275599) * 1000000 + 999999)
+
+/* true when us lies in [TTHC_INSTANT_MIN_US, TTHC_INSTANT_MAX_US]. */
+bool tthc_instant_in_range(int64_t us);
+
 /* Writes the cohort month "YYYY-MM" of an instant in Vietnam time (UTC+07:00)
- * into out (at least 8 bytes). */
-void tthc_cohort_month(int64_t us, char out[8]);
+ * into out (at least 8 bytes).  Returns 0; or -1 when that month's year is
+ * outside 1970-9999, and then writes "0000-00", which no period column accepts
+ * (never a wrapped year such as 10000 -> "0000"). */
+int tthc_cohort_month(int64_t us, char out[8]);
 
 /* Writes an instant as `YYYY-MM-DD HH:MM:SS.ffffff+00` (PostgreSQL input). */
 void tthc_format_pg(int64_t us, char *out, size_t len);

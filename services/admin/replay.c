@@ -180,13 +180,13 @@ static tthc_rc finish_month(PGconn *c, const char *period, const char *group, co
 static tthc_rc apply(store *st, batch *b, topic_state *t, unsigned long long *applied, tthc_err *err)
 {
     if (!batch_count(b)) return TTHC_OK;
-    int64_t *expected = t->scratch;
     size_t np = b->nparts; /* at most one part per partition */
     if (np > (size_t)t->nparts) return tthc_fail(err, TTHC_EINVAL, "more parts than partitions in a batch");
-    for (size_t i = 0; i < np; i++) expected[i] = t->expected[b->parts[i].partition];
+    for (size_t i = 0; i < np; i++) b->parts[i].expected = t->expected[b->parts[i].partition];
+    static const store_hooks no_hooks; /* a replay dead-letters nothing: ingest did */
     tthc_rc rc;
     for (int attempt = 1;; attempt++) {
-        rc = store_apply(st, b, expected, NULL, NULL, err);
+        rc = store_apply(st, b, &no_hooks, err);
         if (rc != TTHC_ERETRY || attempt >= 5) break;
         LOG_WARN("batch_retry", "attempt=%d error=%s", attempt, err->msg);
         if (!store_connected(st) && (rc = store_connect(st, err))) break;

@@ -395,7 +395,7 @@ int main(int argc, char **argv)
         if (!rc && S.cfg.out) {
             k.file = strcmp(S.cfg.out, "-") ? fopen(S.cfg.out, "w") : stdout;
             if (!k.file) rc = tthc_fail(&err, TTHC_EIO, "%s: %s", S.cfg.out, strerror(errno));
-            else setvbuf(k.file, NULL, _IOFBF, 1 << 20);
+            else (void)setvbuf(k.file, NULL, _IOFBF, 1 << 20);
         }
         if (!rc && !S.cfg.out && !S.cfg.dry_run)
             rc = emit_producer_new(S.cfg.brokers, S.cfg.topic, S.cfg.message_timeout_ms, &k.kafka, &err);

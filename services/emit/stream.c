@@ -15,6 +15,7 @@
 typedef struct {
     emit_dossier d;
     tthc_dossier state; /* self_check: what a consumer has made of the messages so far */
+    uint32_t applied;   /* self_check: bit k set once d.ev[k] was applied (a consumer's event-id set) */
     int refs;           /* messages of this dossier still queued */
 } sdossier;
 
@@ -131,6 +132,7 @@ static int new_dossier(emit_stream *s, int64_t day, double months)
     emit_rng_init(&r, s->cfg.seed, "dossier", (uint64_t)s->st.dossiers);
     emit_lifecycle(s->model, &s->units->v[u], (uint32_t)u, &s->prof[u], day, months, ++s->serial[u], &r, &d->d);
     tthc_dossier_init(&d->state, d->d.id);
+    d->applied = 0;
     d->refs = d->d.nev;
     s->st.dossiers++;
     for (uint8_t k = 0; k < d->d.nev; k++) {
@@ -232,12 +234,15 @@ static tthc_rc check(emit_stream *s, const item *it, int bad, tthc_err *err)
     if (ev.type != it->d->d.ev[it->ev].type || strcmp(ev.dossier_id, id))
         return tthc_fail(err, TTHC_EINVAL, "self-check: event %u of dossier %s parsed as another event",
                          (unsigned)it->d->d.ev[it->ev].seq, id);
+    bool seen = (it->d->applied >> it->ev) & 1u;
+    if (seen != ((it->flags & F_DUP) != 0))
+        return tthc_fail(err, TTHC_EINVAL, "self-check: dossier %s: duplicate bookkeeping differs", id);
+    if (seen) return TTHC_OK; /* its event_id was applied: changes nothing */
     int a = tthc_dossier_apply(&it->d->state, &ev);
     if (a < 0) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
     if (a == TTHC_APPLY_CONFLICT)
         return tthc_fail(err, TTHC_EINVAL, "self-check: dossier %s: a conflicting receipt", id);
-    if ((a == TTHC_APPLY_DUPLICATE) != ((it->flags & F_DUP) != 0))
-        return tthc_fail(err, TTHC_EINVAL, "self-check: dossier %s: duplicate bookkeeping differs", id);
+    it->d->applied |= 1u << it->ev;
     return TTHC_OK;
 }
 

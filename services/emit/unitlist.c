@@ -187,7 +187,7 @@ tthc_rc emit_unitlist_load(const char *path, emit_unitlist *out, tthc_err *err)
             break;
         }
     if (!rc && ferror(f)) rc = tthc_fail(err, TTHC_EIO, "%s: read error", path);
-    fclose(f);
+    (void)fclose(f); /* read only; read errors were checked with ferror */
     if (!rc && (tthc_sb_addc(&sb, '\0') || memchr(sb.p, '\0', sb.len - 1)))
         rc = tthc_fail(err, TTHC_EINVAL, "%s: NUL byte or out of memory", path);
     if (!rc) rc = emit_unitlist_parse(sb.p, path, out, err);

@@ -14,12 +14,19 @@ static const char *bucket_key(const void *ctx, uint32_t i)
     return ((const batch *)ctx)->buckets[i].key;
 }
 
+static const char *event_key(const void *ctx, uint32_t i)
+{
+    const batch *b = ctx;
+    return b->arena.p + b->items[i].event_id;
+}
+
 void batch_init(batch *b)
 {
     memset(b, 0, sizeof *b);
     tthc_sb_init(&b->arena, (size_t)UINT32_MAX - 1);
     tthc_strmap_init(&b->slotmap, slot_key, b);
     tthc_strmap_init(&b->bucketmap, bucket_key, b);
+    tthc_strmap_init(&b->evmap, event_key, b);
 }
 
 static void free_contents(batch *b)
@@ -34,12 +41,13 @@ static void free_contents(batch *b)
 void batch_reset(batch *b)
 {
     free_contents(b);
-    b->nitems = b->nrejects = b->nparts = b->nslots = b->nbuckets = 0;
+    b->nitems = b->nrejects = b->nparts = b->nslots = b->nbuckets = b->nkeep = b->nblocked = 0;
     b->messages = b->bytes = b->duplicates = 0;
     tthc_sb_reset(&b->arena);
     memset(b->applied_by_type, 0, sizeof b->applied_by_type);
     tthc_strmap_clear(&b->slotmap);
     tthc_strmap_clear(&b->bucketmap);
+    tthc_strmap_clear(&b->evmap);
 }
 
 void batch_free(batch *b)
@@ -50,9 +58,11 @@ void batch_free(batch *b)
     free(b->parts);
     free(b->slots);
     free(b->buckets);
+    free(b->blocked);
     tthc_sb_free(&b->arena);
     tthc_strmap_free(&b->slotmap);
     tthc_strmap_free(&b->bucketmap);
+    tthc_strmap_free(&b->evmap);
     memset(b, 0, sizeof *b);
 }
 
@@ -90,7 +100,7 @@ static int note_partition(batch *b, int32_t partition, int64_t offset)
             return 0;
         }
     if (reserve((void **)&b->parts, &b->capparts, b->nparts, sizeof *b->parts)) return -1;
-    b->parts[b->nparts++] = (batch_part){partition, offset, offset + 1};
+    b->parts[b->nparts++] = (batch_part){.partition = partition, .first = offset, .next = offset + 1, .expected = -1};
     return 0;
 }
 
@@ -105,6 +115,7 @@ static int add_reject(batch *b, int32_t partition, int64_t offset, int64_t ts_ms
     r->ts_ms = ts_ms;
     r->rej = *rej;
     r->type = type;
+    r->item = BATCH_NONE;
     if (key && !(r->key = dup_bytes(key, key_len))) return -1;
     r->key_len = key ? key_len : 0;
     if (!(r->value = dup_bytes(value, value_len))) {
@@ -201,10 +212,16 @@ int batch_add(batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const 
     batch_item *it = &b->items[b->nitems];
     tthc_event ev;
     tthc_reject rej;
-    if (tthc_event_parse(value, value_len, &ev, &rej))
-        return add_reject(b, partition, offset, ts_ms, key, key_len, value ? value : "", value ? value_len : 0, &rej,
-                          TTHC_EV__COUNT);
+    if (tthc_event_parse(value, value_len, &ev, &rej)) {
+        if (add_reject(b, partition, offset, ts_ms, key, key_len, value ? value : "", value ? value_len : 0, &rej,
+                       TTHC_EV__COUNT))
+            return -1;
+        b->nkeep = b->nrejects;
+        return 0;
+    }
     it->partition = partition;
+    it->flags = 0;
+    it->len = value_len > UINT32_MAX ? UINT32_MAX : (uint32_t)value_len;
     it->offset = offset;
     it->ts_ms = ts_ms;
     if (pack(b, it, &ev)) return -1;
@@ -231,8 +248,14 @@ int batch_prepare_slots(batch *b)
     for (size_t i = 0; i < b->nslots; i++) tthc_dossier_clear(&b->slots[i].d);
     b->nslots = 0;
     tthc_strmap_clear(&b->slotmap);
+    tthc_strmap_clear(&b->evmap);
     for (size_t i = 0; i < b->nitems; i++) {
-        const char *id = batch_item_dossier(b, &b->items[i]);
+        batch_item *it = &b->items[i];
+        it->flags &= (uint8_t)~(BATCH_DB_APPLIED | BATCH_APPLIED);
+        if (it->flags & BATCH_EXCLUDED) continue;
+        if (tthc_strmap_get(&b->evmap, b->arena.p + it->event_id) < 0 && tthc_strmap_put(&b->evmap, (uint32_t)i))
+            return -1;
+        const char *id = batch_item_dossier(b, it);
         if (tthc_strmap_get(&b->slotmap, id) >= 0) continue;
         if (reserve((void **)&b->slots, &b->capslots, b->nslots, sizeof *b->slots)) return -1;
         batch_slot *s = &b->slots[b->nslots];
@@ -241,6 +264,92 @@ int batch_prepare_slots(batch *b)
         if (tthc_strmap_put(&b->slotmap, (uint32_t)b->nslots)) return -1;
         b->nslots++;
     }
+    return 0;
+}
+
+bool batch_mark_applied(batch *b, const char *event_id, bool applied)
+{
+    int64_t i = tthc_strmap_get(&b->evmap, event_id);
+    if (i < 0) return false;
+    if (applied) b->items[i].flags |= BATCH_DB_APPLIED;
+    else b->items[i].flags &= (uint8_t)~BATCH_DB_APPLIED;
+    return true;
+}
+
+/* Frees the rejects a fold added (conflicts): they are found again. */
+static void drop_fold_rejects(batch *b)
+{
+    while (b->nrejects > b->nkeep) {
+        b->nrejects--;
+        free(b->rejects[b->nrejects].key);
+        free(b->rejects[b->nrejects].value);
+    }
+}
+
+int batch_exclude_item(batch *b, size_t i, const char *detail, const void *key, size_t key_len, const void *value,
+                       size_t value_len)
+{
+    drop_fold_rejects(b);
+    batch_item *it = &b->items[i];
+    tthc_reject rej = {.reason = TTHC_REJ_REJECTED_BY_STORE};
+    snprintf(rej.detail, sizeof rej.detail, "%s", detail);
+    if (add_reject(b, it->partition, it->offset, it->ts_ms, key, key_len, value ? value : "", value ? value_len : 0,
+                   &rej, (tthc_event_type)it->type))
+        return -1;
+    b->rejects[b->nrejects - 1].item = (uint32_t)i;
+    b->nkeep = b->nrejects;
+    it->flags |= BATCH_EXCLUDED;
+    return 0;
+}
+
+int batch_drop_partition(batch *b, int32_t partition)
+{
+    uint32_t *map = malloc(sizeof *map * (b->nitems + 1));
+    if (!map || reserve((void **)&b->blocked, &b->capblocked, b->nblocked, sizeof *b->blocked)) {
+        free(map);
+        return -1;
+    }
+    drop_fold_rejects(b);
+    size_t w = 0, dropped = 0, bytes = 0;
+    for (size_t i = 0; i < b->nitems; i++) {
+        map[i] = BATCH_NONE;
+        if (b->items[i].partition == partition) {
+            dropped++;
+            bytes += b->items[i].len;
+            continue;
+        }
+        map[i] = (uint32_t)w;
+        b->items[w++] = b->items[i];
+    }
+    b->nitems = w;
+    w = 0;
+    for (size_t i = 0; i < b->nrejects; i++) {
+        batch_reject *r = &b->rejects[i];
+        if (r->partition == partition) {
+            if (r->item == BATCH_NONE) { /* a malformed message, not an item */
+                dropped++;
+                bytes += r->value_len;
+            }
+            free(r->key);
+            free(r->value);
+            continue;
+        }
+        if (r->item != BATCH_NONE) r->item = map[r->item];
+        b->rejects[w++] = *r;
+    }
+    b->nrejects = b->nkeep = w;
+    free(map);
+    w = 0;
+    for (size_t i = 0; i < b->nparts; i++)
+        if (b->parts[i].partition != partition) b->parts[w++] = b->parts[i];
+    b->nparts = w;
+    b->messages -= dropped < b->messages ? dropped : b->messages;
+    b->bytes -= bytes < b->bytes ? bytes : b->bytes;
+    b->blocked[b->nblocked++] = partition;
+    for (size_t i = 0; i < b->nslots; i++) tthc_dossier_clear(&b->slots[i].d);
+    b->nslots = 0;
+    tthc_strmap_clear(&b->slotmap);
+    tthc_strmap_clear(&b->evmap);
     return 0;
 }
 
@@ -270,36 +379,37 @@ bool batch_bucket_empty(const batch_bucket *bk)
     return true;
 }
 
-int batch_fold(batch *b)
+int batch_fold(batch *b, size_t limit)
 {
     b->nbuckets = 0;
     b->duplicates = 0;
     memset(b->applied_by_type, 0, sizeof b->applied_by_type);
     tthc_strmap_clear(&b->bucketmap);
-    /* Conflicts found by an earlier attempt of this batch are found again. */
-    size_t keep = b->nrejects;
-    while (keep && b->rejects[keep - 1].rej.reason == TTHC_REJ_RECEIPT_CONFLICT) {
-        keep--;
-        free(b->rejects[keep].key);
-        free(b->rejects[keep].value);
-    }
-    b->nrejects = keep;
+    drop_fold_rejects(b); /* conflicts found by an earlier attempt of this batch are found again */
+    if (limit > b->nitems) limit = b->nitems;
     for (size_t i = 0; i < b->nslots; i++) {
         tthc_dossier_contrib(&b->slots[i].d, &b->slots[i].before);
+        b->slots[i].changes_before = b->slots[i].d.changes;
         b->slots[i].dirty = false;
     }
-    for (size_t i = 0; i < b->nitems; i++) {
+    for (size_t i = 0; i < b->nitems; i++) b->items[i].flags &= (uint8_t)~BATCH_APPLIED;
+    for (size_t i = 0; i < limit; i++) {
         batch_item *it = &b->items[i];
+        if (it->flags & BATCH_EXCLUDED) continue;
+        int64_t first = tthc_strmap_get(&b->evmap, b->arena.p + it->event_id);
+        batch_item *fi = first >= 0 ? &b->items[first] : it;
+        if (fi->flags & (BATCH_DB_APPLIED | BATCH_APPLIED)) { /* this event_id was applied: nothing changes */
+            b->duplicates++;
+            continue;
+        }
         tthc_event ev;
         batch_item_event(b, it, &ev);
         batch_slot *s = batch_slot_find(b, ev.dossier_id);
         int r = tthc_dossier_apply(&s->d, &ev);
         if (r < 0) return -1;
         if (r == TTHC_APPLY_CHANGED) {
-            s->dirty = true;
+            fi->flags |= BATCH_APPLIED;
             b->applied_by_type[ev.type]++;
-        } else if (r == TTHC_APPLY_DUPLICATE) {
-            b->duplicates++;
         } else {
             tthc_reject rej = {.reason = TTHC_REJ_RECEIPT_CONFLICT};
             snprintf(rej.field, sizeof rej.field, "received");
@@ -309,10 +419,13 @@ int batch_fold(batch *b)
             if (add_reject(b, it->partition, it->offset, it->ts_ms, key, it->key_len, b->arena.p + it->raw, it->raw_len,
                            &rej, ev.type))
                 return -1;
+            b->rejects[b->nrejects - 1].item = (uint32_t)i;
+            b->rejects[b->nrejects - 1].acked = (it->flags & BATCH_DLQ_ACKED) != 0;
         }
     }
     for (size_t i = 0; i < b->nslots; i++) {
         batch_slot *s = &b->slots[i];
+        s->dirty = s->d.changes != s->changes_before;
         if (!s->dirty || !s->d.received) continue;
         tthc_counts after, delta;
         tthc_dossier_contrib(&s->d, &after);

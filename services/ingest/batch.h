@@ -2,9 +2,15 @@
  *
  * Messages are parsed as they are added (valid events become items, the rest
  * rejects bound for the DLQ).  Before the transaction the batch lists the
- * dossiers it touches; the store loads their stored state into the slots;
+ * dossiers it touches and its distinct event ids; the store loads the
+ * dossiers' stored state into the slots and marks the event ids applied
+ * before (on any dossier: an event_id is unique across the stream);
  * batch_fold() then applies the events in consumption order and computes each
  * bucket's counter deltas (unit and province roll-up).
+ *
+ * An item the database refuses is excluded (batch_exclude_item) and becomes
+ * a reject; a partition whose rejects the DLQ cannot take is taken out of the
+ * batch whole (batch_drop_partition) and listed in `blocked`.
  *
  * Ownership: the batch owns copies of everything it keeps; batch_reset()
  * frees per-batch data and keeps capacity; batch_free() frees all. */
@@ -24,34 +30,49 @@
  * so that the arena may grow).  About 100 bytes, against 560 for a
  * tthc_event, which keeps large batches within the memory budget. */
 #define BATCH_NONE UINT32_MAX
+/* batch_item.flags */
+enum {
+    BATCH_EXCLUDED = 1,      /* refused by the database: a reject now, never folded */
+    BATCH_DB_APPLIED = 2,    /* (first item of its event_id) applied in an earlier transaction */
+    BATCH_APPLIED = 4,       /* (first item of its event_id) applied by this batch's fold */
+    BATCH_DLQ_ACKED = 8,     /* its conflict reject was acknowledged by the DLQ already */
+};
+
 typedef struct {
     int32_t partition;
     uint8_t type, channel, applicant_type, scope, id_kind;
     bool has_due, pay_online, electronic, satisfied;
+    uint8_t flags;
     int64_t offset, ts_ms, received_at, due_at, finished_at;
     uint32_t event_id, dossier_id, unit_code, procedure_code, payment_id; /* arena offsets or BATCH_NONE */
+    uint32_t len; /* bytes of the message's value */
     uint32_t raw, raw_len, key, key_len; /* receipts only: the message, kept for a possible conflict */
 } batch_item;
 
 typedef struct {
     int32_t partition;
     int64_t offset, ts_ms;
-    char *key, *value;  /* owned copies, unchanged bytes */
+    char *key, *value;  /* owned copies, unchanged bytes (value may be empty: see rej.detail) */
     size_t key_len, value_len;
     tthc_reject rej;
     tthc_event_type type; /* for conflicts */
+    uint32_t item;        /* the item it came from (conflicts, store rejections), or BATCH_NONE */
+    bool acked;           /* the DLQ acknowledged it (a retried transaction does not send it again) */
 } batch_reject;
 
 typedef struct {
     int32_t partition;
     int64_t first, next; /* first offset seen, offset after the last one */
+    int64_t expected;    /* the stored offset the consumer started the batch from (-1: none); set before apply */
+    bool dlq_failed;     /* set by the DLQ sender: a reject of this partition was not taken */
 } batch_part;
 
 typedef struct {
     tthc_dossier d;
     tthc_counts before;
+    uint32_t changes_before; /* d.changes when the fold started */
     bool exists; /* a stored row was loaded */
-    bool dirty;
+    bool dirty;  /* a fact changed: the row must be written */
 } batch_slot;
 
 typedef struct {
@@ -75,6 +96,10 @@ typedef struct {
     batch_bucket *buckets;
     size_t nbuckets, capbuckets;
     tthc_strmap bucketmap;
+    tthc_strmap evmap;       /* event_id -> first item carrying it (built by batch_prepare_slots) */
+    size_t nkeep;            /* rejects that stay across folds (malformed, refused by the store) */
+    int32_t *blocked;        /* partitions dropped because the DLQ failed them */
+    size_t nblocked, capblocked;
     size_t messages;         /* messages added (items + malformed) */
     size_t bytes;            /* payload bytes added */
     size_t applied_by_type[TTHC_EV__COUNT];
@@ -92,14 +117,37 @@ size_t batch_count(const batch *b);
 int batch_add(batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const void *key, size_t key_len,
               const void *value, size_t value_len) TTHC_MUSTCHECK;
 
-/* Builds one slot per distinct dossier (state empty, exists = false). */
+/* Builds one slot per distinct dossier (state empty, exists = false) and the
+ * event-id index of the items that are not excluded (flags of an earlier
+ * attempt cleared).  -1 on allocation failure. */
 int batch_prepare_slots(batch *b) TTHC_MUSTCHECK;
 /* The slot of a dossier id, or NULL. */
 batch_slot *batch_slot_find(batch *b, const char *dossier_id);
 
-/* Applies the items to the loaded slots and fills the bucket deltas; receipt
- * conflicts are appended to the rejects.  -1 on allocation failure. */
-int batch_fold(batch *b) TTHC_MUSTCHECK;
+/* Marks an event id as applied before this batch, or not (after
+ * batch_prepare_slots).  Returns false if no item carries it. */
+bool batch_mark_applied(batch *b, const char *event_id, bool applied);
+
+/* Applies the items [0, limit) that are not excluded to the loaded slots, in
+ * order, and fills the bucket deltas: an event whose event_id was applied
+ * before (marked) or earlier in the batch changes nothing; receipt conflicts
+ * are appended to the rejects (those of an earlier fold removed first); the
+ * first item of each newly applied event_id gets BATCH_APPLIED.  A slot is
+ * dirty when a fact changed.  -1 on allocation failure. */
+int batch_fold(batch *b, size_t limit) TTHC_MUSTCHECK;
+
+/* Item i was refused by the database: excluded from every later fold, and a
+ * reject (reason rejected_by_store, detail as given) carrying the original
+ * key and value (copied; value NULL: not available, then the detail says so).
+ * -1 on allocation failure. */
+int batch_exclude_item(batch *b, size_t i, const char *detail, const void *key, size_t key_len, const void *value,
+                       size_t value_len) TTHC_MUSTCHECK;
+
+/* Takes every message of a partition out of the batch (items, rejects, its
+ * entry in parts) and lists it in `blocked`.  Slots and the event-id index
+ * must be rebuilt (batch_prepare_slots) before the next fold.  -1 on
+ * allocation failure (the batch is unchanged). */
+int batch_drop_partition(batch *b, int32_t partition) TTHC_MUSTCHECK;
 
 /* The dossier id of an item. */
 const char *batch_item_dossier(const batch *b, const batch_item *it);

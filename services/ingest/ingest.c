@@ -13,6 +13,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "observe.h"
+#include "refetch.h"
 #include "signals.h"
 #include "store.h"
 #include "timeutil.h"
@@ -23,6 +24,9 @@ typedef struct {
     int64_t expected; /* stored next offset as this process believes it; -1 none */
     int64_t consumed; /* offset after the last message added to a batch */
     bool pending_noted; /* the oldest unapplied message's time was reported */
+    bool dlq_blocked;   /* the DLQ did not take a reject of it: paused until dlq_retry_ms */
+    int64_t dlq_retry_ms;
+    int dlq_backoff_ms; /* capped exponential, with jitter; 0 after a commit */
     bool gap_stopped;   /* stopped on a gap (--on-gap stop): paused until an operator acts */
     int64_t gap_retry_ms; /* >0: the watermarks could not be read; seek again at this time */
 } part_state;
@@ -37,8 +41,6 @@ typedef struct {
     pthread_cond_t cv;
     bool started, has_job, done, quit;
     batch *job;
-    int64_t *expected;
-    size_t expected_cap;
     tthc_rc rc;
     tthc_err err;
     int64_t started_ms;
@@ -49,6 +51,8 @@ typedef struct {
     rd_kafka_t *rk;
     store *st;
     dlq *dq;
+    refetch *rf;
+    store_hooks hooks;
     observe *obs;
     batch bufs[2];
     batch *cur;       /* being filled by the main thread */
@@ -61,6 +65,8 @@ typedef struct {
     bool db_up; /* main thread's view: connected, and no failure collected since */
     int64_t next_connect_ms;
     int backoff_ms;
+    int failed_batches;         /* in a row: spaces out the reconnections after failures */
+    int64_t last_pending_ms;    /* last refresh of the pending-dossier gauges */
     /* counters for logs and metrics */
     unsigned long long messages, bytes, applied, batches, fenced, failures, rebalances;
     unsigned long long applied_by_type[TTHC_EV__COUNT];
@@ -68,12 +74,12 @@ typedef struct {
 } app;
 
 /* Pauses or resumes every assigned partition (a partition stopped on a gap
- * stays paused). */
+ * or held back by the DLQ stays paused). */
 static void set_paused(app *a, bool pause)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     for (int32_t p = 0; p < a->max_parts; p++)
-        if (a->parts[p].assigned && (pause || !a->parts[p].gap_stopped))
+        if (a->parts[p].assigned && (pause || (!a->parts[p].gap_stopped && !a->parts[p].dlq_blocked)))
             rd_kafka_topic_partition_list_add(l, a->cfg->topic, p);
     if (l->cnt) pause ? rd_kafka_pause_partitions(a->rk, l) : rd_kafka_resume_partitions(a->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
@@ -161,7 +167,9 @@ static void commit_to_kafka(app *a, const batch *b)
 
 static void lost_database(app *a, const tthc_err *err)
 {
-    LOG_ERROR("database_unavailable", "error=\"%s\"", err->msg);
+    const char *state = tthc_err_sqlstate(err);
+    if (tthc_sql_classify(state) == TTHC_SQL_OUTAGE) LOG_ERROR("database_unavailable", "error=\"%s\"", err->msg);
+    else LOG_ERROR("batch_failed", "sqlstate=%s error=\"%s\"", *state ? state : "none", err->msg);
     store_disconnect(a->st);
     a->db_up = false;
     observe_db(a->obs, false);
@@ -169,8 +177,82 @@ static void lost_database(app *a, const tthc_err *err)
     for (int32_t p = 0; p < a->max_parts; p++) a->parts[p].positioned = false;
     set_paused(a, true);
     a->need_reposition = true;
-    a->next_connect_ms = tthc_mono_ms();
+    /* Failures in a row wait longer before the next try (capped, jittered). */
+    int wait = a->failed_batches > 0 ? 100 << (a->failed_batches < 7 ? a->failed_batches : 7) : 0;
+    a->next_connect_ms = tthc_mono_ms() + (wait ? wait / 2 + rand() % (wait / 2) : 0);
     a->backoff_ms = 100;
+}
+
+/* The DLQ did not take a reject of partition p: p goes back to its stored
+ * offset and stays paused until its retry time (capped exponential backoff
+ * with jitter); the other partitions go on.  The worker is idle here. */
+static void block_partition(app *a, int32_t p)
+{
+    if (p < 0 || p >= a->max_parts || !a->parts[p].assigned) return;
+    part_state *ps = &a->parts[p];
+    int b = ps->dlq_backoff_ms ? ps->dlq_backoff_ms * 2 : 1000;
+    if (b > 60000) b = 60000;
+    ps->dlq_backoff_ms = b;
+    ps->dlq_retry_ms = tthc_mono_ms() + b / 2 + rand() % (b / 2 + 1);
+    ps->dlq_blocked = true;
+    ps->pending_noted = false;
+    ps->consumed = ps->expected >= 0 ? ps->expected : 0;
+    if (batch_drop_partition(a->cur, p)) { /* the batch being filled holds later messages of p */
+        batch_reset(a->cur);
+        a->need_reposition = true;
+    }
+    a->cur->nblocked = 0;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, a->cfg->topic, p)->offset =
+        ps->expected >= 0 ? ps->expected : RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_pause_partitions(a->rk, l);
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(a->rk, l, 10000);
+    if (e || l->elems[0].err) {
+        LOG_WARN("seek_failed", "partition=%d error=\"%s\"", (int)p,
+                 e ? rd_kafka_error_string(e) : rd_kafka_err2str(l->elems[0].err));
+        a->need_reposition = true;
+    }
+    if (e) rd_kafka_error_destroy(e);
+    rd_kafka_topic_partition_list_destroy(l);
+    observe_dlq_blocked(a->obs, p, true, dlq_failures(a->dq));
+    /* ERROR when it starts, WARN for each retry that fails again */
+    if (b == 1000)
+        LOG_ERROR("dlq_blocked", "partition=%d stored_offset=%lld retry_in_ms=%lld error=\"%s\"", (int)p,
+                  (long long)ps->expected, (long long)(ps->dlq_retry_ms - tthc_mono_ms()), dlq_last_error(a->dq));
+    else
+        LOG_WARN("dlq_blocked", "partition=%d stored_offset=%lld retry_in_ms=%lld error=\"%s\"", (int)p,
+                 (long long)ps->expected, (long long)(ps->dlq_retry_ms - tthc_mono_ms()), dlq_last_error(a->dq));
+}
+
+/* Resumes the partitions whose DLQ retry time has come. */
+static void unblock_due(app *a)
+{
+    int64_t now = tthc_mono_ms();
+    for (int32_t p = 0; p < a->max_parts; p++) {
+        part_state *ps = &a->parts[p];
+        if (!ps->assigned || !ps->dlq_blocked || now < ps->dlq_retry_ms) continue;
+        ps->dlq_blocked = false;
+        if (ps->gap_stopped) continue; /* stays paused for the operator */
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, a->cfg->topic, p);
+        rd_kafka_resume_partitions(a->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        LOG_INFO("dlq_retry", "partition=%d stored_offset=%lld", (int)p, (long long)ps->expected);
+    }
+}
+
+/* Pending facts of never-received dossiers: refreshed at most every 5 s,
+ * only while the worker is idle (it owns the connection otherwise). */
+static void refresh_pending(app *a)
+{
+    int64_t now = tthc_mono_ms();
+    if (a->inflight || !a->db_up || now - a->last_pending_ms < 5000) return;
+    a->last_pending_ms = now;
+    long count = 0;
+    double oldest = 0;
+    tthc_err err = {{0}};
+    if (store_pending(a->st, &count, &oldest, &err)) LOG_WARN("pending_query_failed", "error=\"%s\"", err.msg);
+    else observe_pending_dossiers(a->obs, count, count >= STORE_PENDING_CAP, oldest);
 }
 
 /* ---- the apply worker ---- */
@@ -188,7 +270,7 @@ static void *worker_main(void *arg)
         tthc_err err = {{0}};
         tthc_rc rc;
         for (int attempt = 1;; attempt++) {
-            rc = store_apply(a->st, b, w->expected, dlq_send_batch, a->dq, &err);
+            rc = store_apply(a->st, b, &a->hooks, &err);
             if (rc != TTHC_ERETRY || !store_connected(a->st) || attempt >= 5) break;
             LOG_WARN("batch_retry", "attempt=%d error=\"%s\"", attempt, err.msg);
             struct timespec ts = {0, 20000000L * attempt};
@@ -220,7 +302,18 @@ static void worker_collect(app *a)
     batch *b = a->inflight;
     a->inflight = NULL;
     if (rc == TTHC_OK) {
-        for (size_t i = 0; i < b->nparts; i++) a->parts[b->parts[i].partition].expected = b->parts[i].next;
+        a->failed_batches = 0;
+        for (size_t i = 0; i < b->nparts; i++) {
+            part_state *ps = &a->parts[b->parts[i].partition];
+            ps->expected = b->parts[i].next;
+            if (ps->dlq_backoff_ms) observe_dlq_blocked(a->obs, b->parts[i].partition, false, dlq_failures(a->dq));
+            ps->dlq_backoff_ms = 0;
+        }
+        for (size_t i = 0; i < b->nblocked; i++) block_partition(a, b->blocked[i]);
+        if (!b->nparts) { /* every partition of the batch was held back by the DLQ */
+            batch_reset(b);
+            return;
+        }
         commit_to_kafka(a, b);
         a->batches++;
         a->messages += batch_count(b);
@@ -243,6 +336,7 @@ static void worker_collect(app *a)
     } else {
         batch_reset(b);
         a->failures++;
+        a->failed_batches++;
         lost_database(a, &err);
     }
 }
@@ -262,21 +356,12 @@ static void worker_poll(app *a)
 static void flush_batch(app *a, bool wait)
 {
     worker_collect(a);
+    refresh_pending(a);
     batch *b = a->cur;
     if (batch_count(b) && a->db_up) {
         worker *w = &a->w;
-        if (w->expected_cap < b->nparts) {
-            int64_t *e = realloc(w->expected, sizeof *e * b->nparts);
-            if (!e) {
-                tthc_err err = {{0}};
-                tthc_fail(&err, TTHC_ENOMEM, "out of memory");
-                lost_database(a, &err);
-                return;
-            }
-            w->expected = e;
-            w->expected_cap = b->nparts;
-        }
-        for (size_t i = 0; i < b->nparts; i++) w->expected[i] = a->parts[b->parts[i].partition].expected;
+        for (size_t i = 0; i < b->nparts; i++) b->parts[i].expected = a->parts[b->parts[i].partition].expected;
+        b->nblocked = 0;
         pthread_mutex_lock(&w->mu);
         w->job = b;
         w->has_job = true;
@@ -497,7 +582,7 @@ static void on_message(app *a, rd_kafka_message_t *m)
         return;
     }
     part_state *ps = &a->parts[p];
-    if (!ps->assigned || !ps->positioned) return;
+    if (!ps->assigned || !ps->positioned || ps->dlq_blocked) return;
     if (m->offset < ps->consumed || (ps->expected >= 0 && m->offset < ps->expected)) return; /* applied already */
     if (!batch_count(a->cur)) a->batch_started_ms = tthc_mono_ms();
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
@@ -615,6 +700,8 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
     if ((rc = observe_serve(a.obs, cfg->metrics_listen, err))) goto done;
     if ((rc = store_new(cfg->dsn, cfg->group, cfg->topic, (int)cfg->statement_timeout_ms, &a.st, err))) goto done;
     if ((rc = dlq_new(cfg->brokers, cfg->dlq_topic, cfg->topic, (int)cfg->dlq_flush_ms, &a.dq, err))) goto done;
+    if ((rc = refetch_new(cfg->brokers, cfg->topic, 10000, &a.rf, err))) goto done;
+    a.hooks = (store_hooks){.dlq = dlq_send_batch, .dlq_ctx = a.dq, .fetch = refetch_one, .fetch_ctx = a.rf};
     tthc_err cerr = {{0}};
     if (store_connect(a.st, &cerr)) LOG_WARN("database_connect_failed", "error=\"%s\"", cerr.msg);
     else a.db_up = true;
@@ -635,7 +722,11 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
         else worker_poll(&a);
         if (!a.db_up) try_connect(&a);
         else if (a.need_reposition) reposition(&a);
-        else retry_gaps(&a);
+        else {
+            retry_gaps(&a);
+            unblock_due(&a);
+        }
+        refresh_pending(&a);
         int timeout = 100;
         if (batch_count(a.cur)) {
             int64_t left = a.batch_started_ms + cfg->batch_ms - tthc_mono_ms();
@@ -667,11 +758,11 @@ done:
         pthread_mutex_unlock(&a.w.mu);
         pthread_join(a.w.thread, NULL);
     }
-    free(a.w.expected);
     observe_probe_stop(a.obs); /* before the handle it probes through goes */
     if (a.rk) rd_kafka_destroy(a.rk);
     observe_free(a.obs);
     dlq_free(a.dq);
+    refetch_free(a.rf);
     store_free(a.st);
     batch_free(&a.bufs[0]);
     batch_free(&a.bufs[1]);

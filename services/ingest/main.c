@@ -25,7 +25,7 @@ static const tthc_opt opts[] = {
     OPT("statement-timeout-ms", TTHC_OPT_INT, statement_timeout_ms, "TTHC_PG_STATEMENT_TIMEOUT_MS", "30000", 100,
         3600000, 0, "PostgreSQL statement_timeout and lock_timeout"),
     OPT("dlq-flush-ms", TTHC_OPT_INT, dlq_flush_ms, "TTHC_DLQ_FLUSH_MS", "30000", 100, 600000, 0,
-        "longest wait for the broker to acknowledge a batch's DLQ messages"),
+        "longest wait for the broker to acknowledge a batch's DLQ messages (then their partitions are held back and retried)"),
     OPT("max-partitions", TTHC_OPT_INT, max_partitions, NULL, "4096", 1, 100000, 0,
         "highest partition count of the topic this process can track"),
     OPT("unassigned-grace-ms", TTHC_OPT_INT, unassigned_grace_ms, "TTHC_INGEST_UNASSIGNED_GRACE_MS", "60000", 0,

@@ -23,6 +23,7 @@ typedef struct {
     double last_commit;    /* wall time of the last transaction that moved it */
     double lag_seconds;
     tthc_partition_status status;
+    bool dlq_blocked;           /* held back: the DLQ did not take one of its rejects */
     tthc_lag_ring ring;         /* (log end, time) samples */
     tthc_burrow_window window;  /* (time, applied, log end) samples */
 } part_obs;
@@ -45,6 +46,9 @@ struct observe {
     double last_stats, last_commit, last_heartbeat, started;
     bool db_up;
     tthc_group_status group_status;
+    unsigned long dlq_failures;
+    long pending_dossiers;      /* -1: not measured yet */
+    double pending_oldest;
     /* readiness */
     long grace_ms;           /* no partitions for longer than this: not ready (0: never) */
     double unassigned_since; /* when the last partition went (start: process start); -1 while some are held */
@@ -109,6 +113,7 @@ tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, lon
     tthc_prom_hist_init(&o->apply_hist, apply_le, sizeof apply_le / sizeof *apply_le);
     snprintf(o->cgrp_state, sizeof o->cgrp_state, "init");
     o->started = o->last_heartbeat = now_s();
+    o->pending_dossiers = -1;
     o->grace_ms = grace_ms;
     o->unassigned_since = o->started;
     o->last_event_ts = o->broker_last_ok = -1;
@@ -240,6 +245,24 @@ void observe_heartbeat(observe *o)
 {
     pthread_mutex_lock(&o->mu);
     o->last_heartbeat = now_s();
+    pthread_mutex_unlock(&o->mu);
+}
+
+void observe_dlq_blocked(observe *o, int32_t partition, bool blocked, unsigned long dlq_failures)
+{
+    pthread_mutex_lock(&o->mu);
+    part_obs *p = part(o, partition);
+    if (p) p->dlq_blocked = blocked;
+    o->dlq_failures = dlq_failures;
+    pthread_mutex_unlock(&o->mu);
+}
+
+void observe_pending_dossiers(observe *o, long count, bool capped, double oldest_seconds)
+{
+    (void)capped; /* the help text states the bound */
+    pthread_mutex_lock(&o->mu);
+    o->pending_dossiers = count;
+    o->pending_oldest = oldest_seconds;
     pthread_mutex_unlock(&o->mu);
 }
 
@@ -415,6 +438,15 @@ static int render_partitions(observe *o, tthc_sb *b)
         r |= tthc_prom_sample(b, "tthc_ingest_partition_lag_messages", l1, (double)(la > 0 ? la : 0));
         r |= tthc_prom_sample(b, "tthc_ingest_partition_lag_messages", l2, (double)(lc > 0 ? lc : 0));
     }
+    r |= tthc_prom_family(b, "tthc_ingest_partition_dlq_blocked", "gauge",
+                          "1 while the partition is held back because the DLQ did not take one of its rejects.");
+    for (int32_t i = 0; i < o->max_parts; i++) {
+        part_obs *p = &o->parts[i];
+        if (!p->assigned) continue;
+        snprintf(pbuf, sizeof pbuf, "%d", (int)i);
+        const char *labels[] = {"topic", o->topic, "partition", pbuf, NULL};
+        r |= tthc_prom_sample(b, "tthc_ingest_partition_dlq_blocked", labels, p->dlq_blocked);
+    }
     r |= tthc_prom_family(b, "tthc_ingest_partition_status", "gauge",
                           "Burrow-style status of the partition over the sliding window (1 = current).");
     for (int32_t i = 0; i < o->max_parts; i++) {
@@ -484,6 +516,17 @@ static int render_counters(observe *o, tthc_sb *b)
     for (int k = 1; k < TTHC_REJ__COUNT; k++) {
         const char *labels[] = {"reason", tthc_reject_reason_name((tthc_reject_reason)k), NULL};
         r |= tthc_prom_sample(b, "tthc_ingest_dlq_messages_total", labels, (double)o->dlq[k]);
+    }
+    r |= tthc_prom_family(b, "tthc_ingest_dlq_failures_total", "counter",
+                          "Rejects the DLQ did not take (topic missing, access denied, producer failure); each attempt counts.");
+    r |= tthc_prom_sample(b, "tthc_ingest_dlq_failures_total", NULL, (double)o->dlq_failures);
+    if (o->pending_dossiers >= 0) {
+        r |= tthc_prom_family(b, "tthc_ingest_pending_dossiers", "gauge",
+                              "Dossiers with facts but no dossier.received yet (counted up to 100000).");
+        r |= tthc_prom_sample(b, "tthc_ingest_pending_dossiers", NULL, (double)o->pending_dossiers);
+        r |= tthc_prom_family(b, "tthc_ingest_pending_oldest_seconds", "gauge",
+                              "Age of the oldest dossier with facts but no dossier.received (0 if none).");
+        r |= tthc_prom_sample(b, "tthc_ingest_pending_oldest_seconds", NULL, o->pending_oldest);
     }
     unsigned long long gaps = 0;
     int stopped = 0;

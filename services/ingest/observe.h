@@ -61,5 +61,11 @@ void observe_db(observe *o, bool up);
 void observe_gap(observe *o, int32_t partition, int64_t lost, bool stopped);
 void observe_fenced(observe *o);
 void observe_heartbeat(observe *o);
+/* A partition is held back (or no longer) because the DLQ did not take one of
+ * its rejects; dlq_failures: rejects the DLQ did not take so far. */
+void observe_dlq_blocked(observe *o, int32_t partition, bool blocked, unsigned long dlq_failures);
+/* Dossiers with facts but no receipt: how many (capped: the count stopped at
+ * its bound) and the age of the oldest in seconds. */
+void observe_pending_dossiers(observe *o, long count, bool capped, double oldest_seconds);
 
 #endif

@@ -19,10 +19,18 @@ struct store {
     tthc_sb ids;      /* reused array literal */
 };
 
+/* A strbuf append failed: its bound, or memory. */
+static tthc_rc sb_failed(const tthc_sb *b, const char *what, tthc_err *err)
+{
+    if (b->len + ((size_t)1 << 20) >= b->max)
+        return tthc_fail(err, TTHC_ENOMEM, "%s: buffer limit of %zu bytes reached", what, b->max);
+    return tthc_fail(err, TTHC_ENOMEM, "%s: out of memory", what);
+}
+
 #define DOSSIER_COLS                                                                                           \
     "dossier_id, received, unit_code, period, procedure_code, channel, received_at, due_at, applicant_type, "  \
     "comp_digitized, result_digitized, data_reused, id_tagged, issued, electronic, finished_at, synced, rated, " \
-    "satisfied, payment_ids, payment_online, event_ids"
+    "satisfied, payment_ids, payment_online"
 
 static const char *const session_sql[] = {
     /* The staged rows are few against a large dossier table: look each one up
@@ -30,8 +38,7 @@ static const char *const session_sql[] = {
      * statistics for the temp tables and would otherwise choose a seq scan). */
     "SET enable_hashjoin = off",
     "SET enable_mergejoin = off",
-    "CREATE TEMP TABLE IF NOT EXISTS stage_dossier (LIKE dossier INCLUDING DEFAULTS) "
-    "ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE IF NOT EXISTS stage_dossier (LIKE dossier INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
     "CREATE TEMP TABLE IF NOT EXISTS stage_totals (LIKE period_totals INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
     NULL,
 };
@@ -116,7 +123,7 @@ tthc_rc store_load_offsets(store *s, const int32_t *parts, size_t n, int64_t *ne
     int r = tthc_sb_addc(&s->ids, '{');
     for (size_t i = 0; i < n; i++) r |= tthc_sb_addf(&s->ids, "%s%d", i ? "," : "", (int)parts[i]);
     r |= tthc_sb_addc(&s->ids, '}');
-    if (r) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    if (r) return sb_failed(&s->ids, "partition list", err);
     const char *p[3] = {s->group, s->topic, s->ids.p};
     PGresult *res = PQexecParams(s->conn,
                                  "SELECT partition, next_offset FROM consumer_offset "
@@ -135,14 +142,15 @@ tthc_rc store_load_offsets(store *s, const int32_t *parts, size_t n, int64_t *ne
 
 /* 1. Guarded move of every partition's offset: fails with TTHC_EFENCED when
  * the stored value is not the one this consumer started the batch from. */
-static tthc_rc move_offsets(store *s, const batch *b, const int64_t *expected, tthc_err *err)
+static tthc_rc move_offsets(store *s, const batch *b, tthc_err *err)
 {
     for (size_t i = 0; i < b->nparts; i++) {
         char part[16], next[24], exp[24];
+        int64_t expected = b->parts[i].expected;
         snprintf(part, sizeof part, "%d", (int)b->parts[i].partition);
         snprintf(next, sizeof next, "%lld", (long long)b->parts[i].next);
-        snprintf(exp, sizeof exp, "%lld", (long long)expected[i]);
-        const char *p[5] = {s->group, s->topic, part, next, expected[i] >= 0 ? exp : NULL};
+        snprintf(exp, sizeof exp, "%lld", (long long)expected);
+        const char *p[5] = {s->group, s->topic, part, next, expected >= 0 ? exp : NULL};
         PGresult *r = PQexecParams(s->conn,
                                    "INSERT INTO consumer_offset AS o (group_id, topic, partition, next_offset) "
                                    "VALUES ($1, $2, $3, $4) ON CONFLICT (group_id, topic, partition) DO UPDATE "
@@ -155,7 +163,7 @@ static tthc_rc move_offsets(store *s, const batch *b, const int64_t *expected, t
         if (rc) return rc;
         if (moved != 1)
             return tthc_fail(err, TTHC_EFENCED, "partition %d: stored offset is not %lld (moved by another owner)",
-                             (int)b->parts[i].partition, (long long)expected[i]);
+                             (int)b->parts[i].partition, (long long)expected);
     }
     return TTHC_OK;
 }
@@ -177,7 +185,9 @@ static bool get_bool(const PGresult *r, int row, int col)
     return PQgetvalue(r, row, col)[0] == 't';
 }
 
-/* Fills a slot from one row of the SELECT in load_dossiers. */
+/* Fills a slot from one row of the SELECT in load_dossiers.  0, -1 on
+ * allocation failure, -2 if the stored payments do not parse.  The row's
+ * values belong to libpq: they are read, never written. */
 static int load_row(batch_slot *sl, const PGresult *r, int row)
 {
     tthc_dossier *d = &sl->d;
@@ -203,23 +213,86 @@ static int load_row(batch_slot *sl, const PGresult *r, int row)
     d->synced = get_bool(r, row, 16);
     d->rated = get_bool(r, row, 17);
     d->satisfied = !PQgetisnull(r, row, 18) && get_bool(r, row, 18);
-    /* payment_ids and event_ids are joined with U+001F, which neither may contain. */
-    char *pays = PQgetvalue(r, row, 19), *online = PQgetvalue(r, row, 20), *evs = PQgetvalue(r, row, 21);
-    size_t k = 0;
-    for (char *p = pays; *pays && p;) {
-        char *sep = strchr(p, '\x1f');
-        if (sep) *sep = '\0';
-        if (tthc_dossier_add_payment(d, p, online[k] == 't')) return -1;
-        if (online[k]) k++;
-        p = sep ? sep + 1 : NULL;
+    /* payment_ids joined with U+001F (which a payment_id cannot hold), and one
+     * 't'/'f' per payment. */
+    const char *pays = PQgetvalue(r, row, 19), *online = PQgetvalue(r, row, 20);
+    size_t nonline = strlen(online), k = 0;
+    char id[TTHC_PAYMENT_ID_MAX + 1];
+    for (const char *p = pays; *pays;) {
+        size_t n = strcspn(p, "\x1f");
+        if (n > TTHC_PAYMENT_ID_MAX || k >= nonline) return -2;
+        memcpy(id, p, n);
+        id[n] = '\0';
+        if (tthc_dossier_add_payment(d, id, online[k++] == 't')) return -1;
+        if (!p[n]) break;
+        p += n + 1;
     }
-    for (char *p = evs; *evs && p;) {
-        char *sep = strchr(p, '\x1f');
-        if (sep) *sep = '\0';
-        if (tthc_dossier_add_event_id(d, p)) return -1;
-        p = sep ? sep + 1 : NULL;
-    }
+    d->changes = 0;
     return 0;
+}
+
+/* The item indices [0, limit) that are the first of their event_id (the
+ * others are the same event again). */
+static bool first_of_id(batch *b, size_t i)
+{
+    const batch_item *it = &b->items[i];
+    return !(it->flags & BATCH_EXCLUDED) && tthc_strmap_get(&b->evmap, b->arena.p + it->event_id) == (int64_t)i;
+}
+
+/* Appends the event ids of the items [0, limit) that pass want() to s->ids
+ * as an array literal; *n = how many. */
+static tthc_rc id_array(store *s, batch *b, size_t limit, bool (*want)(batch *, size_t), size_t *n, tthc_err *err)
+{
+    tthc_sb_reset(&s->ids);
+    int w = tthc_sb_addc(&s->ids, '{');
+    *n = 0;
+    for (size_t i = 0; i < limit; i++)
+        if (want(b, i)) w |= tthc_sb_addf(&s->ids, "%s\"%s\"", (*n)++ ? "," : "", b->arena.p + b->items[i].event_id);
+    w |= tthc_sb_addc(&s->ids, '}'); /* event ids are [A-Za-z0-9._:-]: nothing to escape */
+    return w ? sb_failed(&s->ids, "event id list", err) : TTHC_OK;
+}
+
+/* 2a. Claims the batch's event ids in applied_event, in one statement: the
+ * ids it inserts were never applied; the others were, by an earlier
+ * transaction or by a concurrent one that committed meanwhile (the insert
+ * waits for it), on any dossier.  One index probe and insert per event,
+ * whatever its dossier holds.  Ids claimed but then not applied (a
+ * conflicting receipt) are given back by release_unapplied. */
+static tthc_rc claim_ids(store *s, batch *b, size_t limit, tthc_err *err)
+{
+    size_t n;
+    tthc_rc rc = id_array(s, b, limit, first_of_id, &n, err);
+    if (rc || !n) return rc;
+    for (size_t i = 0; i < limit; i++)
+        if (first_of_id(b, i)) b->items[i].flags |= BATCH_DB_APPLIED;
+    const char *p[1] = {s->ids.p};
+    PGresult *r = PQexecParams(s->conn,
+                               "INSERT INTO applied_event (event_id) SELECT unnest($1::text[]) "
+                               "ON CONFLICT DO NOTHING RETURNING event_id",
+                               1, NULL, p, NULL, NULL, 0);
+    rc = tthc_pg_result(s->conn, r, PGRES_TUPLES_OK, "claim event ids", err);
+    for (int row = 0; !rc && row < PQntuples(r); row++) (void)batch_mark_applied(b, PQgetvalue(r, row, 0), false);
+    PQclear(r);
+    return rc;
+}
+
+static bool claimed_unapplied(batch *b, size_t i)
+{
+    return first_of_id(b, i) && !(b->items[i].flags & (BATCH_DB_APPLIED | BATCH_APPLIED));
+}
+
+/* 4c. Gives back the ids claimed in 2a whose events were not applied. */
+static tthc_rc release_unapplied(store *s, batch *b, size_t limit, tthc_err *err)
+{
+    size_t n;
+    tthc_rc rc = id_array(s, b, limit, claimed_unapplied, &n, err);
+    if (rc || !n) return rc;
+    const char *p[1] = {s->ids.p};
+    PGresult *r = PQexecParams(s->conn, "DELETE FROM applied_event WHERE event_id = ANY($1::text[])", 1, NULL, p,
+                               NULL, NULL, 0);
+    rc = tthc_pg_result(s->conn, r, PGRES_COMMAND_OK, "release event ids", err);
+    PQclear(r);
+    return rc;
 }
 
 /* 2. Locks and loads the stored state of every dossier the batch touches. */
@@ -230,7 +303,8 @@ static tthc_rc load_dossiers(store *s, batch *b, tthc_err *err)
     for (size_t i = 0; i < b->nslots; i++)
         w |= tthc_sb_addf(&s->ids, "%s\"%s\"", i ? "," : "", b->slots[i].d.dossier_id); /* [A-Za-z0-9._-] only */
     w |= tthc_sb_addc(&s->ids, '}');
-    if (w) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    if (w) return sb_failed(&s->ids, "dossier id list", err);
+    if (!b->nslots) return TTHC_OK;
     const char *p[1] = {s->ids.p};
     /* Single-row mode: rows are folded into the slots as they arrive, so the
      * whole result set is never held in memory at once. */
@@ -240,8 +314,7 @@ static tthc_rc load_dossiers(store *s, batch *b, tthc_err *err)
         "(extract(epoch FROM received_at) * 1000000)::int8, (extract(epoch FROM due_at) * 1000000)::int8, "
         "applicant_type, comp_digitized, result_digitized, data_reused, id_tagged, issued, electronic, "
         "(extract(epoch FROM finished_at) * 1000000)::int8, synced, rated, satisfied, "
-        "array_to_string(payment_ids, E'\\x1f'), array_to_string(payment_online, ''), "
-        "array_to_string(event_ids, E'\\x1f') "
+        "array_to_string(payment_ids, E'\\x1f'), array_to_string(payment_online, '') "
         "FROM dossier WHERE dossier_id = ANY($1::text[]) ORDER BY dossier_id FOR NO KEY UPDATE",
         1, NULL, p, NULL, NULL, 0);
     if (!sent) return tthc_fail(err, TTHC_ERETRY, "load dossiers: %s", PQerrorMessage(s->conn));
@@ -253,7 +326,9 @@ static tthc_rc load_dossiers(store *s, batch *b, tthc_err *err)
         if (!rc && st != PGRES_SINGLE_TUPLE) rc = tthc_pg_result(s->conn, r, PGRES_TUPLES_OK, "load dossiers", err);
         for (int row = 0; !rc && row < PQntuples(r); row++) {
             batch_slot *sl = batch_slot_find(b, PQgetvalue(r, row, 0));
-            if (sl && load_row(sl, r, row)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");
+            int lr = sl ? load_row(sl, r, row) : 0;
+            if (lr == -1) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory loading dossier %s", sl->d.dossier_id);
+            else if (lr) rc = tthc_fail(err, TTHC_EDB, "dossier %s: stored payments do not parse", sl->d.dossier_id);
         }
         PQclear(r); /* every result is read to the end, so the connection stays usable */
     }
@@ -296,8 +371,6 @@ static int copy_dossier_row(tthc_sb *c, const batch_slot *sl)
     for (uint32_t i = 0; i < d->npay; i++) r |= (i ? tthc_sb_addc(c, ',') : 0) | tthc_sb_add_copy_array_elem(c, d->pay_ids[i]);
     r |= tthc_sb_adds(c, "}\t{");
     for (uint32_t i = 0; i < d->npay; i++) r |= tthc_sb_addf(c, "%s%c", i ? "," : "", d->pay_online[i] ? 't' : 'f');
-    r |= tthc_sb_adds(c, "}\t{");
-    for (uint32_t i = 0; i < d->nev; i++) r |= (i ? tthc_sb_addc(c, ',') : 0) | tthc_sb_add_copy_array_elem(c, d->event_ids[i]);
     r |= tthc_sb_adds(c, "}\n");
     return r;
 }
@@ -335,12 +408,12 @@ static tthc_rc write_dossiers(store *s, const batch *b, tthc_err *err)
         const batch_slot *sl = &b->slots[i];
         if (!sl->dirty || sl->exists) continue;
         fresh++;
-        if (copy_dossier_row(&s->copy, sl)) return tthc_fail(err, TTHC_ENOMEM, "COPY buffer full");
+        if (copy_dossier_row(&s->copy, sl)) return sb_failed(&s->copy, "COPY of new dossiers", err);
     }
     tthc_rc rc = TTHC_OK;
     if (fresh) {
         rc = copy_in(s, "COPY dossier (" DOSSIER_COLS ") FROM STDIN", "copy new dossiers", err);
-        if (rc == TTHC_EDB && strstr(err->msg, "23505"))
+        if (rc == TTHC_EDB && !strcmp(tthc_err_sqlstate(err), "23505")) /* unique_violation on the key */
             return tthc_fail(err, TTHC_ERETRY, "a new dossier was created concurrently: %s", err->msg);
         if (rc) return rc;
     }
@@ -349,7 +422,7 @@ static tthc_rc write_dossiers(store *s, const batch *b, tthc_err *err)
         const batch_slot *sl = &b->slots[i];
         if (!sl->dirty || !sl->exists) continue;
         old++;
-        if (copy_dossier_row(&s->copy, sl)) return tthc_fail(err, TTHC_ENOMEM, "COPY buffer full");
+        if (copy_dossier_row(&s->copy, sl)) return sb_failed(&s->copy, "COPY of changed dossiers", err);
     }
     if (!old) return TTHC_OK;
     rc = copy_in(s, "COPY stage_dossier (" DOSSIER_COLS ") FROM STDIN", "copy changed dossiers", err);
@@ -361,7 +434,7 @@ static tthc_rc write_dossiers(store *s, const batch *b, tthc_err *err)
                         "result_digitized = s.result_digitized, data_reused = s.data_reused, "
                         "id_tagged = s.id_tagged, issued = s.issued, electronic = s.electronic, "
                         "finished_at = s.finished_at, synced = s.synced, rated = s.rated, satisfied = s.satisfied, "
-                        "payment_ids = s.payment_ids, payment_online = s.payment_online, event_ids = s.event_ids, "
+                        "payment_ids = s.payment_ids, payment_online = s.payment_online, "
                         "updated_at = now() FROM stage_dossier s WHERE d.dossier_id = s.dossier_id",
                         "update dossiers", NULL, err);
     return rc;
@@ -381,7 +454,7 @@ static tthc_rc write_totals(store *s, const batch *b, tthc_err *err)
         for (int c = 0; c < TTHC_C__COUNT; c++) w |= tthc_sb_addf(&s->copy, "\t%lld", (long long)bk->delta.c[c]);
         w |= tthc_sb_addc(&s->copy, '\n');
     }
-    if (w) return tthc_fail(err, TTHC_ENOMEM, "COPY buffer full");
+    if (w) return sb_failed(&s->copy, "COPY of totals", err);
     if (!any) return TTHC_OK;
     char sql[1024];
     int n = snprintf(sql, sizeof sql, "COPY stage_totals (unit_code, period");
@@ -393,36 +466,162 @@ static tthc_rc write_totals(store *s, const batch *b, tthc_err *err)
     return rc;
 }
 
-tthc_rc store_apply(store *s, batch *b, const int64_t *expected, store_dlq_fn dlq, void *dlq_ctx, tthc_err *err)
+static bool data_error(tthc_rc rc, const tthc_err *err)
+{
+    return rc == TTHC_EDB && tthc_sql_classify(tthc_err_sqlstate(err)) == TTHC_SQL_DATA;
+}
+
+/* One attempt at the items [0, limit), inside SAVEPOINT attempt: load, fold,
+ * write.  With keep, a success stays in the transaction; otherwise (a probe
+ * of the bisection) it is rolled back like a failure. */
+static tthc_rc attempt(store *s, batch *b, size_t limit, bool keep, int64_t *t, tthc_err *err)
+{
+    tthc_rc rc = tthc_pg_exec(s->conn, "SAVEPOINT attempt", err);
+    if (rc) return rc;
+    t[0] = tthc_mono_us();
+    if (batch_prepare_slots(b)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory preparing the batch");
+    if (!rc) rc = claim_ids(s, b, limit, err);
+    if (!rc) rc = load_dossiers(s, b, err);
+    t[1] = tthc_mono_us();
+    if (!rc && batch_fold(b, limit)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory folding the batch");
+    t[2] = tthc_mono_us();
+    if (!rc) rc = write_dossiers(s, b, err);
+    t[3] = tthc_mono_us();
+    if (!rc) rc = write_totals(s, b, err);
+    if (!rc) rc = release_unapplied(s, b, limit, err);
+    t[4] = tthc_mono_us();
+    tthc_err ignored;
+    if (rc || !keep) {
+        if (tthc_pg_exec(s->conn, "ROLLBACK TO SAVEPOINT attempt", &ignored) && !rc)
+            rc = tthc_fail(err, TTHC_ERETRY, "rollback to savepoint: %s", ignored.msg);
+    } else {
+        rc = tthc_pg_exec(s->conn, "RELEASE SAVEPOINT attempt", err);
+    }
+    return rc;
+}
+
+/* 2-4 with the bad values taken out: a data error (SQLSTATE class 22 or 23)
+ * means some item's values are refused.  The first such item is found by
+ * bisection over prefixes of the batch (a prefix without it succeeds, one
+ * with it fails: log2(n) probes, only when it happens), excluded, and sent to
+ * the DLQ as rejected_by_store; then the batch is tried again. */
+static tthc_rc apply_items(store *s, batch *b, const store_hooks *h, int64_t *t, tthc_err *err)
+{
+    for (;;) {
+        tthc_rc rc = attempt(s, b, b->nitems, true, t, err);
+        if (!data_error(rc, err)) return rc;
+        tthc_err first = *err;
+        size_t lo = 0, hi = b->nitems; /* the prefix [0, lo) is accepted, [0, hi) refused */
+        int probes = 0;
+        while (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            probes++;
+            int64_t ignored_t[5];
+            rc = attempt(s, b, mid, false, ignored_t, err);
+            if (data_error(rc, err)) hi = mid;
+            else if (rc) return rc;
+            else lo = mid;
+        }
+        size_t bad = hi - 1;
+        if (!hi || (b->items[bad].flags & BATCH_EXCLUDED)) { /* not one message's values: give up */
+            *err = first;
+            return TTHC_EDB;
+        }
+        const batch_item *it = &b->items[bad];
+        /* The detail names the rule, never a value: the SQLSTATE and the statement. */
+        char detail[sizeof ((tthc_reject *)0)->detail], what[64];
+        snprintf(what, sizeof what, "%.*s", (int)strcspn(first.msg, ":"), first.msg);
+        tthc_sb key, value;
+        tthc_sb_init(&key, (size_t)1 << 20);
+        tthc_sb_init(&value, (size_t)64 << 20);
+        bool has_key = false, fetched = false;
+        tthc_err ferr = {{0}};
+        if (h && h->fetch)
+            fetched = !h->fetch(h->fetch_ctx, it->partition, it->offset, &key, &has_key, &value, &ferr);
+        snprintf(detail, sizeof detail, "PostgreSQL refused the values (SQLSTATE %s in %s)%s", tthc_err_sqlstate(&first),
+                 what, fetched ? "" : "; the original bytes could not be read again");
+        if (!fetched)
+            LOG_WARN("store_reject_unreadable", "partition=%d offset=%lld error=\"%s\"", (int)it->partition,
+                     (long long)it->offset, ferr.msg);
+        LOG_WARN("rejected_by_store", "partition=%d offset=%lld probes=%d error=\"%s\"", (int)it->partition,
+                 (long long)it->offset, probes, first.msg);
+        int x = batch_exclude_item(b, bad, detail, has_key ? (key.p ? key.p : "") : NULL, key.len,
+                                   fetched ? (value.p ? value.p : "") : NULL, value.len);
+        tthc_sb_free(&key);
+        tthc_sb_free(&value);
+        if (x) return tthc_fail(err, TTHC_ENOMEM, "out of memory excluding a refused message");
+    }
+}
+
+tthc_rc store_apply(store *s, batch *b, const store_hooks *h, tthc_err *err)
 {
     if (!store_connected(s)) return tthc_fail(err, TTHC_ERETRY, "not connected to PostgreSQL");
-    tthc_rc rc = tthc_pg_exec(s->conn, "BEGIN", err);
-    if (rc) return rc;
-    int64_t t[8];
-    t[0] = tthc_mono_us();
-    if (!(rc = move_offsets(s, b, expected, err)) && !(rc = batch_prepare_slots(b) ? TTHC_ENOMEM : TTHC_OK) &&
-        !(t[1] = tthc_mono_us(), rc = load_dossiers(s, b, err))) {
-        t[2] = tthc_mono_us();
-        if (batch_fold(b)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory folding the batch");
-        t[3] = tthc_mono_us();
-        if (!rc) rc = write_dossiers(s, b, err);
-        t[4] = tthc_mono_us();
-        if (!rc) rc = write_totals(s, b, err);
+    tthc_rc rc = TTHC_OK;
+    for (;;) {
+        if (!b->nparts) return TTHC_OK; /* every partition was blocked by the DLQ */
+        int64_t t[8] = {0};
+        if ((rc = tthc_pg_exec(s->conn, "BEGIN", err))) break;
+        int64_t t0 = tthc_mono_us();
+        rc = move_offsets(s, b, err);
+        if (!rc) rc = apply_items(s, b, h, t + 1, err);
         t[5] = tthc_mono_us();
-        if (!rc && b->nrejects && dlq) rc = dlq(dlq_ctx, b, err);
-        if (!rc) rc = tthc_pg_exec(s->conn, "COMMIT", err);
+        bool dlq_blocked = false;
+        if (!rc && h && h->dlq) {
+            for (size_t i = 0; i < b->nparts; i++) b->parts[i].dlq_failed = false;
+            rc = h->dlq(h->dlq_ctx, b, err);
+            dlq_blocked = rc == TTHC_EKAFKA;
+        }
         t[6] = tthc_mono_us();
-        LOG_DEBUG("apply_phases", "offsets_us=%lld load_us=%lld fold_us=%lld dossiers_us=%lld totals_us=%lld commit_us=%lld slots=%zu",
-                  (long long)(t[1] - t[0]), (long long)(t[2] - t[1]), (long long)(t[3] - t[2]), (long long)(t[4] - t[3]),
-                  (long long)(t[5] - t[4]), (long long)(t[6] - t[5]), b->nslots);
-    } else if (rc == TTHC_ENOMEM) {
-        tthc_fail(err, rc, "out of memory");
+        if (dlq_blocked) {
+            /* Those partitions stop here; the others are applied without them. */
+            tthc_err ignored;
+            if (tthc_pg_exec(s->conn, "ROLLBACK", &ignored)) {
+                rc = tthc_fail(err, TTHC_ERETRY, "rollback: %s", ignored.msg);
+                break;
+            }
+            for (size_t i = b->nparts; i-- > 0;)
+                if (b->parts[i].dlq_failed && batch_drop_partition(b, b->parts[i].partition)) {
+                    rc = tthc_fail(err, TTHC_ENOMEM, "out of memory dropping a partition");
+                    break;
+                }
+            if (rc == TTHC_ENOMEM) break;
+            rc = TTHC_OK;
+            continue;
+        }
+        if (!rc) rc = tthc_pg_exec(s->conn, "COMMIT", err);
+        t[7] = tthc_mono_us();
+        LOG_DEBUG("apply_phases",
+                  "offsets_us=%lld load_us=%lld fold_us=%lld dossiers_us=%lld totals_us=%lld dlq_us=%lld commit_us=%lld slots=%zu",
+                  (long long)(t[1] - t0), (long long)(t[2] - t[1]), (long long)(t[3] - t[2]), (long long)(t[4] - t[3]),
+                  (long long)(t[5] - t[4]), (long long)(t[6] - t[5]), (long long)(t[7] - t[6]), b->nslots);
+        break;
     }
     if (rc) {
         tthc_err ignored;
         if (store_connected(s) && tthc_pg_exec(s->conn, "ROLLBACK", &ignored)) store_disconnect(s);
         if (!store_connected(s)) store_disconnect(s);
     }
+    return rc;
+}
+
+tthc_rc store_pending(store *s, long *count, double *oldest_s, tthc_err *err)
+{
+    if (!store_connected(s)) return tthc_fail(err, TTHC_ERETRY, "not connected to PostgreSQL");
+    /* Both served by the partial index dossier_pending: the count stops at
+     * STORE_PENDING_CAP rows so that the query stays cheap. */
+    char cap[24];
+    snprintf(cap, sizeof cap, "%d", STORE_PENDING_CAP);
+    const char *p[1] = {cap};
+    PGresult *r = PQexecParams(s->conn,
+                               "SELECT (SELECT count(*) FROM (SELECT 1 FROM dossier WHERE NOT received LIMIT $1::int) p), "
+                               "coalesce((SELECT extract(epoch FROM now() - min(created_at)) FROM dossier WHERE NOT received), 0)",
+                               1, NULL, p, NULL, NULL, 0);
+    tthc_rc rc = tthc_pg_result(s->conn, r, PGRES_TUPLES_OK, "pending dossiers", err);
+    if (!rc && PQntuples(r) == 1) {
+        *count = strtol(PQgetvalue(r, 0, 0), NULL, 10);
+        *oldest_s = strtod(PQgetvalue(r, 0, 1), NULL);
+    }
+    PQclear(r);
     return rc;
 }
 

@@ -260,7 +260,7 @@ int main(int argc, char **argv)
         wrote_file = 1;
     }
     printf("%s\n", bootstrap);
-    fflush(stdout);
+    (void)fflush(stdout);
     LOG_INFO("ready", "bootstrap=%s brokers=%ld topics=%d pid=%ld", bootstrap, cfg.brokers, ntopics,
              (long)getpid());
 

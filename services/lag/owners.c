@@ -107,7 +107,7 @@ tthc_rc lag_owners_start(const char *brokers, const char *group, int timeout_ms,
         free(job);
         return tthc_fail(err, TTHC_EIO, "pipe: %s", strerror(errno));
     }
-    fflush(NULL); /* nothing buffered twice */
+    (void)fflush(NULL); /* nothing buffered twice */
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
@@ -117,8 +117,8 @@ tthc_rc lag_owners_start(const char *brokers, const char *group, int timeout_ms,
         return tthc_fail(err, TTHC_EIO, "fork: %s", strerror(e));
     }
     if (pid == 0) {
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
+        (void)signal(SIGINT, SIG_DFL);
+        (void)signal(SIGTERM, SIG_DFL);
         close(fds[0]);
         /* librdkafka 2.0.2 may also trip an assertion on the unsupported path
          * (rd_kafka_enq_once_del_source_return): keep its noise out of the
@@ -131,7 +131,7 @@ tthc_rc lag_owners_start(const char *brokers, const char *group, int timeout_ms,
         FILE *f = fdopen(fds[1], "w");
         if (f) {
             child_describe(f, brokers, group, timeout_ms);
-            fflush(f);
+            (void)fflush(f);
         }
         _exit(0); /* no destroy, no atexit: see owners.h */
     }

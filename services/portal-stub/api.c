@@ -85,15 +85,24 @@ static void reply_error1(tthc_http_resp *resp, int status, const char *error, co
 static const char *sanitized(char *buf, size_t size, const char *s)
 {
     size_t o = 0;
-    for (; *s && o + 1 < size && o < 60; s++) buf[o++] = (*s >= 0x20 && *s < 0x7F) ? *s : '?';
+    for (; *s && o + 1 < size && o < 60; s++) buf[o++] = (char)((*s >= 0x20 && *s < 0x7F) ? *s : '?');
     buf[o] = '\0';
     return buf;
 }
 
-static void retry_after(tthc_http_resp *resp, long seconds)
+static void retry_after(const portal_app *a, tthc_http_resp *resp, long seconds)
 {
-    char v[24];
-    snprintf(v, sizeof v, "%ld", seconds);
+    char v[64];
+    if (a->retry_after_date) { /* IMF-fixdate (RFC 7231 7.1.1.1) */
+        time_t t = time(NULL) + seconds;
+        struct tm tm;
+        static const char days[] = "SunMonTueWedThuFriSat", months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+        if (!gmtime_r(&t, &tm)) return;
+        snprintf(v, sizeof v, "%.3s, %02d %.3s %04d %02d:%02d:%02d GMT", days + 3 * tm.tm_wday, tm.tm_mday,
+                 months + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    } else {
+        snprintf(v, sizeof v, "%ld", seconds);
+    }
     (void)tthc_http_resp_header(resp, "Retry-After", v);
 }
 
@@ -106,6 +115,31 @@ static void reply_status(tthc_http_resp *resp, const char *status, long long rev
     cJSON_Delete(o);
 }
 
+/* An injected fault (under a->lock): an error with Retry-After, or an answer a
+ * pusher must not trust (portal-api.md): a 200 that is an HTML page or names
+ * another revision than the one sent, a redirect. */
+static void inject_fault(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp)
+{
+    portal_metrics_outcome(&a->metrics, PORTAL_OUTCOME_INJECTED);
+    if (a->fail_status == 200 && a->fail_wrong_revision) {
+        long long rev = 0;
+        cJSON *j = cJSON_ParseWithLength(req->body, req->body_len);
+        const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "revision");
+        if (cJSON_IsNumber(r) && r->valuedouble >= 0 && r->valuedouble < 9007199254740991.0) rev = (long long)r->valuedouble;
+        cJSON_Delete(j);
+        reply_status(resp, "accepted", rev + 1);
+    } else if (a->fail_status == 200) {
+        static const char page[] = "<!DOCTYPE html><html><body><h1>OK</h1><p>Maintenance page.</p></body></html>";
+        reply_text(resp, 200, "text/html; charset=utf-8", page);
+    } else if (a->fail_status >= 300 && a->fail_status < 400) {
+        reply_error(resp, (int)a->fail_status, "moved", NULL);
+        (void)tthc_http_resp_header(resp, "Location", a->fail_location ? a->fail_location : "/");
+    } else {
+        reply_error(resp, (int)a->fail_status, "injected", NULL);
+        retry_after(a, resp, a->retry_after);
+    }
+}
+
 /* A store failure: 503 while the database is unreachable, else 500. */
 static void reply_store_error(portal_app *a, tthc_http_resp *resp, tthc_rc rc, const tthc_err *err)
 {
@@ -114,7 +148,7 @@ static void reply_store_error(portal_app *a, tthc_http_resp *resp, tthc_rc rc, c
     if (rc == TTHC_ERETRY) {
         LOG_DEBUG("db_retry", "error=%s", tthc_log_quote(q, sizeof q, err->msg));
         reply_error(resp, 503, "unavailable", NULL);
-        retry_after(resp, a->retry_after);
+        retry_after(a, resp, a->retry_after);
         return;
     }
     LOG_ERROR("db_error", "rc=%s error=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err->msg));
@@ -247,9 +281,7 @@ static void api(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp, i
     }
     pthread_mutex_lock(&a->lock);
     if (a->fail_rate > 0 && next_percent(a) < (unsigned)a->fail_rate) {
-        portal_metrics_outcome(&a->metrics, PORTAL_OUTCOME_INJECTED);
-        reply_error(resp, (int)a->fail_status, "injected", NULL);
-        retry_after(resp, a->retry_after);
+        inject_fault(a, req, resp);
     } else if (!portal_tokens_ok(&a->tokens, tthc_http_req_header(req, "Authorization"))) {
         reply_error(resp, 401, "unauthorized", NULL);
         (void)tthc_http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"tthc-portal-stub\"");
@@ -305,7 +337,7 @@ static void page(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp)
     size_t len = 0;
     char *text = portal_page_render(&pg, &len);
     if (text) (void)tthc_http_resp_take(resp, status, html_type, text, len);
-    if (status == 503) retry_after(resp, a->retry_after);
+    if (status == 503) retry_after(a, resp, a->retry_after);
     cJSON_Delete(periods);
     cJSON_Delete(reports);
 }

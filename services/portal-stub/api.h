@@ -1,4 +1,4 @@
-/* api.h - the portal stub's HTTP routes (portal-api.md), on common/httpd.h.
+/* api.h - the portal stub's HTTP routes (docs/portal-api.md), on common/httpd.h.
  *
  *   POST /api/v1/indicator-reports   push one report (token)
  *   GET  /api/v1/indicator-reports   latest reports of a period (token)
@@ -8,7 +8,8 @@
  *   GET  /                           HTML overview of a period
  *
  * Order of checks on the API path: method (405), injected latency, injected
- * fault (fail_status with Retry-After), token (401), then for POST the
+ * fault (fail_status: an error with Retry-After, an untrustworthy 200, or a
+ * redirect), token (401), then for POST the
  * Content-Type (415), the Idempotency-Key header and the body (one 400 that
  * lists every problem), then the transaction.  The server itself answers 413
  * to a body over 1 MiB before any of these.
@@ -38,11 +39,14 @@
 #define PORTAL_BODY_MAX (1024 * 1024)
 
 typedef struct {
-    portal_tokens tokens; /* never logged; initialised by portal_app_init */
-    long fail_rate;    /* percent of API requests answered fail_status */
-    long fail_status;  /* 429, 500 or 503 */
-    long latency_ms;   /* added before answering API requests */
-    long retry_after;  /* seconds, sent with injected faults and 503s */
+    portal_tokens tokens;      /* never logged; initialised by portal_app_init */
+    long fail_rate;            /* percent of API requests answered fail_status */
+    long fail_status;          /* 429, 500 or 503; 200 or 3xx: answers a pusher must not trust */
+    int fail_wrong_revision;   /* injected 200: {"status":"accepted"} with the revision sent + 1, else HTML */
+    const char *fail_location; /* Location of an injected 3xx (the caller's string) */
+    long latency_ms;           /* added before answering API requests */
+    long retry_after;          /* seconds, sent with injected faults and 503s */
+    int retry_after_date;      /* Retry-After as an HTTP date (IMF-fixdate) instead of seconds */
     portal_store *store;
     portal_metrics metrics;
     pthread_mutex_t lock; /* store, rng */

@@ -1,5 +1,5 @@
 /* tthc-portal-stub - a strict stand-in for the national portal's indicator
- * report API (contract/portal-api.md), with storage in PostgreSQL (schema
+ * report API (docs/portal-api.md), with storage in PostgreSQL (schema
  * `portal`), an HTML overview, Prometheus metrics and fault injection.
  *
  * Lifecycle: load the configuration, connect to the database (a failure is
@@ -35,6 +35,9 @@ typedef struct {
     long fail_status;
     long latency_ms;
     long retry_after;
+    int retry_after_date;
+    char *fail_answer;
+    char *fail_location;
     long seed;
     long threads;
     long statement_timeout_ms;
@@ -58,12 +61,20 @@ static const tthc_opt stub_opts[] = {
      "write the bound port to this file once listening (atomically); removed at exit"},
     {"fail-rate", TTHC_OPT_INT, offsetof(stub_config, fail_rate), "TTHC_PORTAL_FAIL_RATE", "0", 0, 100, 0,
      "fault injection: percent of API requests answered --fail-status with Retry-After"},
-    {"fail-status", TTHC_OPT_INT, offsetof(stub_config, fail_status), "TTHC_PORTAL_FAIL_STATUS", "503", 429, 503, 0,
-     "status of injected faults: 429, 500 or 503"},
+    {"fail-status", TTHC_OPT_INT, offsetof(stub_config, fail_status), "TTHC_PORTAL_FAIL_STATUS", "503", 200, 503, 0,
+     "status of injected faults: 429, 500 or 503; or answers a pusher must not trust: 200 (see --fail-answer), "
+     "301, 302, 307 or 308 (Location: --fail-location)"},
+    {"fail-answer", TTHC_OPT_STR, offsetof(stub_config, fail_answer), "TTHC_PORTAL_FAIL_ANSWER", "html", 0, 0, 0,
+     "body of an injected 200: html (an HTML page) or wrong_revision ({\"status\":\"accepted\"} with the revision "
+     "sent + 1)"},
+    {"fail-location", TTHC_OPT_STR, offsetof(stub_config, fail_location), "TTHC_PORTAL_FAIL_LOCATION",
+     "http://127.0.0.1:9/elsewhere", 0, 0, 0, "Location of an injected 3xx"},
     {"latency-ms", TTHC_OPT_INT, offsetof(stub_config, latency_ms), "TTHC_PORTAL_LATENCY_MS", "0", 0, 600000, 0,
      "fault injection: delay added before answering each API request"},
     {"retry-after", TTHC_OPT_INT, offsetof(stub_config, retry_after), "TTHC_PORTAL_RETRY_AFTER", "1", 0, 86400, 0,
      "Retry-After seconds sent with injected faults and 503 answers"},
+    {"retry-after-date", TTHC_OPT_BOOL, offsetof(stub_config, retry_after_date), "TTHC_PORTAL_RETRY_AFTER_DATE",
+     "false", 0, 0, 0, "send Retry-After as an HTTP date (IMF-fixdate, now + --retry-after) instead of seconds"},
     {"seed", TTHC_OPT_INT, offsetof(stub_config, seed), "TTHC_PORTAL_SEED", "0", 0, 2147483647L, 0,
      "seed of the fault-injection dice (0 = from the clock)"},
     {"threads", TTHC_OPT_INT, offsetof(stub_config, threads), "TTHC_PORTAL_THREADS", "4", 1, 64, 0,
@@ -76,7 +87,7 @@ static const tthc_opt stub_opts[] = {
 
 static const tthc_cli stub_cli = {
     .prog = "tthc-portal-stub",
-    .summary = "Stand-in for the national portal's indicator-report API (contract/portal-api.md):\n"
+    .summary = "Stand-in for the national portal's indicator-report API (docs/portal-api.md):\n"
                "POST/GET /api/v1/indicator-reports, GET /healthz, /readyz, /metrics and an HTML overview at /.\n"
                "Stores every accepted revision in PostgreSQL (schema portal). Serves until SIGTERM or SIGINT.",
     .usage_tail = NULL,
@@ -112,7 +123,7 @@ static tthc_rc read_token_file(const char *path, char **token, int empty_ok, tth
     if (!f) return tthc_fail(err, TTHC_EIO, "token file %s: %s", path, strerror(errno));
     char line[4100];
     int ok = fgets(line, sizeof line, f) != NULL;
-    fclose(f);
+    (void)fclose(f); /* read only */
     if (!ok && empty_ok) line[0] = '\0';
     else if (!ok) return tthc_fail(err, TTHC_EINVAL, "token file %s: empty", path);
     line[strcspn(line, "\r\n")] = '\0';
@@ -126,9 +137,16 @@ static tthc_rc read_token_file(const char *path, char **token, int empty_ok, tth
 
 static tthc_rc resolve_config(stub_config *c, tthc_err *err)
 {
-    if (c->fail_status != 429 && c->fail_status != 500 && c->fail_status != 503)
-        return tthc_fail(err, TTHC_EINVAL, "TTHC_PORTAL_FAIL_STATUS (--fail-status) must be 429, 500 or 503, got %ld",
+    static const long statuses[] = {200, 301, 302, 307, 308, 429, 500, 503};
+    int known = 0;
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) known |= c->fail_status == statuses[i];
+    if (!known)
+        return tthc_fail(err, TTHC_EINVAL,
+                         "TTHC_PORTAL_FAIL_STATUS (--fail-status) must be 200, 301, 302, 307, 308, 429, 500 or 503, "
+                         "got %ld",
                          c->fail_status);
+    if (strcmp(c->fail_answer, "html") && strcmp(c->fail_answer, "wrong_revision"))
+        return tthc_fail(err, TTHC_EINVAL, "TTHC_PORTAL_FAIL_ANSWER (--fail-answer) must be html or wrong_revision");
     if (!c->dsn) {
         const char *env = getenv("TTHC_PG_DSN");
         if (!(c->dsn = strdup(env && *env ? env : "postgresql:///tthc")))
@@ -210,6 +228,9 @@ int main(int argc, char **argv)
     app.fail_status = cfg.fail_status;
     app.latency_ms = cfg.latency_ms;
     app.retry_after = cfg.retry_after;
+    app.retry_after_date = cfg.retry_after_date;
+    app.fail_wrong_revision = !strcmp(cfg.fail_answer, "wrong_revision");
+    app.fail_location = cfg.fail_location;
     if ((rc = portal_store_new(cfg.dsn, cfg.statement_timeout_ms, &app.store, &err))) goto fail;
     if (portal_store_ping(app.store, &err)) /* not fatal; the failure itself is logged as db_unavailable */
         LOG_WARN("db_not_ready", "note=\"the API answers 503 until the database is reachable\"");

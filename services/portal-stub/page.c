@@ -153,7 +153,7 @@ char *portal_page_render(const portal_page *pg, size_t *len)
     if (pg->period) {
         fprintf(f, "<p>%d report%s (latest revision per unit). Targets: ", n, n == 1 ? "" : "s");
         if (pg->targets->from_db) fprintf(f, "table indicator_target, year %d.", pg->targets->year);
-        else fputs("built-in 2025 table of indicators.md.", f);
+        else fputs("built-in 2025 table of docs/indicators.md.", f);
         fputs("</p>\n", f);
     }
     if (n > 0) {

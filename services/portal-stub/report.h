@@ -1,4 +1,4 @@
-/* report.h - validation of what a client pushes to the portal (portal-api.md).
+/* report.h - validation of what a client pushes to the portal (docs/portal-api.md).
  *
  * Pure functions: no I/O, no globals, thread-safe.  The validator reports
  * every problem it finds, one human-readable string each ("field: problem"),

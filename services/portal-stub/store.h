@@ -59,7 +59,7 @@ tthc_rc portal_store_put(portal_store *s, const portal_report *r, const char *id
 
 /* The latest revision of every (unit_code, period) of period (and of
  * unit_code when not NULL), sorted by unit_code (byte order), as a cJSON
- * array of report objects in the GET representation of portal-api.md.
+ * array of report objects in the GET representation of docs/portal-api.md.
  * *reports is owned by the caller. */
 tthc_rc portal_store_list(portal_store *s, const char *period, const char *unit_code, struct cJSON **reports,
                           tthc_err *err) TTHC_MUSTCHECK;

@@ -3,7 +3,7 @@
  * Targets are data (indicator_target in migrations/001_core.sql); the stub
  * reads them from its database when that table exists and has rows for the
  * year, and otherwise falls back to the built-in 2025 table of
- * contract/indicators.md.  An indicator may have several targets (several
+ * docs/indicators.md.  An indicator may have several targets (several
  * source documents): lo is the lowest, hi the highest. */
 #ifndef PORTAL_TARGETS_H
 #define PORTAL_TARGETS_H
@@ -28,7 +28,7 @@ void portal_targets_clear(portal_targets *t, int year, int from_db);
 /* Adds one target of indicator code (unknown codes are ignored). */
 void portal_targets_add(portal_targets *t, const char *code, double pct, const char *source);
 
-/* The built-in table: 2025 targets of contract/indicators.md. */
+/* The built-in table: 2025 targets of docs/indicators.md. */
 void portal_targets_builtin(portal_targets *t);
 
 typedef enum { PORTAL_RATE_NONE, PORTAL_RATE_MET, PORTAL_RATE_PARTIAL, PORTAL_RATE_MISSED } portal_rate_class;

@@ -143,7 +143,7 @@ int main(int argc, char **argv)
         return 2;
     }
     tthc_log_init("tthc-report", cfg.log_level);
-    signal(SIGPIPE, SIG_IGN);
+    (void)signal(SIGPIPE, SIG_IGN);
     emit_unitlist l = {NULL, 0};
     rc = run(&cfg, &d, fn, &l, &err);
     if (rc) fprintf(stderr, "tthc-report: %s\n", err.msg);

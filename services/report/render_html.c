@@ -373,7 +373,7 @@ tthc_rc report_render_html(const report_ctx *x, FILE *f, tthc_err *err)
     trend_table(x, f);
     worst_units(x, f);
     fputs("</main>\n<footer>Rates are numerator / denominator of counts summed over the period and scope "
-          "(indicators.md); statuses compare them exactly with each target of indicator_target. "
+          "(docs/indicators.md); statuses compare them exactly with each target of indicator_target. "
           "Produced by tthc-report.</footer>\n</body></html>\n",
           f);
     return ferror(f) ? tthc_fail(err, TTHC_EIO, "write failed") : TTHC_OK;

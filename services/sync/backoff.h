@@ -18,10 +18,15 @@
  * the answer had no usable Retry-After.  Result in [0, max(cap_ms, retry_after_ms)]. */
 int64_t sync_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms, int64_t retry_after_ms, double r);
 
-/* Parses a Retry-After header value given as delay-seconds ("120", optional
- * surrounding blanks).  Returns milliseconds (capped at SYNC_RETRY_AFTER_MAX_MS),
- * or -1 when value is NULL, empty or not a non-negative integer (an HTTP-date
- * is not used by portal-api.md and counts as absent). */
+/* Parses a Retry-After header value (RFC 7231 7.1.3; optional surrounding
+ * blanks): delay-seconds ("120") or an HTTP-date, in the IMF-fixdate form
+ * ("Wed, 21 Oct 2015 07:28:00 GMT") or the obsolete RFC 850
+ * ("Wednesday, 21-Oct-15 07:28:00 GMT") and asctime ("Wed Oct 21 07:28:00 2015")
+ * forms.  A date counts from now_us (microseconds since the epoch); a date in
+ * the past means 0.  Returns milliseconds (capped at SYNC_RETRY_AFTER_MAX_MS),
+ * or -1 when value is NULL, empty or neither form. */
+int64_t sync_retry_after_ms_at(const char *value, int64_t now_us);
+/* The same against the wall clock. */
 int64_t sync_retry_after_ms(const char *value);
 
 /* A small per-thread PRNG (xorshift64*): *state must be seeded non-zero. */

@@ -237,18 +237,18 @@ static const char *answer_text(const sync_http_result *res, char *buf, size_t ca
     return sync_sanitize(buf, cap, res->body, res->body_len);
 }
 
-static void retry(sync_worker *w, const sync_item *it, const sync_http_result *res)
+/* A failed attempt: try again after a backoff (at least Retry-After); text is
+ * what sync_state.last_error keeps, label the outcome counted. */
+static void retry_as(sync_worker *w, const sync_item *it, const sync_http_result *res, const char *text,
+                     sync_metric_outcome label)
 {
     const sync_config *cfg = w->d->cfg;
-    char text[ANSWER_MAX + 1], q[ANSWER_MAX + 8];
+    char q[ANSWER_MAX + 8];
     int64_t delay = sync_backoff_ms(it->attempts + 1, cfg->backoff_base_ms, cfg->backoff_cap_ms, res->retry_after_ms,
                                     sync_rand_unit(&w->rng));
-    sync_finish f = {.kind = SYNC_FIN_RETRY,
-                     .http_status = (int)res->status,
-                     .error = answer_text(res, text, sizeof text),
-                     .delay_ms = delay};
+    sync_finish f = {.kind = SYNC_FIN_RETRY, .http_status = (int)res->status, .error = text, .delay_ms = delay};
     if (!finish(w, it, &f)) return;
-    sync_metrics_outcome(w->d->m, SYNC_M_RETRY);
+    sync_metrics_outcome(w->d->m, label);
     pthread_mutex_lock(&w->d->mu);
     w->d->last_retry_status = res->status;
     sync_sanitize(w->d->last_retry_error, sizeof w->d->last_retry_error, text, strlen(text));
@@ -256,6 +256,36 @@ static void retry(sync_worker *w, const sync_item *it, const sync_http_result *r
     LOG_DEBUG("retry", "unit=%s period=%s revision=%lld status=%ld attempt=%d delay_ms=%lld answer=%s",
               it->t.unit_code, it->t.period, it->t.revision, res->status, it->attempts + 1, (long long)delay,
               tthc_log_quote(q, sizeof q, text));
+}
+
+static void retry(sync_worker *w, const sync_item *it, const sync_http_result *res)
+{
+    char text[ANSWER_MAX + 1];
+    retry_as(w, it, res, answer_text(res, text, sizeof text), SYNC_M_RETRY);
+}
+
+/* A 2xx the contract does not describe (an HTML page, another revision, ...):
+ * never an acceptance; retried with backoff, counted, logged. */
+static void bad_answer(sync_worker *w, const sync_item *it, const sync_http_result *res, long long answered)
+{
+    char body[ANSWER_MAX / 2], text[ANSWER_MAX + 1], q[ANSWER_MAX + 8];
+    sync_sanitize(body, sizeof body, res->body, res->body_len);
+    snprintf(text, sizeof text,
+             "not an acceptance: HTTP %ld, expected 200 {\"status\":\"accepted\"|\"duplicate\",\"revision\":%lld}, "
+             "answered revision %lld: %s",
+             res->status, it->t.revision, answered, body);
+    LOG_WARN("portal_bad_answer", "unit=%s period=%s revision=%lld status=%ld answered_revision=%lld answer=%s",
+             it->t.unit_code, it->t.period, it->t.revision, res->status, answered, tthc_log_quote(q, sizeof q, body));
+    retry_as(w, it, res, text, SYNC_M_BAD_ANSWER);
+}
+
+/* The text kept for a parked answer: a redirect says where it pointed (never followed). */
+static const char *park_text(const sync_http_result *res, char *buf, size_t cap)
+{
+    if (res->status < 300 || res->status > 399) return answer_text(res, buf, cap);
+    snprintf(buf, cap, "redirect to %s (not followed: the token goes to the configured portal URL only)",
+             res->location[0] ? res->location : "(no Location)");
+    return buf;
 }
 
 static void park(sync_worker *w, const sync_item *it, int status, const char *text)
@@ -314,7 +344,9 @@ static stale_step resolve_stale(sync_worker *w, sync_item *it, long long current
     }
     sync_metrics_request(d->m, g.seconds);
     if (g.status != 200) {
+        char text[ANSWER_MAX + 1];
         if (g.status == 401) unauthorized(w, it, &g);
+        else if (g.status >= 300 && g.status < 400) park(w, it, (int)g.status, park_text(&g, text, sizeof text));
         else retry(w, it, &g);
         return STALE_DONE;
     }
@@ -410,7 +442,7 @@ static void process_item(sync_worker *w, sync_item *it)
         sync_metrics_request(d->m, res.seconds);
         long long cur = -1;
         char text[ANSWER_MAX + 1];
-        switch (sync_classify(res.status, res.body, res.body_len, &cur)) {
+        switch (sync_classify(res.status, res.body, res.body_len, it->t.revision, &cur)) {
         case SYNC_ACCEPTED:
             auth_ok(d);
             ack(w, it, it->t.revision, (int)res.status, SYNC_M_ACCEPTED);
@@ -423,7 +455,10 @@ static void process_item(sync_worker *w, sync_item *it)
             retry(w, it, &res);
             return;
         case SYNC_PARK:
-            park(w, it, (int)res.status, answer_text(&res, text, sizeof text));
+            park(w, it, (int)res.status, park_text(&res, text, sizeof text));
+            return;
+        case SYNC_BAD_ANSWER:
+            bad_answer(w, it, &res, cur);
             return;
         case SYNC_UNAUTHORIZED:
             unauthorized(w, it, &res);

@@ -146,7 +146,7 @@ int main(int argc, char **argv)
         else LOG_INFO("exit", "rc=ok");
         code = rc ? 1 : 0;
     } else {
-        signal(SIGPIPE, SIG_IGN);
+        (void)signal(SIGPIPE, SIG_IGN);
         if (!strcmp(cmd, "reconcile")) code = sync_reconcile(&cfg, token, &err);
         else if (!strcmp(cmd, "unpark")) code = sync_unpark(&cfg, &err);
         else code = sync_status(&cfg, &err);

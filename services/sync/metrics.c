@@ -40,7 +40,7 @@ static const char *const outcome_names[SYNC_M__COUNT] = {
     [SYNC_M_PARKED_400] = "parked_400",   [SYNC_M_PARKED_401] = "parked_401",
     [SYNC_M_PARKED_403] = "parked_403",   [SYNC_M_PARKED_413] = "parked_413",
     [SYNC_M_PARKED_422] = "parked_422",   [SYNC_M_PARKED_OTHER] = "parked_other",
-    [SYNC_M_RETRY] = "retry",
+    [SYNC_M_RETRY] = "retry",             [SYNC_M_BAD_ANSWER] = "bad_answer",
 };
 
 sync_metrics *sync_metrics_new(void)
@@ -84,7 +84,7 @@ void sync_metrics_outcome(sync_metrics *m, sync_metric_outcome o)
     if (o >= SYNC_M__COUNT) return;
     pthread_mutex_lock(&m->mu);
     m->outcomes[o]++;
-    if (o == SYNC_M_RETRY) m->retries++;
+    if (o == SYNC_M_RETRY || o == SYNC_M_BAD_ANSWER) m->retries++;
     pthread_mutex_unlock(&m->mu);
 }
 

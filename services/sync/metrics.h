@@ -23,6 +23,7 @@ typedef enum {
     SYNC_M_PARKED_422,
     SYNC_M_PARKED_OTHER, /* any other permanent answer (404, 3xx, ...) or a report we cannot build */
     SYNC_M_RETRY,
+    SYNC_M_BAD_ANSWER, /* a 2xx not as portal-api.md documents it: retried like SYNC_M_RETRY */
     SYNC_M__COUNT
 } sync_metric_outcome;
 

@@ -14,18 +14,47 @@ static long long outcome_json_int(const cJSON *o, const char *name)
     return (long long)d;
 }
 
-sync_outcome sync_classify(long status, const char *body, size_t len, long long *current_revision)
+/* body[0..len) as one JSON value with nothing but white space after it; NULL if not. */
+static cJSON *parse_whole(const char *body, size_t len)
+{
+    if (!body || !len) return NULL;
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (!j) return NULL;
+    for (size_t i = (size_t)(end - body); i < len; i++) {
+        if (body[i] != ' ' && body[i] != '\t' && body[i] != '\r' && body[i] != '\n') {
+            cJSON_Delete(j);
+            return NULL;
+        }
+    }
+    return j;
+}
+
+/* A 200 answer as portal-api.md writes it: a JSON object whose "status" is
+ * "accepted" or "duplicate" and whose "revision" is the one sent. */
+static sync_outcome classify_ok(long status, const cJSON *j, long long sent_revision, long long rev)
+{
+    if (status != 200 || !cJSON_IsObject(j)) return SYNC_BAD_ANSWER;
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
+    if (!cJSON_IsString(st) || rev < 1 || rev != sent_revision) return SYNC_BAD_ANSWER;
+    if (!strcmp(st->valuestring, "accepted")) return SYNC_ACCEPTED;
+    if (!strcmp(st->valuestring, "duplicate")) return SYNC_DUPLICATE;
+    return SYNC_BAD_ANSWER;
+}
+
+sync_outcome sync_classify(long status, const char *body, size_t len, long long sent_revision,
+                           long long *current_revision)
 {
     if (current_revision) *current_revision = -1;
     cJSON *j = NULL;
     sync_outcome o;
-    if ((status >= 200 && status < 300) || status == 409 || status == 422) j = body && len ? cJSON_ParseWithLength(body, len) : NULL;
+    if ((status >= 200 && status < 300) || status == 409 || status == 422) j = parse_whole(body, len);
     if (status == 0 || status == 408 || status == 425 || status == 429 || status >= 500) {
         o = SYNC_RETRY;
     } else if (status >= 200 && status < 300) {
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
-        o = cJSON_IsString(st) && !strcmp(st->valuestring, "duplicate") ? SYNC_DUPLICATE : SYNC_ACCEPTED;
-        if (current_revision) *current_revision = outcome_json_int(j, "revision");
+        long long rev = outcome_json_int(j, "revision");
+        o = classify_ok(status, j, sent_revision, rev);
+        if (current_revision) *current_revision = rev;
     } else if (status == 401) {
         o = SYNC_UNAUTHORIZED;
     } else if (status == 409) {
@@ -50,6 +79,7 @@ const char *sync_outcome_name(sync_outcome o)
     case SYNC_PARK: return "park";
     case SYNC_UNAUTHORIZED: return "unauthorized";
     case SYNC_STALE: return "stale";
+    case SYNC_BAD_ANSWER: return "bad_answer";
     }
     return "unknown";
 }

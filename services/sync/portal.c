@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "backoff.h"
+#include "outcome.h"
 #include "strbuf.h"
 
 #define PORTAL_PATH "/api/v1/indicator-reports"
@@ -21,6 +22,7 @@ struct sync_portal {
     tthc_sb body;
     int truncated;
     int64_t retry_after_ms;
+    char location[512];
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -47,8 +49,15 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
         memcpy(v, data + sizeof name - 1, vl);
         v[vl] = '\0';
         p->retry_after_ms = sync_retry_after_ms(v);
+    } else if (n > 9 && !strncasecmp(data, "location:", 9)) {
+        const char *v = data + 9;
+        size_t vl = n - 9;
+        while (vl && (*v == ' ' || *v == '\t')) v++, vl--;
+        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
+        sync_sanitize(p->location, sizeof p->location, v, vl);
     } else if (n >= 5 && !strncmp(data, "HTTP/", 5)) {
         p->retry_after_ms = -1; /* a new response (e.g. after 100 Continue) */
+        p->location[0] = '\0';
     }
     return n;
 }
@@ -127,6 +136,7 @@ static tthc_rc perform(sync_portal *p, const char *url, struct curl_slist *heade
     tthc_sb_reset(&p->body);
     p->truncated = 0;
     p->retry_after_ms = -1;
+    p->location[0] = '\0';
     p->errbuf[0] = '\0';
     SETOPT(CURLOPT_URL, url);
     SETOPT(CURLOPT_HTTPHEADER, headers);
@@ -143,6 +153,7 @@ static tthc_rc perform(sync_portal *p, const char *url, struct curl_slist *heade
         curl_easy_getinfo(p->h, CURLINFO_RESPONSE_CODE, &st);
         res->status = st;
         res->retry_after_ms = p->retry_after_ms;
+        memcpy(res->location, p->location, sizeof res->location);
     }
     if (tthc_sb_add(&p->body, "", 0)) { /* make sure p is allocated and NUL-terminated */
         rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");

@@ -1,4 +1,4 @@
-/* portal.h - the national portal's HTTP API, client side (portal-api.md).
+/* portal.h - the national portal's HTTP API, client side (docs/portal-api.md).
  *
  * One sync_portal wraps one reused libcurl easy handle, so the connection to
  * the portal stays open between requests (keep-alive).  A sync_portal is used
@@ -36,7 +36,9 @@ typedef struct {
     const char *body;
     size_t body_len;
     int body_truncated;     /* the answer was longer than body_max */
-    int64_t retry_after_ms; /* Retry-After in ms, -1 if absent */
+    int64_t retry_after_ms; /* Retry-After in ms (seconds or an HTTP date), -1 if absent */
+    char location[512];     /* the Location header of the answer ("" if none), never followed;
+                               control characters blanked, cut at 511 bytes */
     double seconds;         /* total time of the request */
 } sync_http_result;
 

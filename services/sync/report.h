@@ -1,4 +1,4 @@
-/* report.h - one bucket's totals as a portal report (portal-api.md), and the
+/* report.h - one bucket's totals as a portal report (docs/portal-api.md), and the
  * portal's reports read back.
  *
  * Pure functions: no I/O, no globals besides const tables, thread-safe.
@@ -14,7 +14,7 @@
 #include "indicators.h"
 
 #define SYNC_UNIT_MAX 64       /* longer unit codes are refused locally (the portal allows 51) */
-#define SYNC_KEY_MAX 200       /* Idempotency-Key length limit of portal-api.md */
+#define SYNC_KEY_MAX 200       /* Idempotency-Key length limit of docs/portal-api.md */
 
 /* One row of period_totals. */
 typedef struct {
@@ -59,7 +59,7 @@ typedef struct {
 /* Parses a GET answer {"reports":[...]}.  On success *out is a malloc'd
  * array of *n reports owned by the caller (free()), possibly NULL when
  * *n == 0.  TTHC_EINVAL with a detail when the answer does not follow
- * portal-api.md, TTHC_ENOMEM when memory ran out; *out is then NULL. */
+ * docs/portal-api.md, TTHC_ENOMEM when memory ran out; *out is then NULL. */
 tthc_rc sync_parse_reports(const char *body, size_t len, sync_portal_report **out, size_t *n,
                            tthc_err *err) TTHC_MUSTCHECK;
 

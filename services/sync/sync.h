@@ -1,7 +1,7 @@
 /* sync.h - tthc-sync's configuration and its four entry points.
  *
  * tthc-sync pushes the newest revision of every (unit, period) of
- * period_totals to the national portal (portal-api.md), keeping its progress
+ * period_totals to the national portal (docs/portal-api.md), keeping its progress
  * in sync_state (migrations/002_sync.sql).  main.c loads a sync_config from
  * the option table and calls one of the entry points below. */
 #ifndef SYNC_SYNC_H

@@ -21,7 +21,7 @@
 #     the host's /usr/lib/systemd/system, the built programs in
 #     /usr/local/bin), any message is a failure; `systemd-analyze security
 #     --offline` exposure at most 2.0; the sandbox settings the units promise.
-#  4. deploy/env: every environment variable of the contract is in an example
+#  4. deploy/env: every fixed environment variable (docs/configuration.md) is in an example
 #     file; each unit's EnvironmentFile has its example; variables in the
 #     programs' --help but in no example file are listed.
 #  5. The scripts: shellcheck; deploy/docker/create-topics.sh against stand-ins
@@ -406,13 +406,15 @@ ok "units: sandbox, restart, ordering, environment files"
 
 # ---- 4. example environment files --------------------------------------------------
 
-contract=${TTHC_CONTRACT_DIR:-$src/../shared/contract}/README.md
+# The fixed variables: the first table of docs/configuration.md.
+contract=$src/docs/configuration.md
 examples=("$src"/deploy/env/*.env.example)
 if [[ ! -r $contract ]]; then
-    fail "the contract's README.md is not at $contract (set TTHC_CONTRACT_DIR)"
+    fail "$contract is missing"
 else
     # shellcheck disable=SC2016 # literal backquotes of the markdown table
-    mapfile -t cvars < <(grep -oE '^\| `TTHC_[A-Z0-9_]+`' "$contract" | grep -oE 'TTHC_[A-Z0-9_]+')
+    mapfile -t cvars < <(sed -n '/^## The variables every deployment sets/,/^## /p' "$contract" |
+        grep -oE '^\| `TTHC_[A-Z0-9_]+`' | grep -oE 'TTHC_[A-Z0-9_]+')
     ((${#cvars[@]} >= 7)) || fail "found only ${#cvars[@]} variables in $contract"
     for v in "${cvars[@]}"; do
         grep -qE "^#?$v=" "${examples[@]}" || fail "contract variable $v is in no deploy/env/*.env.example"
@@ -630,8 +632,9 @@ for name in "${blocks[@]}"; do
         set -a
         # shellcheck disable=SC1090
         source "$envf"
-        TTHC_INGEST_METRICS_LISTEN='' exec timeout -k 10 4 "$TTHC_BIN_DIR/tthc-ingest" --brokers 127.0.0.1:1 \
-            --group it-deploy-"$name"
+        # --metrics-listen= (empty: off); an empty variable would count as unset and bind 9464.
+        exec timeout -k 10 4 "$TTHC_BIN_DIR/tthc-ingest" --brokers 127.0.0.1:1 \
+            --group it-deploy-"$name" --metrics-listen=""
     ) </dev/null >"$log" 2>&1 || rc=$?
     if [[ $name == oidc ]]; then
         if ((rc != 124)) && grep -q 'not supported in this build' "$log"; then

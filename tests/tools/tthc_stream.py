@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """tthc_stream.py: independent reference implementation ("oracle") of the TTHC
-event contract (/work/shared/contract/events.md, indicators.md), plus stream
+event contract (docs/events.md, docs/indicators.md), plus stream
 generators for integration tests and the benchmark.
 
 Python 3 standard library only.  Written for clarity, not speed; it shares no
@@ -51,8 +51,13 @@ DLQ_REASON_HEADER = "tthc.dlq.reason"
 REASONS = [
     "too_large", "invalid_utf8", "invalid_json", "not_object", "missing_field",
     "wrong_type", "invalid_value", "unknown_event_type",
-    "unsupported_schema_version", "receipt_conflict",
+    "unsupported_schema_version", "receipt_conflict", "duplicate_key", "nul_character",
 ]
+# Instants an event may carry (ns since the epoch): 1970-01-01T00:00:00Z up to
+# 9999-12-31T23:59:59Z, with a Vietnam-time month in 1970-9999; so at most
+# 9999-12-31T23:59:59.999999+07:00 (the service keeps microseconds).
+INSTANT_MIN_NS = 0
+INSTANT_MAX_NS = (253402275599 * 1000000 + 999999) * 1000 + 999
 
 # indicator code -> (numerator column, denominator column) of period_totals
 INDICATORS = [
@@ -274,7 +279,8 @@ def _check_field(obj, name, required, kind, allowed):
     if allowed is not None:
         ok = v in allowed
     elif kind == "ts":
-        ok = parse_rfc3339(v) is not None
+        ns = parse_rfc3339(v)
+        ok = ns is not None and INSTANT_MIN_NS <= ns <= INSTANT_MAX_NS
     elif kind == "unit":
         ok = UNIT_CODE_RE.fullmatch(v) is not None
     elif kind == "proc":
@@ -286,13 +292,24 @@ def _check_field(obj, name, required, kind, allowed):
     return v
 
 
+def _has_nul(v):
+    """True if a string anywhere in v (values and member names) holds U+0000."""
+    if isinstance(v, str):
+        return "\x00" in v
+    if isinstance(v, dict):
+        return any(_has_nul(k) or _has_nul(x) for k, x in v.items())
+    if isinstance(v, list):
+        return any(_has_nul(x) for x in v)
+    return False
+
+
 def validate(value):
     """Validates one message value (bytes).  Returns the event as a dict with
     normalized fields, or raises Rejected(reason).
 
     Check order (only matters for a message with several defects; the
     generator never produces such messages): size, UTF-8, JSON, object,
-    schema_version, event_id, event_type (unknown type), occurred_at,
+    U+0000 in a string, a member name twice, schema_version, event_id, event_type (unknown type), occurred_at,
     dossier_id, source, then the type's fields in contract order; within a
     field: missing_field, wrong_type, invalid_value."""
     if len(value) > MAX_MESSAGE_BYTES:
@@ -301,12 +318,22 @@ def validate(value):
         text = value.decode("utf-8", errors="strict")
     except UnicodeDecodeError:
         raise Rejected("invalid_utf8")
+    dup = []
+
+    def pairs(items):                       # notes a member name given twice in one object
+        if len({k for k, _ in items}) != len(items):
+            dup.append(True)
+        return dict(items)
     try:
-        obj = json.loads(text, parse_constant=_reject_constant)
+        obj = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=pairs)
     except (ValueError, RecursionError):
         raise Rejected("invalid_json")
     if not isinstance(obj, dict):
         raise Rejected("not_object")
+    if _has_nul(obj):
+        raise Rejected("nul_character")
+    if dup:
+        raise Rejected("duplicate_key")
 
     if obj.get("schema_version") is not None:
         sv = obj["schema_version"]
@@ -353,6 +380,8 @@ def validate(value):
             and ev["id_number"] is not None and not CITIZEN_ID_RE.fullmatch(ev["id_number"]):
         raise Rejected("invalid_value", "id_number")
     ev.pop("id_number", None)               # personal data: checked, then dropped
+    if etype == "dossier.received":
+        ev["unit_code"] = ev["unit_code"].upper()   # unit codes are case-insensitive
     return ev
 
 
@@ -374,12 +403,13 @@ class DossierState:
         self.rated = False
         self.satisfied = None
         self.payments = {}                  # payment_id -> online (first event)
-        self.event_ids = set()
 
 
 class Oracle:
-    def __init__(self):
+    def __init__(self, store_refuses=None):
+        self.store_refuses = store_refuses  # bytes: valid messages holding it are refused by the store
         self.dossiers = {}
+        self.applied_ids = set()            # an event_id is unique across the stream
         self.dlq = collections.Counter()
         self.messages = 0
         self.accepted = 0
@@ -391,6 +421,8 @@ class Oracle:
         self.messages += 1
         try:
             ev = validate(value)
+            if self.store_refuses and self.store_refuses in value:
+                raise Rejected("rejected_by_store")
             reason = self._apply(ev)
         except Rejected as r:
             reason = r.reason
@@ -404,7 +436,7 @@ class Oracle:
         d = self.dossiers.get(ev["dossier_id"])
         if d is None:
             d = self.dossiers[ev["dossier_id"]] = DossierState()
-        if ev["event_id"] in d.event_ids:   # already applied: changes nothing
+        if ev["event_id"] in self.applied_ids:  # applied, on any dossier: changes nothing
             return None
         t = ev["event_type"]
         if t == "dossier.received":
@@ -444,7 +476,7 @@ class Oracle:
             if not d.rated:
                 d.rated = True
                 d.satisfied = ev["satisfied"]
-        d.event_ids.add(ev["event_id"])
+        self.applied_ids.add(ev["event_id"])
         return None
 
     def bucket_counts(self):
@@ -725,7 +757,8 @@ class Generator:
         facts = []                              # (time µs, event dict)
 
         receipt = self.envelope("dossier.received", did, rec + rng.randrange(0, 120) * US)
-        receipt.update(unit_code=unit, procedure_code=rng.choice(PROCEDURES),
+        receipt.update(unit_code=unit.lower() if rng.random() < 0.03 else unit,  # case-insensitive
+                       procedure_code=rng.choice(PROCEDURES),
                        channel=channel, received_at=self.ts(rec))
         if due is not None:
             receipt["due_at"] = self.ts(due)
@@ -912,6 +945,8 @@ class Generator:
                 ev["due_at"] = self.ts(rec + 30 * DAY_US)
             if rng.random() < 0.3:
                 ev["applicant_type"] = "other"
+            if rng.random() < 0.3:              # unit codes are case-insensitive
+                ev["unit_code"] = receipt["unit_code"].swapcase()
             label, intent = "same receipt, other representation", None
         self.insert_after_key(did, Msg(did, self.encode(ev), intent, label), after_receipt=True)
 
@@ -1226,11 +1261,32 @@ _V = {  # reason -> [(name, builder)], each message has exactly one defect
         ("applicant_type alien", _mut("dossier.received", _set("applicant_type", "alien"))),
         ("schema_version 0", _mut("dossier.rated", _set("schema_version", 0))),
         ("schema_version -1", _mut("dossier.synced", _set("schema_version", -1))),
+        ("received_at year 0", _mut("dossier.received", _set("received_at", "0000-01-01T00:00:00Z"))),
+        ("received_at year 1 +07:00", _mut("dossier.received", _set("received_at", "0001-01-01T03:00:00+07:00"))),
+        ("received_at year 10000 after the offset",
+         _mut("dossier.received", _set("received_at", "9999-12-31T23:59:59-05:00"))),
+        ("received_at 10000-01 in Vietnam", _mut("dossier.received", _set("received_at", "9999-12-31T17:00:00Z"))),
+        ("occurred_at before 1970", _mut("dossier.rated", _set("occurred_at", "1969-12-31T23:59:59.999Z"))),
+        ("finished_at year 0", _mut("dossier.result_issued", _set("finished_at", "0000-03-01T00:00:00+07:00"))),
+        ("due_at year 1", _mut("dossier.received", _set("due_at", "0001-01-01T00:00:00Z"))),
     ],
     "unknown_event_type": [
         ("dossier.archived", _mut("dossier.synced", _set("event_type", "dossier.archived"))),
         ("payment.refunded", _mut("dossier.paid", _set("event_type", "payment.refunded"))),
         ("wrong case", _mut("dossier.rated", _set("event_type", "dossier.Rated"))),
+    ],
+    "duplicate_key": [
+        ("event_id twice", _raw("dossier.rated", lambda r, ev, g: r[:-1] + b',"event_id":"other-id"}')),
+        ("nested name twice", _raw("dossier.synced",
+                                   lambda r, ev, g: r[:-1] + b',"x":{"a":1,"b":{"c":[{"d":1,"d":2}]}}}')),
+        ("unit_code twice", _raw("dossier.received", lambda r, ev, g: r[:-1] + b',"unit_code":"H61.99"}')),
+        ("escaped spelling", _raw("dossier.synced", lambda r, ev, g: r[:-1] + b',"src":1,"\\u0073rc":2}')),
+    ],
+    "nul_character": [
+        ("event_id a\\u0000junk", _mut("dossier.rated", _set("event_id", "a\u0000junk"))),
+        ("payment_id with U+0000", _mut("dossier.paid", _set("payment_id", "PAY-1\u0000tail"))),
+        ("U+0000 in a nested name", _mut("dossier.synced", _set("extra", [{"k\u0000": 1}]))),
+        ("unit_code with U+0000", _mut("dossier.received", _set("unit_code", "H61.07\u0000"))),
     ],
     "unsupported_schema_version": [
         ("2", _mut("dossier.received", _set("schema_version", 2))),
@@ -1241,8 +1297,9 @@ _V = {  # reason -> [(name, builder)], each message has exactly one defect
 
 
 def _round_robin():
-    """All variants, reason by reason in turn: the first 9 messages cover
-    every malformed reason, and len(MALFORMED) (104) cover every variant."""
+    """All variants, reason by reason in turn: the first len(REASONS) - 1
+    messages (11) cover every malformed reason, and len(MALFORMED) (119) cover
+    every variant."""
     out, i = [], 0
     keys = list(_V)
     while any(i < len(_V[k]) for k in keys):
@@ -1308,7 +1365,7 @@ def cmd_gen(a):
 
 
 def cmd_expect(a):
-    oracle = Oracle()
+    oracle = Oracle(a.store_refuses.encode() if a.store_refuses else None)
     for _, value in read_stream(a.events):
         oracle.feed(value)
     write_json(a.out_expected, oracle.expected(generator={"events": a.events}))
@@ -1540,8 +1597,8 @@ def build_parser():
                    help="probability that an applied event_id comes again with other content "
                         "(default: --dup-rate / 2)")
     g.add_argument("--malformed", type=int, default=20,
-                   help="malformed messages (the first 9 cover every reason; %d variants)"
-                        % len(MALFORMED))
+                   help="malformed messages (the first %d cover every reason; %d variants)"
+                        % (len(REASONS) - 1, len(MALFORMED)))
     g.add_argument("--conflicts", type=int, default=10, help="conflicting second receipts")
     g.add_argument("--same-receipts", type=int, default=None,
                    help="second receipts with the same values in another representation "
@@ -1561,6 +1618,9 @@ def build_parser():
     e = sub.add_parser("expect", help="run the oracle over a KEY<TAB>JSON file")
     e.add_argument("--events", required=True)
     e.add_argument("--out-expected", required=True)
+    e.add_argument("--store-refuses", metavar="MARKER",
+                   help="valid messages whose bytes hold MARKER are refused by the database (a test makes "
+                        "it so): expected in the DLQ as rejected_by_store, not applied")
     e.set_defaults(func=cmd_expect)
 
     c = sub.add_parser("check", help="compare the database (and DLQ) with an expected file")

@@ -93,6 +93,55 @@ static const struct {
     {"{" ENV "\"event_type\":\"dossier.result_issued\",\"finished_at\":\"2025-03-10T10:00:00Z\",\"electronic\":\"yes\"}", TTHC_REJ_WRONG_TYPE, "electronic"},
     {"{" ENV "\"event_type\":\"dossier.rated\",\"satisfied\":1}", TTHC_REJ_WRONG_TYPE, "satisfied"},
     {"{" ENV "\"event_type\":\"dossier.rated\"}", TTHC_REJ_MISSING_FIELD, "satisfied"},
+    /* Instants: 1970-01-01T00:00:00Z .. 9999-12-31T23:59:59Z once the offset is applied, and a
+     * Vietnam-time (UTC+07) month in 1970-9999; both sides of each bound, with offsets. */
+#define RAT(at) "{" ENV "\"event_type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"1\",\"channel\":\"online\",\"received_at\":\"" at "\"}"
+#define OAT(at) "{\"event_id\":\"e\",\"event_type\":\"dossier.synced\",\"dossier_id\":\"D1\",\"occurred_at\":\"" at "\"}"
+    {RAT("0000-01-01T00:00:00Z"), TTHC_REJ_INVALID_VALUE, "received_at"},       /* issue 10: stopped ingest */
+    {RAT("0001-01-01T03:00:00+07:00"), TTHC_REJ_INVALID_VALUE, "received_at"},
+    {RAT("1969-12-31T23:59:59.999999Z"), TTHC_REJ_INVALID_VALUE, "received_at"},
+    {RAT("1970-01-01T00:00:00Z"), TTHC_REJ_NONE, ""},
+    {RAT("1970-01-01T06:59:59.999+07:00"), TTHC_REJ_INVALID_VALUE, "received_at"}, /* 1969-12-31T23:59:59.999Z */
+    {RAT("1970-01-01T07:00:00+07:00"), TTHC_REJ_NONE, ""},
+    {RAT("1969-12-31T18:59:59-05:00"), TTHC_REJ_INVALID_VALUE, "received_at"},
+    {RAT("1969-12-31T19:00:00-05:00"), TTHC_REJ_NONE, ""},
+    {RAT("1970-01-01T00:00:00+00:01"), TTHC_REJ_INVALID_VALUE, "received_at"},
+    {RAT("9999-12-31T16:59:59.999999Z"), TTHC_REJ_NONE, ""},                    /* 23:59:59.999999 in Vietnam */
+    {RAT("9999-12-31T17:00:00Z"), TTHC_REJ_INVALID_VALUE, "received_at"},       /* month 10000-01 in Vietnam */
+    {RAT("9999-12-31T23:59:59+07:00"), TTHC_REJ_NONE, ""},
+    {RAT("9999-12-31T23:59:59Z"), TTHC_REJ_INVALID_VALUE, "received_at"},
+    {RAT("9999-12-31T11:59:59-05:00"), TTHC_REJ_NONE, ""},
+    {RAT("9999-12-31T12:00:00-05:00"), TTHC_REJ_INVALID_VALUE, "received_at"},
+    {RAT("9999-12-31T23:59:59-05:00"), TTHC_REJ_INVALID_VALUE, "received_at"}, /* year 10000 after the offset */
+    {RAT("9999-12-31T23:59:59-23:59"), TTHC_REJ_INVALID_VALUE, "received_at"},
+    {"{" ENV RECV ",\"due_at\":\"0001-01-01T00:00:00Z\"}", TTHC_REJ_INVALID_VALUE, "due_at"},
+    {"{" ENV RECV ",\"due_at\":\"9999-12-31T23:59:59+07:00\"}", TTHC_REJ_NONE, ""},
+    {OAT("1969-12-31T23:59:59Z"), TTHC_REJ_INVALID_VALUE, "occurred_at"},
+    {OAT("1970-01-01T00:00:00Z"), TTHC_REJ_NONE, ""},
+    {OAT("9999-12-31T23:59:59+07:00"), TTHC_REJ_NONE, ""},
+    {OAT("9999-12-31T23:59:59.999999999+07:00"), TTHC_REJ_NONE, ""}, /* kept to the microsecond */
+    {OAT("9999-12-31T17:00:00+00:00"), TTHC_REJ_INVALID_VALUE, "occurred_at"},
+    {"{" ENV "\"event_type\":\"dossier.result_issued\",\"finished_at\":\"0000-01-01T00:00:00Z\",\"electronic\":true}", TTHC_REJ_INVALID_VALUE, "finished_at"},
+    /* U+0000 in any string, at any depth, also in a member name; "\\u0000" is text. */
+    {"{\"event_id\":\"a\\u0000junk\",\"occurred_at\":\"2025-03-06T08:15:00+07:00\",\"dossier_id\":\"D1\",\"event_type\":\"dossier.synced\"}", TTHC_REJ_NUL_CHARACTER, ""},
+    {"{" ENV "\"event_type\":\"dossier.id_tagged\",\"id_kind\":\"citizen_id\",\"id_number\":\"079203001299\\u0000tail\"}", TTHC_REJ_NUL_CHARACTER, ""},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":[{\"y\":{\"z\":\"\\u0000\"}}]}", TTHC_REJ_NUL_CHARACTER, ""},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"k\\u0000\":1}", TTHC_REJ_NUL_CHARACTER, ""},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"note\":\"\\\\u0000 is text\"}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"note\":\"\\u00001 \\\"\\u0000\"}", TTHC_REJ_NUL_CHARACTER, ""},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"note\":\"\\u0001\\u0100\\u1000\"}", TTHC_REJ_NONE, ""},
+    /* The same member name twice, at any depth (also spelled with escapes). */
+    {"{\"event_id\":\"a\",\"event_id\":\"b\",\"event_type\":\"dossier.synced\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"D1\"}", TTHC_REJ_DUPLICATE_KEY, "event_id"},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":{\"a\":1,\"b\":{\"c\":[{\"d\":1,\"d\":2}]}}}", TTHC_REJ_DUPLICATE_KEY, ""},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":{\"a\":1,\"b\":{\"c\":[{\"scope\":1,\"scope\":2}]}}}", TTHC_REJ_DUPLICATE_KEY, "scope"},
+    /* A name that is not the contract's is never echoed (it could be anything, an ID number too). */
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"079203001299\":1,\"079203001299\":2}", TTHC_REJ_DUPLICATE_KEY, ""},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":{\"a b\":1,\"\\u0061 b\":2}}", TTHC_REJ_DUPLICATE_KEY, ""},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":[{\"a\":1},{\"a\":2}],\"y\":{\"a\":1}}", TTHC_REJ_NONE, ""},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"k3\":0}}", TTHC_REJ_DUPLICATE_KEY, ""},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"due_at\":0,\"due_at\":1}}", TTHC_REJ_DUPLICATE_KEY, "due_at"},
+    {"{" ENV "\"event_type\":\"dossier.synced\",\"x\":{\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,\"k9\":9,\"k10\":10,\"K3\":0}}", TTHC_REJ_NONE, ""},
+    {"{" ENV RECV ",\"unit_code\":\"H61.08\"}", TTHC_REJ_DUPLICATE_KEY, "unit_code"},
 };
 
 int main(void)
@@ -149,5 +198,20 @@ int main(void)
     char prov[16];
     tthc_unit_province("H61.102.3", prov, sizeof prov);
     CHECK_STR(prov, "H61");
+    /* Unit codes are case-insensitive: h61.07 is H61.07, and its province is H61 (never h61). */
+    const char *lower = "{" ENV "\"event_type\":\"dossier.received\",\"unit_code\":\"h61.a7b\",\"procedure_code\":\"p-1\",\"channel\":\"online\",\"received_at\":\"2025-03-06T08:15:00Z\"}";
+    CHECK(tthc_event_parse(lower, strlen(lower), &ev, &rej) == 0, "lower-case unit rejected: %s", rej.detail);
+    CHECK_STR(ev.unit_code, "H61.A7B");
+    CHECK_STR(ev.procedure_code, "p-1");
+    tthc_unit_province(ev.unit_code, prov, sizeof prov);
+    CHECK_STR(prov, "H61");
+    /* No rejection names a value: the NUL-cut ID number and the event id stay out of the detail. */
+    const char *cut = "{" ENV "\"event_type\":\"dossier.id_tagged\",\"id_kind\":\"citizen_id\",\"id_number\":\"079203001299\\u0000tail\"}";
+    CHECK(tthc_event_parse(cut, strlen(cut), &ev, &rej) == -1 && !strstr(rej.detail, "0792") && !strstr(rej.field, "0792"),
+          "cut id number: %s", rej.detail);
+    /* The reason names are the DLQ header values of docs/events.md. */
+    CHECK_STR(tthc_reject_reason_name(TTHC_REJ_DUPLICATE_KEY), "duplicate_key");
+    CHECK_STR(tthc_reject_reason_name(TTHC_REJ_NUL_CHARACTER), "nul_character");
+    CHECK_STR(tthc_reject_reason_name(TTHC_REJ__COUNT), "unknown");
     return CHECK_DONE();
 }

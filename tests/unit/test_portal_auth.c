@@ -1,9 +1,12 @@
 /* test_portal_auth.c - bearer-token check and target classification of the
- * portal stub (auth.c and targets.c compiled in directly). */
-#include "../../services/portal-stub/auth.c"
-#include "../../services/portal-stub/targets.c"
+ * portal stub (auth.c, targets.c; linked with tthc_portal_stub_core). */
+#include "portal-stub/auth.h"
+#include "portal-stub/targets.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
 
 #include "check.h"
 

@@ -1,11 +1,14 @@
 /* test_portal_render.c - the portal stub's HTML page and metrics text
- * (page.c, targets.c, metrics.c, report.c compiled in directly). */
-#include "../../services/portal-stub/metrics.c"
-#include "../../services/portal-stub/page.c"
-#include "../../services/portal-stub/report.c"
-#include "../../services/portal-stub/targets.c"
+ * (page.c, targets.c, metrics.c, report.c; linked with tthc_portal_stub_core). */
+#include "portal-stub/metrics.h"
+#include "portal-stub/page.h"
+#include "portal-stub/report.h"
+#include "portal-stub/targets.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
 
 #include "check.h"
 

@@ -1,9 +1,11 @@
 /* test_portal_validate.c - table-driven tests of the portal stub's report
- * validator (services/portal-stub/report.c, compiled in directly: the unit
- * test glob of tests/CMakeLists.txt links only tthc_common). */
-#include "../../services/portal-stub/report.c"
+ * validator (services/portal-stub/report.c, linked with tthc_portal_stub_core). */
+#include "portal-stub/report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
 
 #include "check.h"
 
@@ -158,9 +160,9 @@ static void test_parsed_values(void)
     rc = portal_report_validate(other, strlen(other), &r2, details, &err);
     CHECK(rc == TTHC_OK, "reordered body: %s", err.msg);
     char *c1 = portal_report_canonical(&r), *c2 = portal_report_canonical(&r2);
-    CHECK(c1 && c2 && !strcmp(c1, c2), "canonical texts differ:\n%s\n%s", c1, c2);
+    CHECK(c1 && c2 && !strcmp(c1, c2), "canonical texts differ:\n%s\n%s", c1 ? c1 : "(null)", c2 ? c2 : "(null)");
     CHECK(c1 && !strncmp(c1, "{\"unit_code\":\"H61.07\",\"period\":\"2025-03\",\"revision\":4,", 52),
-          "canonical starts %s", c1);
+          "canonical starts %s", c1 ? c1 : "(null)");
     r2.revision = 5;
     char *c3 = portal_report_canonical(&r2);
     CHECK(c1 && c3 && strcmp(c1, c3), "different revision, same canonical text");
@@ -203,7 +205,7 @@ static void run_strings(const char *what, int (*fn)(const char *), const scase *
         CHECK(fn(t[i].s) == t[i].ok, "%s(\"%s\") = %d, want %d", what, t[i].s ? t[i].s : "(null)", !t[i].ok, t[i].ok);
 }
 
-#define RUN(fn, t) run_strings(#fn, fn, t, sizeof t / sizeof t[0])
+#define RUN(fn, t) run_strings(#fn, fn, t, sizeof(t) / sizeof((t)[0]))
 
 static void test_fields(void)
 {
@@ -260,7 +262,7 @@ static void test_json_int(void)
     CHECK(portal_json_add_int(o, "b", 9007199254740991LL), "add big");
     CHECK(portal_json_add_int(o, "c", 1000000000000000LL), "add 1e15");
     char *s = cJSON_PrintUnformatted(o);
-    CHECK(s && !strcmp(s, "{\"a\":7,\"b\":9007199254740991,\"c\":1000000000000000}"), "printed %s", s);
+    CHECK(s && !strcmp(s, "{\"a\":7,\"b\":9007199254740991,\"c\":1000000000000000}"), "printed %s", s ? s : "(null)");
     free(s);
     cJSON_Delete(o);
 }

@@ -1,10 +1,14 @@
 /* test_sync_backoff.c - table-driven tests of tthc-sync's retry delays
- * (services/sync/backoff.c, compiled in directly: the unit-test glob of
- * tests/CMakeLists.txt links only tthc_common). */
-#include "../../services/sync/backoff.c"
+ * (services/sync/backoff.c, linked with tthc_sync_core). */
+#include "sync/backoff.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+
+#include <time.h>
 
 #include "check.h"
 
@@ -67,7 +71,40 @@ static const ra_case retry_afters[] = {
     {"+5", -1},
     {"1.5", -1},
     {"5s", -1},
-    {"Wed, 21 Oct 2015 07:28:00 GMT", -1}, /* HTTP-date: not used by portal-api.md */
+    {"Wed, 21 Oct 2015 07:28:00 GMT", 0}, /* an HTTP date (portal-api.md), in the past: at once */
+};
+
+/* HTTP dates against a fixed clock: now = Sun, 06 Nov 1994 08:49:37 GMT (RFC 7231's example). */
+#define NOW_US (784111777LL * 1000000)
+static const ra_case dates[] = {
+    {"Sun, 06 Nov 1994 08:49:37 GMT", 0},
+    {"Sun, 06 Nov 1994 08:49:38 GMT", 1000},          /* IMF-fixdate */
+    {"Sun, 06 Nov 1994 08:51:37 GMT", 120000},
+    {"  Sun, 06 Nov 1994 09:49:37 GMT\r\n", 3600000},
+    {"Sun, 06 Nov 1994 09:49:38 GMT", SYNC_RETRY_AFTER_MAX_MS}, /* capped */
+    {"Mon, 07 Nov 2094 08:49:37 GMT", SYNC_RETRY_AFTER_MAX_MS},
+    {"Sun, 06 Nov 1994 08:49:36 GMT", 0},             /* in the past */
+    {"Thu, 01 Jan 1970 00:00:00 GMT", 0},
+    {"Sunday, 06-Nov-94 08:50:07 GMT", 30000},        /* RFC 850 (obsolete) */
+    {"Sunday, 06-Nov-40 08:50:07 GMT", SYNC_RETRY_AFTER_MAX_MS}, /* 2040: within 50 years ahead */
+    {"Sunday, 06-Nov-45 08:50:07 GMT", 0},            /* 1945: more than 50 years ahead is the past */
+    {"Sun Nov  6 08:50:37 1994", 60000},              /* asctime (obsolete) */
+    {"Sun Nov 16 08:49:37 1994", SYNC_RETRY_AFTER_MAX_MS},
+    {"Sun, 06 Nov 1994 08:49:47 GMT ", 10000},
+    {"45", 45000},                                    /* seconds still work */
+    {"Sun, 06 Nov 1994 08:49:37 UTC", -1},            /* only GMT */
+    {"Sun, 06 Nov 1994 08:49:37", -1},
+    {"Sun, 6 Nov 1994 08:49:37 GMT", -1},             /* two-digit day */
+    {"Sun, 06 Noe 1994 08:49:37 GMT", -1},
+    {"Sun, 31 Nov 1994 08:49:37 GMT", -1},            /* no such day */
+    {"Sun, 06 Nov 1994 24:00:00 GMT", -1},
+    {"Sun, 06 Nov 94 08:49:37 GMT", -1},
+    {"Sun, ", -1},
+    {"Sun,", -1},
+    {"Sun", -1},
+    {"Sun Nov", -1},
+    {"Sun, 06-Nov-1994 08:49:37 GMT", -1},
+    {"Sun, 06 Nov 1994 08:49:37 GMT x", -1},
 };
 
 int main(void)
@@ -124,5 +161,19 @@ int main(void)
         CHECK(got == c->want, "Retry-After '%s': got %lld, want %lld", c->value ? c->value : "(null)",
               (long long)got, (long long)c->want);
     }
+    for (size_t i = 0; i < sizeof dates / sizeof dates[0]; i++) {
+        const ra_case *c = &dates[i];
+        int64_t got = sync_retry_after_ms_at(c->value, NOW_US);
+        CHECK(got == c->want, "Retry-After '%s' at 1994-11-06T08:49:37Z: got %lld, want %lld", c->value,
+              (long long)got, (long long)c->want);
+    }
+    /* A date 90 s ahead of the wall clock, formatted as IMF-fixdate: about 90 s (the clock moves on). */
+    char date[64] = "";
+    time_t t = time(NULL) + 90;
+    struct tm tm;
+    size_t dl = gmtime_r(&t, &tm) ? strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) : 0;
+    CHECK(dl > 0, "strftime");
+    int64_t got = sync_retry_after_ms(date);
+    CHECK(got > 80000 && got <= 90000, "Retry-After '%s': %lld ms", date, (long long)got);
     return CHECK_DONE();
 }

@@ -1,12 +1,14 @@
 /* test_sync_report.c - table-driven tests of the reports tthc-sync builds
- * (services/sync/report.c), checked against the contract and against the
- * portal stub's own strict validator (services/portal-stub/report.c).  Both
- * are compiled in directly: the unit-test glob of tests/CMakeLists.txt links
- * only tthc_common. */
-#include "../../services/sync/report.c"
-#include "../../services/portal-stub/report.c"
+ * (services/sync/report.c), checked against docs/portal-api.md and against
+ * the portal stub's own strict validator (services/portal-stub/report.c);
+ * linked with tthc_sync_core and tthc_portal_stub_core. */
+#include "sync/report.h"
+#include "portal-stub/report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
 
 #include "check.h"
 #include "timeutil.h"
@@ -225,8 +227,8 @@ int main(void)
         "{\"reports\":[{\"unit_code\":\"H61\",\"period\":\"2025-03\",\"revision\":1.5,\"indicators\":[]}]}",
         "{\"reports\":[{\"unit_code\":\"H61\",\"period\":\"2025-03\",\"revision\":1}]}",
         "{\"reports\":[{\"unit_code\":\"H61\",\"period\":\"2025-033\",\"revision\":1,\"indicators\":[]}]}",
-        "{\"reports\":[{\"unit_code\":\"H61\",\"period\":\"2025-03\",\"revision\":1,\"indicators\":"
-        "[{\"code\":\"e_result\",\"numerator\":\"1\",\"denominator\":2}]}]}",
+        ("{\"reports\":[{\"unit_code\":\"H61\",\"period\":\"2025-03\",\"revision\":1,\"indicators\":"
+         "[{\"code\":\"e_result\",\"numerator\":\"1\",\"denominator\":2}]}]}"), /* one string */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         reps = (sync_portal_report *)1;

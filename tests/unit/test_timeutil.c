@@ -55,12 +55,15 @@ int main(void)
         }
     }
     /* The same instant written with different offsets is equal. */
-    int64_t a, b, c;
-    CHECK(!tthc_rfc3339_parse("2025-03-06T08:15:00+07:00", &a) && !tthc_rfc3339_parse("2025-03-06T01:15:00Z", &b) &&
-              !tthc_rfc3339_parse("2025-03-05T20:15:00-05:00", &c),
-          "parse");
-    CHECK(a == b && b == c, "instants differ: %lld %lld %lld", (long long)a, (long long)b, (long long)c);
-    CHECK_INT(b, 1741223700LL * 1000000);
+    int64_t a = 0, b = 0, c = 0;
+    int ra = tthc_rfc3339_parse("2025-03-06T08:15:00+07:00", &a);
+    int rb = tthc_rfc3339_parse("2025-03-06T01:15:00Z", &b);
+    int rc = tthc_rfc3339_parse("2025-03-05T20:15:00-05:00", &c);
+    CHECK(!ra && !rb && !rc, "parse: %d %d %d", ra, rb, rc);
+    if (!ra && !rb && !rc) { /* the values are defined only after a successful parse */
+        CHECK(a == b && b == c, "instants differ: %lld %lld %lld", (long long)a, (long long)b, (long long)c);
+        CHECK_INT(b, 1741223700LL * 1000000);
+    }
     /* Fractions are kept to the microsecond. */
     CHECK(!tthc_rfc3339_parse("1970-01-01T00:00:00.25Z", &a), "parse");
     CHECK_INT(a, 250000);
@@ -73,6 +76,30 @@ int main(void)
     CHECK(!tthc_rfc3339_parse("2025-03-31T19:30:00Z", &a), "parse");
     tthc_format_vn(a, buf, sizeof buf);
     CHECK_STR(buf, "2025-04-01T02:30:00+07:00");
+    /* The contract's range of instants and the cohort month at its ends (issue 10: year 10000
+     * after the offset landed in bucket 0000-01). */
+    CHECK(!tthc_rfc3339_parse("1970-01-01T00:00:00Z", &a) && a == TTHC_INSTANT_MIN_US, "min");
+    CHECK(tthc_instant_in_range(a) && !tthc_instant_in_range(a - 1), "min bound");
+    CHECK(!tthc_rfc3339_parse("9999-12-31T23:59:59.999999+07:00", &a) && a == TTHC_INSTANT_MAX_US, "max %lld", (long long)a);
+    CHECK(tthc_instant_in_range(a) && !tthc_instant_in_range(a + 1), "max bound");
+    CHECK(!tthc_rfc3339_parse("9999-12-31T23:59:59Z", &b) && !tthc_instant_in_range(b), "23:59:59Z is 10000-01 in Vietnam");
+    CHECK(!tthc_instant_in_range(INT64_MIN) && !tthc_instant_in_range(INT64_MAX), "extremes");
+    char mon[8];
+    CHECK(tthc_cohort_month(TTHC_INSTANT_MIN_US, mon) == 0, "min month");
+    CHECK_STR(mon, "1970-01");
+    CHECK(tthc_cohort_month(TTHC_INSTANT_MAX_US, mon) == 0, "max month");
+    CHECK_STR(mon, "9999-12");
+    CHECK(tthc_cohort_month(TTHC_INSTANT_MAX_US + 1, mon) == -1, "10000-01");
+    CHECK_STR(mon, "0000-00");
+    CHECK(!tthc_rfc3339_parse("9999-12-31T23:59:59-05:00", &a), "parse");
+    CHECK(tthc_cohort_month(a, mon) == -1, "year 10000 after the offset");
+    CHECK_STR(mon, "0000-00");
+    CHECK(tthc_cohort_month(-7LL * 3600 * 1000000, mon) == 0, "1970-01-01T00:00+07:00");
+    CHECK_STR(mon, "1970-01");
+    CHECK(tthc_cohort_month(-7LL * 3600 * 1000000 - 1, mon) == -1, "1969-12 in Vietnam");
+    CHECK_STR(mon, "0000-00");
+    CHECK(!tthc_rfc3339_parse("0000-01-01T00:00:00Z", &a) && tthc_cohort_month(a, mon) == -1, "year 0");
+    CHECK_STR(mon, "0000-00");
     /* civil <-> days agree over a long range */
     for (int64_t d = -800000; d < 800000; d += 997) {
         int64_t y;

@@ -1,7 +1,15 @@
-/* test_portal_httpd.c - common/httpd.c on a loopback port, driven by libcurl:
+/* test_httpd.c - common/httpd.c on a loopback port, driven by libcurl:
  * request accessors, response builder, body cap (413 without calling the
- * handler), 500 for a handler that answers nothing, observer, listen errors. */
+ * handler), 500 for a handler that answers nothing, observer, listen errors;
+ * and with raw sockets: the per-address connection limit and the request
+ * deadline (a request trickling in is closed; the server keeps answering). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,6 +202,76 @@ static void test_server(void)
     reset(&b);
 }
 
+/* A connection to 127.0.0.1:port from address `from` that sent `text`; -1 on failure. */
+static int raw_connect(const char *from, unsigned port, const char *text)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, from, &a.sin_addr);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) || connect(fd, (struct sockaddr *)&to, sizeof to) ||
+        send(fd, text, strlen(text), MSG_NOSIGNAL) < 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* 1 when the server closed fd (end of stream or reset) within ms; 0 if it stays open. */
+static int closed_within(int fd, int ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, ms) <= 0) return 0;
+    char c[256];
+    ssize_t n = recv(fd, c, sizeof c, MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+static void test_slow_clients(void)
+{
+    counters cnt = {0};
+    tthc_httpd_opts o = {.listen = "127.0.0.1:0", .timeout_s = 30, .request_timeout_s = 1, .max_per_ip = 2,
+                         .handler = handler, .ctx = &cnt};
+    tthc_httpd *h = NULL;
+    tthc_err err = {{0}};
+    if (tthc_httpd_start(&o, &h, &err)) {
+        CHECK(0, "start: %s", err.msg);
+        return;
+    }
+    unsigned port = tthc_httpd_port(h);
+    const char *partial = "GET /echo HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    int a = raw_connect("127.0.0.2", port, partial), b = raw_connect("127.0.0.2", port, partial);
+    CHECK(a >= 0 && b >= 0, "two connections from 127.0.0.2");
+    /* A third from the same address is over the limit of 2: closed at once (bounded wait). */
+    int c = raw_connect("127.0.0.2", port, partial);
+    CHECK(c < 0 || closed_within(c, 5000), "third connection from one address not refused");
+    /* Another address is served meanwhile. */
+    buf r = {0};
+    long st = fetch(port, "GET", "/echo", NULL, 0, 0, &r);
+    CHECK(st == 201, "another address while 127.0.0.2 is at its limit: %ld", st);
+    reset(&r);
+    /* The trickling requests pass their 1 s deadline: closed by the sweeper, however many bytes they send. */
+    int open_a = 1;
+    for (int i = 0; i < 40 && open_a; i++) { /* at most ~10 s */
+        (void)send(a, "a", 1, MSG_NOSIGNAL);
+        (void)send(b, "a", 1, MSG_NOSIGNAL);
+        open_a = !closed_within(a, 250);
+    }
+    CHECK(!open_a, "a request trickling in was not closed by the deadline");
+    CHECK(closed_within(b, 5000), "the second trickling request was not closed");
+    CHECK(tthc_httpd_slow_closed(h) >= 2, "slow_closed %lu", tthc_httpd_slow_closed(h));
+    /* A complete request on a kept-alive connection is not cut: served, and served again later. */
+    st = fetch(port, "GET", "/echo", NULL, 0, 0, &r);
+    CHECK(st == 201, "after the slow clients: %ld", st);
+    reset(&r);
+    if (a >= 0) close(a);
+    if (b >= 0) close(b);
+    if (c >= 0) close(c);
+    tthc_httpd_stop(h);
+}
+
 static void test_listen_errors(void)
 {
     static const char *const bad[] = {"nope", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:8x",
@@ -215,10 +293,11 @@ static void test_listen_errors(void)
 
 int main(void)
 {
-    tthc_log_init("test_portal_httpd", "error");
+    tthc_log_init("test_httpd", "error");
     curl_global_init(CURL_GLOBAL_DEFAULT);
     test_server();
     test_listen_errors();
+    test_slow_clients();
     curl_global_cleanup();
     return CHECK_DONE();
 }
