@@ -92,6 +92,7 @@ static int apply_fact(tthc_dossier *d, const tthc_event *ev)
     case TTHC_EV_DATA_REUSED:
         if (d->data_reused) return 0;
         d->data_reused = true;
+        d->reuse_source = ev->reuse_source; /* the first event's source, like its other values */
         break;
     case TTHC_EV_ID_TAGGED:
         if (d->id_tagged) return 0;

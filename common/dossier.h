@@ -58,6 +58,7 @@ typedef struct {
     bool has_due;
     int64_t received_at, due_at;
     bool comp_digitized, result_digitized, data_reused, id_tagged;
+    uint8_t reuse_source;  /* of the first dossier.data_reused (tthc_reuse_source, 0 unknown) */
     bool issued, electronic;
     int64_t finished_at;
     bool synced, rated, satisfied;

@@ -44,6 +44,13 @@ const char *tthc_applicant_name(uint8_t a)
     return a >= 1 && a <= 4 ? applicant_names[a] : NULL;
 }
 
+static const char *const reuse_source_names[] = {NULL, "digitized_store", "national_db", "other_dossier"};
+
+const char *tthc_reuse_source_name(uint8_t s)
+{
+    return s >= 1 && s <= 3 ? reuse_source_names[s] : NULL;
+}
+
 bool tthc_utf8_valid(const unsigned char *s, size_t len)
 {
     size_t i = 0;
@@ -267,12 +274,23 @@ static int parse_paid(const cJSON *o, tthc_event *ev, tthc_reject *rej)
     return 0;
 }
 
+/* `source` was checked with the envelope (any string of at most 256 bytes:
+ * the name is shared with the emitting system).  One of the contract's three
+ * values is kept as the fact's source; anything else counts as unknown. */
+static int parse_data_reused(const cJSON *o, tthc_event *ev)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, "source");
+    for (uint8_t i = 1; cJSON_IsString(it) && i <= 3; i++)
+        if (!strcmp(it->valuestring, reuse_source_names[i])) ev->reuse_source = i;
+    return 0;
+}
+
 static int parse_body(const cJSON *o, tthc_event *ev, tthc_reject *rej)
 {
     switch (ev->type) {
     case TTHC_EV_RECEIVED: return parse_received(o, ev, rej);
     case TTHC_EV_DIGITIZED: return field_enum(o, "scope", true, scope_names, 3, &ev->scope, rej) < 0 ? -1 : 0;
-    case TTHC_EV_DATA_REUSED: return 0; /* `source` is checked with the envelope */
+    case TTHC_EV_DATA_REUSED: return parse_data_reused(o, ev);
     case TTHC_EV_ID_TAGGED: return parse_id_tagged(o, ev, rej);
     case TTHC_EV_PAID: return parse_paid(o, ev, rej);
     case TTHC_EV_RESULT_ISSUED:

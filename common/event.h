@@ -48,6 +48,9 @@ typedef enum {
 
 typedef enum { TTHC_CH_ONLINE = 1, TTHC_CH_IN_PERSON, TTHC_CH_POSTAL } tthc_channel;
 typedef enum { TTHC_SCOPE_COMPONENTS = 1, TTHC_SCOPE_RESULT } tthc_digitized_scope;
+/* `source` of dossier.data_reused; 0 when absent or not one of these (the
+ * envelope's `source`, the emitting system, shares the name). */
+typedef enum { TTHC_REUSE_DIGITIZED_STORE = 1, TTHC_REUSE_NATIONAL_DB, TTHC_REUSE_OTHER_DOSSIER } tthc_reuse_source;
 
 #define TTHC_ID_MAX 64          /* dossier_id, procedure_code */
 #define TTHC_EVENT_ID_MAX 128
@@ -68,6 +71,8 @@ typedef struct {
     int64_t received_at, due_at;
     /* dossier.digitized */
     uint8_t scope;              /* tthc_digitized_scope */
+    /* dossier.data_reused: tthc_reuse_source, or 0 */
+    uint8_t reuse_source;
     /* dossier.id_tagged: 1 citizen_id, 2 vneid (the number itself is never kept) */
     uint8_t id_kind;
     /* dossier.paid */
@@ -96,6 +101,7 @@ const char *tthc_event_type_name(tthc_event_type t);
 const char *tthc_reject_reason_name(tthc_reject_reason r);
 const char *tthc_channel_name(uint8_t ch);
 const char *tthc_applicant_name(uint8_t a);   /* NULL for 0 */
+const char *tthc_reuse_source_name(uint8_t s); /* NULL for 0 */
 
 /* Exposed for tests and for other validators (portal stub, emitter). */
 bool tthc_utf8_valid(const unsigned char *s, size_t len);

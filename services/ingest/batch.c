@@ -168,6 +168,7 @@ void batch_item_event(const batch *b, const batch_item *it, tthc_event *ev)
     ev->applicant_type = it->applicant_type;
     ev->scope = it->scope;
     ev->id_kind = it->id_kind;
+    ev->reuse_source = it->reuse_source;
     ev->has_due = it->has_due;
     ev->pay_online = it->pay_online;
     ev->electronic = it->electronic;
@@ -184,6 +185,7 @@ static int pack(batch *b, batch_item *it, const tthc_event *ev)
     it->applicant_type = ev->applicant_type;
     it->scope = ev->scope;
     it->id_kind = ev->id_kind;
+    it->reuse_source = ev->reuse_source;
     it->has_due = ev->has_due;
     it->pay_online = ev->pay_online;
     it->electronic = ev->electronic;

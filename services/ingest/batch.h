@@ -40,7 +40,7 @@ enum {
 
 typedef struct {
     int32_t partition;
-    uint8_t type, channel, applicant_type, scope, id_kind;
+    uint8_t type, channel, applicant_type, scope, id_kind, reuse_source;
     bool has_due, pay_online, electronic, satisfied;
     uint8_t flags;
     int64_t offset, ts_ms, received_at, due_at, finished_at;

@@ -30,7 +30,7 @@ static tthc_rc sb_failed(const tthc_sb *b, const char *what, tthc_err *err)
 #define DOSSIER_COLS                                                                                           \
     "dossier_id, received, unit_code, period, procedure_code, channel, received_at, due_at, applicant_type, "  \
     "comp_digitized, result_digitized, data_reused, id_tagged, issued, electronic, finished_at, synced, rated, " \
-    "satisfied, payment_ids, payment_online"
+    "satisfied, payment_ids, payment_online, reuse_source"
 
 static const char *const session_sql[] = {
     /* The staged rows are few against a large dossier table: look each one up
@@ -213,6 +213,7 @@ static int load_row(batch_slot *sl, const PGresult *r, int row)
     d->synced = get_bool(r, row, 16);
     d->rated = get_bool(r, row, 17);
     d->satisfied = !PQgetisnull(r, row, 18) && get_bool(r, row, 18);
+    d->reuse_source = PQgetisnull(r, row, 21) ? 0 : enum_index(PQgetvalue(r, row, 21), tthc_reuse_source_name, 3);
     /* payment_ids joined with U+001F (which a payment_id cannot hold), and one
      * 't'/'f' per payment. */
     const char *pays = PQgetvalue(r, row, 19), *online = PQgetvalue(r, row, 20);
@@ -314,7 +315,7 @@ static tthc_rc load_dossiers(store *s, batch *b, tthc_err *err)
         "(extract(epoch FROM received_at) * 1000000)::int8, (extract(epoch FROM due_at) * 1000000)::int8, "
         "applicant_type, comp_digitized, result_digitized, data_reused, id_tagged, issued, electronic, "
         "(extract(epoch FROM finished_at) * 1000000)::int8, synced, rated, satisfied, "
-        "array_to_string(payment_ids, E'\\x1f'), array_to_string(payment_online, '') "
+        "array_to_string(payment_ids, E'\\x1f'), array_to_string(payment_online, ''), reuse_source "
         "FROM dossier WHERE dossier_id = ANY($1::text[]) ORDER BY dossier_id FOR NO KEY UPDATE",
         1, NULL, p, NULL, NULL, 0);
     if (!sent) return tthc_fail(err, TTHC_ERETRY, "load dossiers: %s", PQerrorMessage(s->conn));
@@ -371,7 +372,8 @@ static int copy_dossier_row(tthc_sb *c, const batch_slot *sl)
     for (uint32_t i = 0; i < d->npay; i++) r |= (i ? tthc_sb_addc(c, ',') : 0) | tthc_sb_add_copy_array_elem(c, d->pay_ids[i]);
     r |= tthc_sb_adds(c, "}\t{");
     for (uint32_t i = 0; i < d->npay; i++) r |= tthc_sb_addf(c, "%s%c", i ? "," : "", d->pay_online[i] ? 't' : 'f');
-    r |= tthc_sb_adds(c, "}\n");
+    const char *reuse = tthc_reuse_source_name(d->reuse_source); /* a fixed name: nothing to escape */
+    r |= tthc_sb_adds(c, "}\t") | tthc_sb_adds(c, reuse ? reuse : "\\N") | tthc_sb_addc(c, '\n');
     return r;
 }
 
@@ -434,7 +436,7 @@ static tthc_rc write_dossiers(store *s, const batch *b, tthc_err *err)
                         "result_digitized = s.result_digitized, data_reused = s.data_reused, "
                         "id_tagged = s.id_tagged, issued = s.issued, electronic = s.electronic, "
                         "finished_at = s.finished_at, synced = s.synced, rated = s.rated, satisfied = s.satisfied, "
-                        "payment_ids = s.payment_ids, payment_online = s.payment_online, "
+                        "payment_ids = s.payment_ids, payment_online = s.payment_online, reuse_source = s.reuse_source, "
                         "updated_at = now() FROM stage_dossier s WHERE d.dossier_id = s.dossier_id",
                         "update dossiers", NULL, err);
     return rc;

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "page.h"
 #include "report.h"
+#include "unitlist.h"
 
 static const char json_type[] = "application/json";
 static const char html_type[] = "text/html; charset=utf-8";
@@ -295,13 +296,32 @@ static void api(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp, i
 
 /* ---- other routes ---- */
 
+/* Unit names: the built-in list of Vĩnh Long (common/unitlist.c), loaded once. */
+static emit_unitlist unit_list;
+static pthread_once_t unit_list_once = PTHREAD_ONCE_INIT;
+
+static void unit_list_load(void)
+{
+    tthc_err err = {{0}};
+    if (emit_unitlist_builtin(&unit_list, &err)) LOG_WARN("unit_names_unavailable", "error=\"%s\"", "out of memory");
+}
+
+static const char *unit_name(const char *code)
+{
+    if (!strcmp(code, "H61")) return "Tỉnh Vĩnh Long";
+    int k = emit_unitlist_find(&unit_list, code);
+    return k >= 0 ? unit_list.v[k].name : NULL;
+}
+
 static void page(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp)
 {
-    const char *asked = tthc_http_req_query(req, "period");
+    const char *asked = tthc_http_req_query(req, "period"), *lang = tthc_http_req_query(req, "lang");
     portal_targets targets;
     portal_targets_builtin(&targets);
-    portal_page pg = {.targets = &targets};
-    cJSON *periods = NULL, *reports = NULL;
+    pthread_once(&unit_list_once, unit_list_load);
+    /* Vietnamese unless ?lang=en */
+    portal_page pg = {.targets = &targets, .vietnamese = !(lang && !strcmp(lang, "en")), .unit_name = unit_name};
+    cJSON *periods = NULL, *reports = NULL, *points = NULL;
     tthc_err err = {{0}};
     int status = 200;
     tthc_rc rc = TTHC_OK;
@@ -321,6 +341,8 @@ static void page(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp)
                        (pg.period[3] - '0');
             if (!(rc = portal_store_targets(a->store, year, &targets, &err)))
                 rc = portal_store_list(a->store, pg.period, NULL, &reports, &err);
+            if (!rc) rc = portal_store_qd766_points(a->store, pg.period, &points, &err);
+            pg.points = points;
             if (rc) {
                 status = rc == TTHC_ERETRY ? 503 : 500;
                 pg.notice = rc == TTHC_ERETRY ? "database unavailable; try again later" : "database error";
@@ -340,6 +362,7 @@ static void page(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp)
     if (status == 503) retry_after(a, resp, a->retry_after);
     cJSON_Delete(periods);
     cJSON_Delete(reports);
+    cJSON_Delete(points);
 }
 
 static void readyz(portal_app *a, tthc_http_resp *resp)

@@ -1,6 +1,8 @@
 /* page.h - the server-rendered HTML overview of the stub (GET /): the latest
- * report of every unit for one period, numerator/denominator and rate per
- * indicator, coloured against the plan's targets.  One self-contained page:
+ * report of every unit for one period (units sorted by code as numbers, with
+ * their names), numerator/denominator and rate per indicator, coloured
+ * against the plan's targets, and the unit's QĐ 766 points.  Vietnamese or
+ * English; a print stylesheet for A4.  One self-contained page:
  * inline CSS, no script, no external asset; every value is HTML-escaped.
  * Pure (no I/O), thread-safe. */
 #ifndef PORTAL_PAGE_H
@@ -18,6 +20,11 @@ typedef struct {
     const struct cJSON *periods;  /* array of period strings, newest first, or NULL */
     const portal_targets *targets;
     const char *notice;           /* a message shown above the table (e.g. an error), or NULL */
+    int vietnamese;               /* 1: Vietnamese words and numbers (79.602; 63,8 %); 0: English */
+    /* QĐ 766 points per unit for the period: {"H61.07": [points_centi, max_known_centi, rank], ...}
+     * (rank 0 for the province), or NULL when the database has no qd766 functions */
+    const struct cJSON *points;
+    const char *(*unit_name)(const char *code); /* a unit's display name or NULL; the function may be NULL */
 } portal_page;
 
 /* Returns the page as a malloc'd string owned by the caller (length in

@@ -471,3 +471,38 @@ tthc_rc portal_store_targets(portal_store *s, int year, portal_targets *t, tthc_
     PQclear(x);
     return TTHC_OK;
 }
+
+tthc_rc portal_store_qd766_points(portal_store *s, const char *period, cJSON **points, tthc_err *err)
+{
+    *points = NULL;
+    PGresult *x = NULL;
+    tthc_rc rc = q_read(s, "qd766 functions",
+                        "SELECT to_regprocedure('qd766_groups(text,text,timestamptz,boolean)') IS NOT NULL", 0, NULL,
+                        &x, err);
+    if (rc) return rc;
+    int exists = PQntuples(x) == 1 && !strcmp(PQgetvalue(x, 0, 0), "t");
+    PQclear(x);
+    if (!exists) return TTHC_OK;
+    const char *p[] = {period};
+    rc = q(s, "qd766 points",
+           "SELECT unit_code, (sum(points_known) * 100)::bigint, (sum(max_known) * 100)::bigint, "
+           "CASE WHEN unit_code LIKE '%.%' THEN rank() OVER (PARTITION BY split_part(unit_code, '.', 1), "
+           "unit_code LIKE '%.%' ORDER BY sum(points_known) DESC) ELSE 0 END "
+           "FROM qd766_groups($1, $1, now(), true) GROUP BY unit_code",
+           1, p, PGRES_TUPLES_OK, &x, err);
+    if (rc) {
+        char q1[600];
+        LOG_WARN("qd766_unreadable", "error=%s", tthc_log_quote(q1, sizeof q1, err->msg));
+        return rc == TTHC_ERETRY ? rc : TTHC_OK;
+    }
+    cJSON *o = cJSON_CreateObject();
+    for (int i = 0; o && i < PQntuples(x); i++) {
+        cJSON *a = cJSON_CreateArray();
+        for (int c = 1; a && c <= 3; c++) cJSON_AddItemToArray(a, cJSON_CreateNumber(strtod(PQgetvalue(x, i, c), NULL)));
+        cJSON_AddItemToObject(o, PQgetvalue(x, i, 0), a);
+    }
+    PQclear(x);
+    if (!o) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    *points = o;
+    return TTHC_OK;
+}

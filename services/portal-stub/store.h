@@ -72,4 +72,13 @@ tthc_rc portal_store_periods(portal_store *s, int max, struct cJSON **periods, t
  * rows for that year; otherwise *t is the built-in 2025 table. */
 tthc_rc portal_store_targets(portal_store *s, int year, portal_targets *t, tthc_err *err) TTHC_MUSTCHECK;
 
+/* QĐ 766 points of every unit and province of period, computed by the
+ * database's qd766_groups() (migrations/006_qd766.sql) at the current
+ * instant, as {"H61.07": [points_centi, max_known_centi, rank], ...} (rank
+ * among the province's units, 0 for the province).  *points is NULL when the
+ * database has no such function (a stub on its own database).  Owned by the
+ * caller. */
+tthc_rc portal_store_qd766_points(portal_store *s, const char *period, struct cJSON **points,
+                                  tthc_err *err) TTHC_MUSTCHECK;
+
 #endif

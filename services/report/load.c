@@ -67,12 +67,14 @@ static tthc_rc load_targets(PGconn *c, report_data *d, tthc_err *err)
     return rc;
 }
 
-tthc_rc report_load(PGconn *c, report_data *d, tthc_err *err)
+tthc_rc report_load(PGconn *c, report_data *d, report_qd766 *q, const char *at, tthc_err *err)
 {
     tthc_rc rc = exec0(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
     if (rc) return rc;
     rc = load_rows(c, d, err);
     if (!rc) rc = load_targets(c, d, err);
+    if (!rc && q)
+        rc = report_qd766_load(c, q, d->province, d->scope, d->period.year, d->period.first, d->period.last, at, err);
     tthc_err ignore;
     if (rc) (void)!exec0(c, "ROLLBACK", &ignore);
     else rc = exec0(c, "COMMIT", err);

@@ -11,9 +11,12 @@
 
 #include "err.h"
 #include "model.h"
+#include "qd766.h"
 
-/* d must have been set up with report_data_init(). */
-tthc_rc report_load(PGconn *c, report_data *d, tthc_err *err) TTHC_MUSTCHECK;
+/* d must have been set up with report_data_init().  With q not NULL, the QĐ
+ * 766 section is read in the same snapshot (qd766.h), evaluated at `at` (an
+ * RFC 3339 instant, or NULL for now). */
+tthc_rc report_load(PGconn *c, report_data *d, report_qd766 *q, const char *at, tthc_err *err) TTHC_MUSTCHECK;
 
 /* The SELECT list of counters, in tthc_counter order (exposed for tests). */
 extern const char report_counter_sql[];

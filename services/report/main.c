@@ -12,13 +12,15 @@
 #include "log.h"
 #include "model.h"
 #include "pg.h"
+#include "qd766.h"
 #include "render.h"
 #include "timeutil.h"
 #include "unitlist.h"
 
 typedef struct {
-    char *dsn, *period, *ytd, *unit, *format, *out, *units_file, *log_level;
+    char *dsn, *period, *ytd, *unit, *format, *out, *units_file, *log_level, *lang, *at;
     long top, min_den, statement_timeout_ms;
+    int qd766_only, no_qd766;
 } report_config;
 
 #define OPT(name, type, field, env, def, min, max, help) \
@@ -30,9 +32,17 @@ static const tthc_opt opts[] = {
     OPT("ytd", TTHC_OPT_STR, ytd, NULL, NULL, 0, 0, "year to date: January to this month (2025-09)"),
     OPT("unit", TTHC_OPT_STR, unit, NULL, "H61", 0, 0, "scope: a province (H61, the roll-up) or one unit (H61.07)"),
     OPT("format", TTHC_OPT_STR, format, NULL, "table", 0, 0, "table, csv, json or html"),
+    OPT("lang", TTHC_OPT_STR, lang, NULL, "vi", 0, 0,
+        "vi (Vietnamese: 79.602, 63,83 %) or en; table and html (csv and json are machine formats)"),
+    OPT("qd766-only", TTHC_OPT_BOOL, qd766_only, NULL, "false", 0, 0, "only the QĐ 766/QĐ-TTg score section"),
+    OPT("no-qd766", TTHC_OPT_BOOL, no_qd766, NULL, "false", 0, 0,
+        "leave the QĐ 766 section out (a database without migration 006)"),
+    OPT("at", TTHC_OPT_STR, at, NULL, NULL, 0, 0,
+        "QĐ 766 evaluation instant, RFC 3339 (default: now; never later than the period's end)"),
     OPT("out", TTHC_OPT_STR, out, NULL, NULL, 0, 0, "write to FILE instead of stdout"),
     OPT("units-file", TTHC_OPT_STR, units_file, NULL, NULL, 0, 0,
-        "unit names as code<TAB>name<TAB>kind lines (default: built-in names for H61)"),
+        "unit names as code<TAB>name<TAB>kind lines (default: the built-in list of Vĩnh Long, H61, "
+        "services/emit/units-h61.tsv)"),
     OPT("top", TTHC_OPT_INT, top, NULL, "5", 1, 100000, "units listed per indicator in the table and the HTML page"),
     OPT("min-denominator", TTHC_OPT_INT, min_den, NULL, "10", 1, 1000000000L,
         "smallest denominator a unit needs to be ranked"),
@@ -43,7 +53,10 @@ static const tthc_opt opts[] = {
 
 static const tthc_cli cli = {
     "tthc-report",
-    "The monthly report of the TTHC indicators against the plan's targets, from PostgreSQL.",
+    "The monthly report of the TTHC indicators against the plan's targets, and the QĐ 766/QĐ-TTg score per\n"
+    "unit, from PostgreSQL.  Vietnamese by default (--lang en for English).  Exit status: 0; 1 on a\n"
+    "database or output error; 2 on a usage error (including a unit that is neither in the units list\n"
+    "nor in the data).",
     "(--period 2025-09|2025-Q3|2025 | --ytd 2025-09)", opts, sizeof opts / sizeof opts[0],
 };
 
@@ -69,6 +82,11 @@ static tthc_rc setup(const report_config *c, report_data *d, render_fn *fn, tthc
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
         if (!strcmp(c->format, formats[i].name)) *fn = formats[i].fn;
     if (!*fn) return tthc_fail(err, TTHC_EINVAL, "--format must be table, csv, json or html");
+    if (strcmp(c->lang, "vi") && strcmp(c->lang, "en")) return tthc_fail(err, TTHC_EINVAL, "--lang must be vi or en");
+    if (c->qd766_only && c->no_qd766) return tthc_fail(err, TTHC_EINVAL, "--qd766-only and --no-qd766 exclude each other");
+    int64_t at_us;
+    if (c->at && tthc_rfc3339_parse(c->at, &at_us))
+        return tthc_fail(err, TTHC_EINVAL, "--at must be an RFC 3339 instant with an offset (2025-09-30T17:00:00+07:00)");
     if (report_data_init(d, c->unit, &p))
         return tthc_fail(err, TTHC_EINVAL, "--unit must be a province code (H61) or a unit code (H61.07)");
     d->min_den = c->min_den;
@@ -77,7 +95,7 @@ static tthc_rc setup(const report_config *c, report_data *d, render_fn *fn, tthc
 }
 
 /* Names from the units file, or the built-in list of H61. */
-static tthc_rc names(const report_config *c, report_data *d, emit_unitlist *l, tthc_err *err)
+static tthc_rc names(const report_config *c, report_data *d, report_qd766 *q, emit_unitlist *l, tthc_err *err)
 {
     if (c->units_file) {
         tthc_rc rc = emit_unitlist_load(c->units_file, l, err);
@@ -94,23 +112,35 @@ static tthc_rc names(const report_config *c, report_data *d, emit_unitlist *l, t
     else {
         int k = emit_unitlist_find(l, d->scope);
         d->scope_name = k >= 0 ? l->v[k].name : NULL;
+        bool in_data = false;
+        for (size_t i = 0; i < d->nunits; i++) in_data |= !strcmp(d->units[i].code, d->scope);
+        if (k < 0 && !in_data)
+            return tthc_fail(err, TTHC_EINVAL, "unknown unit %s: not in the units list%s and no data for it in %d",
+                             d->scope, c->units_file ? " (--units-file)" : "", d->period.year);
+    }
+    for (size_t i = 0; q && i < q->nunits; i++) {
+        int k = emit_unitlist_find(l, q->units[i].code);
+        q->units[i].name = k >= 0 ? l->v[k].name : NULL;
     }
     return TTHC_OK;
 }
 
-static tthc_rc run(const report_config *c, report_data *d, render_fn fn, emit_unitlist *l, tthc_err *err)
+static tthc_rc run(const report_config *c, report_data *d, report_qd766 *q, render_fn fn, emit_unitlist *l,
+                   tthc_err *err)
 {
     PGconn *conn = NULL;
     tthc_rc rc = tthc_pg_connect(c->dsn, "tthc-report", (int)c->statement_timeout_ms, &conn, err);
-    if (!rc) rc = report_load(conn, d, err);
+    if (!rc) rc = report_load(conn, d, c->no_qd766 ? NULL : q, c->at, err);
     PQfinish(conn);
-    if (!rc) rc = names(c, d, l, err);
+    if (!rc) rc = names(c, d, c->no_qd766 ? NULL : q, l, err);
     if (rc) return rc;
+    if (!c->no_qd766) report_qd766_compute(q, d->scope, d->province_scope);
     report_view v;
     if ((rc = report_compute(d, &v, err))) return rc;
     if (!v.has_data) LOG_WARN("no_data", "scope=%s period=%s", d->scope, d->period.label);
     if (v.mismatch_months) LOG_WARN("rollup_mismatch", "months=%d province=%s", v.mismatch_months, d->province);
-    report_ctx x = {d, &v, (int)c->top};
+    report_ctx x = {d, &v, (int)c->top, strcmp(c->lang, "en") ? REPORT_VI : REPORT_EN, c->no_qd766 ? NULL : q,
+                    c->qd766_only};
     FILE *f = c->out ? fopen(c->out, "w") : stdout;
     if (!f) {
         rc = tthc_fail(err, TTHC_EIO, "%s: %s", c->out, strerror(errno));
@@ -145,10 +175,13 @@ int main(int argc, char **argv)
     tthc_log_init("tthc-report", cfg.log_level);
     (void)signal(SIGPIPE, SIG_IGN);
     emit_unitlist l = {NULL, 0};
-    rc = run(&cfg, &d, fn, &l, &err);
+    report_qd766 q;
+    memset(&q, 0, sizeof q);
+    rc = run(&cfg, &d, &q, fn, &l, &err);
     if (rc) fprintf(stderr, "tthc-report: %s\n", err.msg);
+    report_qd766_free(&q);
     emit_unitlist_free(&l);
     report_data_free(&d);
     tthc_config_free(&cli, &cfg);
-    return rc ? 1 : 0;
+    return rc == TTHC_EINVAL ? 2 : rc ? 1 : 0;
 }

@@ -164,6 +164,18 @@ int report_status(report_nd nd, int64_t target_centi, int64_t *behind_centi)
     return 0;
 }
 
+bool report_display_centi(report_nd nd, const int64_t *targets_centi, int ntargets, int64_t *centi)
+{
+    if (!report_rate_centi(nd, centi)) return false;
+    int64_t behind;
+    for (int t = 0; t < ntargets; t++)
+        if (report_status(nd, targets_centi[t], &behind) == 0 && *centi >= targets_centi[t]) {
+            *centi = (int64_t)(((i128)10000 * nd.num) / nd.den); /* rounded down: below the target */
+            break;
+        }
+    return true;
+}
+
 void report_fmt_centi(int64_t centi, char *buf, size_t len)
 {
     int64_t a = centi < 0 ? -centi : centi;
@@ -262,11 +274,18 @@ tthc_rc report_compute(const report_data *d, report_view *v, tthc_err *err)
         }
     }
     for (int i = 0; i < TTHC_INDICATOR_COUNT; i++) v->total[i] = report_nd_of(&total, i);
-    /* Trend: from the year's first month with data (at the latest the period's
-     * first month) to the period's last. */
+    tthc_counts ytd = {{0}};
+    for (int m = 1; m <= d->period.last; m++) {
+        scope_month(d, v, m, &c);
+        add_counts(&ytd, &c);
+    }
+    for (int i = 0; i < TTHC_INDICATOR_COUNT; i++) v->ytd[i] = report_nd_of(&ytd, i);
+    /* Trend: the months with data from the year's first one (at the latest
+     * the period's first month) to the period's last; a month without any
+     * dossier is left out, never shown as 0/0. */
     int from = first_data && first_data < d->period.first ? first_data : d->period.first;
     for (int m = from; m <= d->period.last; m++) {
-        scope_month(d, v, m, &c);
+        if (!scope_month(d, v, m, &c) || c.c[TTHC_C_RECEIVED] == 0) continue;
         v->months[v->nmonths] = m;
         for (int i = 0; i < TTHC_INDICATOR_COUNT; i++) v->trend[v->nmonths][i] = report_nd_of(&c, i);
         v->nmonths++;

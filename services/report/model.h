@@ -82,9 +82,10 @@ typedef struct {
 
 typedef struct {
     report_nd total[TTHC_INDICATOR_COUNT];  /* the scope over the period */
+    report_nd ytd[TTHC_INDICATOR_COUNT];    /* the scope from January to the period's last month */
     bool has_data;                          /* any row of the scope in the period */
     int nmonths;
-    int months[12];                         /* trend months (1..12), ascending */
+    int months[12];                         /* trend months (1..12) with data, ascending; empty months left out */
     report_nd trend[12][TTHC_INDICATOR_COUNT];
     report_rank_entry *rank[TTHC_INDICATOR_COUNT]; /* owned, worst first */
     size_t nrank[TTHC_INDICATOR_COUNT];
@@ -111,6 +112,10 @@ report_nd report_nd_of(const tthc_counts *c, int ind);
 bool report_rate_centi(report_nd nd, int64_t *centi);
 /* 1 met, 0 behind (*behind_centi = target - rate, rounded up to 0.01), -1 no data. */
 int report_status(report_nd nd, int64_t target_centi, int64_t *behind_centi);
+/* The rate shown next to targets: rounded half up, except that it is never
+ * shown at or above a target it misses (then rounded down), so that "rate +
+ * behind" is the target exactly.  false when den == 0. */
+bool report_display_centi(report_nd nd, const int64_t *targets_centi, int ntargets, int64_t *centi);
 /* "63.83", "-1.50", "100.00" */
 void report_fmt_centi(int64_t centi, char *buf, size_t len);
 /* Exact comparison of two rates: <0, 0, >0 (den > 0). */

@@ -1,6 +1,7 @@
 /* render_json.c - the report as one JSON object (cJSON builders); see render.h. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "render.h"
 
@@ -87,12 +88,123 @@ static cJSON *trend_json(const report_ctx *x)
     return a;
 }
 
-tthc_rc report_render_json(const report_ctx *x, FILE *f, tthc_err *err)
+/* A figure with two decimals from exact hundredths. */
+static void add_centi(cJSON *o, const char *name, bool has, int64_t centi)
+{
+    if (has) cJSON_AddNumberToObject(o, name, (double)centi / 100.0);
+    else cJSON_AddNullToObject(o, name);
+}
+
+static const char *status_name(qd_status s)
+{
+    return s == QD_KNOWN ? "known" : s == QD_PARTIAL ? "partial" : "unknown";
+}
+
+static cJSON *qd_unit_json(const report_qd766 *q, const qd_unit *u)
+{
+    cJSON *o = cJSON_CreateObject(), *groups = cJSON_CreateArray(), *metrics = cJSON_CreateArray();
+    cJSON_AddStringToObject(o, "unit_code", u->code);
+    if (u->name) cJSON_AddStringToObject(o, "name", u->name);
+    if (strchr(u->code, '.')) cJSON_AddNumberToObject(o, "rank", u->rank);
+    add_centi(o, "points_known", true, u->total_centi);
+    add_centi(o, "max_known", true, u->max_known_centi);
+    add_centi(o, "points_unknown", true, u->max_unknown_centi);
+    cJSON_AddItemToObject(o, "groups", groups);
+    for (int g = 0; g < q->ngroups; g++) {
+        cJSON *go = cJSON_CreateObject();
+        cJSON_AddStringToObject(go, "code", q->groups[g].code);
+        add_centi(go, "points_known", true, u->g[g].points_centi);
+        add_centi(go, "max_known", true, u->g[g].max_known_centi);
+        add_centi(go, "points_unknown", true, u->g[g].max_unknown_centi);
+        cJSON_AddItemToArray(groups, go);
+    }
+    cJSON_AddItemToObject(o, "metrics", metrics);
+    for (int i = 0; i < q->nmetrics; i++) {
+        const qd_metric_val *v = &u->m[i];
+        cJSON *mo = cJSON_CreateObject();
+        cJSON_AddStringToObject(mo, "code", q->metrics[i].code);
+        cJSON_AddStringToObject(mo, "group", q->groups[q->metrics[i].group_index].code);
+        cJSON_AddStringToObject(mo, "status", status_name(v->status));
+        if (v->has_nd) {
+            cJSON_AddNumberToObject(mo, "numerator", (double)v->num);
+            cJSON_AddNumberToObject(mo, "denominator", (double)v->den);
+        } else {
+            cJSON_AddNullToObject(mo, "numerator");
+            cJSON_AddNullToObject(mo, "denominator");
+        }
+        add_centi(mo, "ratio", v->has_ratio, v->ratio_centi);
+        add_centi(mo, "score", v->has_score, v->score_centi);
+        add_centi(mo, "points_known", true, v->points_centi);
+        add_centi(mo, "max_known", true, v->max_known_centi);
+        add_centi(mo, "max_points", true, q->metrics[i].max_centi);
+        cJSON_AddItemToArray(metrics, mo);
+    }
+    return o;
+}
+
+static cJSON *qd766_json(const report_ctx *x)
+{
+    const report_data *d = x->d;
+    const report_qd766 *q = x->qd;
+    cJSON *o = cJSON_CreateObject(), *units = cJSON_CreateArray(), *months = cJSON_CreateArray(),
+          *losing = cJSON_CreateArray();
+    cJSON_AddStringToObject(o, "evaluated_at", q->evaluated_at);
+    cJSON_AddStringToObject(o, "note", "points needing other feeds (procedure catalogue, petitions) are in "
+                                       "points_unknown, never counted");
+    const qd_unit *s = report_qd766_scope(q, d->scope, d->province_scope);
+    if (s) cJSON_AddItemToObject(o, "scope", qd_unit_json(q, s));
+    else cJSON_AddNullToObject(o, "scope");
+    cJSON_AddItemToObject(o, "losing_most", losing);
+    for (int k = 0; k < q->nlosing && s; k++) {
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddStringToObject(l, "code", q->metrics[q->losing[k]].code);
+        add_centi(l, "points_lost", true, s->m[q->losing[k]].max_known_centi - s->m[q->losing[k]].points_centi);
+        cJSON_AddItemToArray(losing, l);
+    }
+    cJSON_AddItemToObject(o, "months", months);
+    for (int k = 0; k < q->nmonths; k++) {
+        cJSON *m = cJSON_CreateObject();
+        char month[8];
+        report_month_str(d->period.year, q->months[k], month);
+        cJSON_AddStringToObject(m, "month", month);
+        add_centi(m, "points_known", true, q->month_points[k]);
+        add_centi(m, "max_known", true, q->month_max[k]);
+        add_centi(m, "change", k > 0, k > 0 ? q->month_points[k] - q->month_points[k - 1] : 0);
+        cJSON_AddItemToArray(months, m);
+    }
+    cJSON_AddNumberToObject(o, "units_ranked", q->nranked);
+    cJSON_AddItemToObject(o, "units", units);
+    for (size_t u = 0; u < q->nunits; u++) cJSON_AddItemToArray(units, qd_unit_json(q, &q->units[u]));
+    return o;
+}
+
+/* The indicator part: totals against targets, rankings, trend, year to date. */
+static void add_indicators(const report_ctx *x, cJSON *root)
 {
     const report_data *d = x->d;
     const report_view *v = x->v;
-    cJSON *root = cJSON_CreateObject(), *scope = cJSON_CreateObject(), *period = cJSON_CreateObject(),
-          *inds = cJSON_CreateArray();
+    cJSON *inds = cJSON_CreateArray(), *progress = cJSON_CreateArray();
+    cJSON_AddStringToObject(root, "source", "period_totals (counts summed over the period), indicator_target");
+    cJSON_AddBoolToObject(root, "has_data", v->has_data);
+    cJSON_AddBoolToObject(root, "rollup_from_units", v->rollup_from_units);
+    cJSON_AddNumberToObject(root, "rollup_mismatch_months", v->mismatch_months);
+    cJSON_AddNumberToObject(root, "min_denominator", (double)d->min_den);
+    cJSON_AddItemToObject(root, "indicators", inds);
+    for (int i = 0; i < TTHC_INDICATOR_COUNT; i++) cJSON_AddItemToArray(inds, indicator_json(x, i));
+    cJSON_AddItemToObject(root, "trend", trend_json(x));
+    cJSON_AddItemToObject(root, "year_to_date", progress);
+    for (int i = 0; i < TTHC_INDICATOR_COUNT; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "code", tthc_indicators[i].code);
+        add_nd(o, v->ytd[i]);
+        cJSON_AddItemToArray(progress, o);
+    }
+}
+
+tthc_rc report_render_json(const report_ctx *x, FILE *f, tthc_err *err)
+{
+    const report_data *d = x->d;
+    cJSON *root = cJSON_CreateObject(), *scope = cJSON_CreateObject(), *period = cJSON_CreateObject();
     char from[8], to[8];
     cJSON_AddItemToObject(root, "scope", scope);
     cJSON_AddStringToObject(scope, "unit_code", d->scope);
@@ -106,14 +218,8 @@ tthc_rc report_render_json(const report_ctx *x, FILE *f, tthc_err *err)
     cJSON_AddStringToObject(period, "from", from);
     cJSON_AddStringToObject(period, "to", to);
     cJSON_AddStringToObject(root, "generated_at", d->generated_at);
-    cJSON_AddStringToObject(root, "source", "period_totals (counts summed over the period), indicator_target");
-    cJSON_AddBoolToObject(root, "has_data", v->has_data);
-    cJSON_AddBoolToObject(root, "rollup_from_units", v->rollup_from_units);
-    cJSON_AddNumberToObject(root, "rollup_mismatch_months", v->mismatch_months);
-    cJSON_AddNumberToObject(root, "min_denominator", (double)d->min_den);
-    cJSON_AddItemToObject(root, "indicators", inds);
-    for (int i = 0; i < TTHC_INDICATOR_COUNT; i++) cJSON_AddItemToArray(inds, indicator_json(x, i));
-    cJSON_AddItemToObject(root, "trend", trend_json(x));
+    if (x->qd) cJSON_AddItemToObject(root, "qd766", qd766_json(x));
+    if (!x->qd_only) add_indicators(x, root);
     char *s = cJSON_Print(root);
     cJSON_Delete(root);
     if (!s) return tthc_fail(err, TTHC_ENOMEM, "out of memory rendering JSON");

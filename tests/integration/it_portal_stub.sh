@@ -243,13 +243,17 @@ req GET /
 expect_eq "page status" 200 "$code"
 [[ $(header Content-Type) == text/html* ]] || fail "page content type: $(header Content-Type)"
 grep -q '<td class="unit">H61.07</td>' "$work/body" || fail "page lacks the H61.07 row"
+grep -q '<html lang="vi">' "$work/body" && grep -q 'Sở Xây dựng' "$work/body" && grep -q 'Điểm QĐ 766' "$work/body" ||
+    fail "the page is not Vietnamese by default, with unit names and a QĐ 766 column"
+req GET "/?lang=en"
+grep -q '<td class="unit">H61.07</td>' "$work/body" || fail "page lacks the H61.07 row"
 grep -q 'built-in 2025 table' "$work/body" || fail "page does not name the built-in targets"
 grep -q 'class="missed"' "$work/body" || fail "page has no below-target cell"
 # Targets are data: an indicator_target table (the shape of migrations/001_core.sql) wins.
 psql_q "CREATE TABLE indicator_target (indicator text, source_doc text, year integer, target_pct numeric(5, 2));
         INSERT INTO indicator_target VALUES ('online_submission', 'IT-DOC #1', 2025, 55),
                                             ('online_submission', 'IT-DOC #2', 2026, 99)" >/dev/null
-req GET "/?period=2025-03"
+req GET "/?period=2025-03&lang=en"
 grep -q 'table indicator_target, year 2025' "$work/body" || fail "page does not read indicator_target"
 grep -q '55% IT-DOC #1' "$work/body" || fail "page does not show the database target"
 grep -q 'IT-DOC #2' "$work/body" && fail "page shows a target of another year"

@@ -7,8 +7,16 @@
 #     JSON outputs equal the database views (indicator_totals and
 #     indicator_status, summed with SQL): numerators, denominators, rates,
 #     statuses, the units' ranking and the trend;
-#  3. the HTML report, rendered by headless Chromium (Debian's chromium), is a
-#     non-blank PNG and its DOM holds the expected figures.
+#  3. the HTML report (--lang en), rendered by headless Chromium (Debian's
+#     chromium), is a non-blank PNG and its DOM holds the expected figures;
+#  4. Vietnamese by default: the page rendered in Chromium holds the Vietnamese
+#     titles and statuses, the figures in Vietnamese format, the real unit names
+#     sorted by code as numbers, no empty month, the QĐ 766 points equal to the
+#     database's; at A4 width (794 CSS px) nothing scrolls sideways; an unknown
+#     --unit is an error; --qd766-only in every format;
+#  5. the portal stub's page on the same database, with the month's reports
+#     posted: Vietnamese by default, the QĐ 766 points per unit equal to the
+#     database's, real names, units by code as numbers, A4 width in Chromium.
 # TTHC_REPORT_PNG=FILE keeps a copy of the rendered page.
 source "$(dirname "$0")/common.sh"
 REPORT=$TTHC_BIN_DIR/tthc-report
@@ -142,7 +150,7 @@ rc=0
 echo "2. month, quarter, year to date and unit $unit: CSV and JSON equal the views"
 
 # ---- 3. HTML in headless Chromium ---------------------------------------------
-"$REPORT" --period 2025-09 --format html --out report.html 2>html.log || it_fail "tthc-report --format html failed"
+"$REPORT" --period 2025-09 --format html --lang en --out report.html 2>html.log || it_fail "tthc-report --format html failed"
 sanitizer_check html.log || it_fail "sanitizer report in html.log"
 grep -Eq '<script|<link|src=|url\(' report.html && it_fail "the HTML page refers to a script or an external asset"
 chrome=(chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking
@@ -215,4 +223,201 @@ print("   the DOM holds every indicator's numerator, denominator and rate")
 PY
 if [[ -n ${TTHC_REPORT_PNG:-} ]]; then cp report.png "$TTHC_REPORT_PNG" && cp report.html "${TTHC_REPORT_PNG%.png}.html"; fi
 echo "3. HTML rendered by $(chromium --version 2>/dev/null | head -n1): $(stat -c %s report.png) bytes PNG"
+
+# ---- 4. Vietnamese, QĐ 766, A4 ----------------------------------------------------
+AT=2025-10-15T12:00:00+07:00 # a fixed evaluation instant: the report is reproducible
+"$REPORT" --period 2025-09 --format html --at "$AT" --out vi.html 2>vi.log || it_fail "tthc-report (vi) failed"
+"$REPORT" --ytd 2025-09 --format html --at "$AT" --out ytd.html 2>>vi.log || it_fail "tthc-report --ytd (vi) failed"
+"$REPORT" --period 2025-09 --format json --at "$AT" --out vi.json 2>>vi.log || it_fail "tthc-report json failed"
+sanitizer_check vi.log || it_fail "sanitizer report in vi.log"
+# A test copy measures the layout at A4 width (the report itself has no script).
+sed 's|</body>|<script>document.body.setAttribute("data-scroll-width", document.documentElement.scrollWidth)</script></body>|' \
+    vi.html >vi-measure.html
+for page in vi ytd vi-measure; do
+    timeout 120 "${chrome[@]}" --user-data-dir="$(mktemp -d "$IT_DIR/chrome.XXXXXX")" --dump-dom --window-size=794,1123 \
+        "file://$IT_DIR/$page.html" >"$page.dom.html" 2>>chrome.log || it_fail "chromium --dump-dom $page failed"
+done
+timeout 120 "${chrome[@]}" --user-data-dir="$(mktemp -d "$IT_DIR/chrome.XXXXXX")" --screenshot="$IT_DIR/vi-a4.png" \
+    --window-size=794,1123 --hide-scrollbars "file://$IT_DIR/vi.html" >>chrome.log 2>&1 || it_fail "chromium screenshot (A4) failed"
+[[ -s vi-a4.png ]] || it_fail "no A4 screenshot"
+python3 - vi.dom.html ytd.dom.html vi-measure.dom.html vi-a4.png vi.json "$AT" <<'PY' || it_fail "the Vietnamese page is not what was expected"
+import json, os, re, struct, subprocess, sys
+from decimal import Decimal, ROUND_HALF_UP, ROUND_FLOOR
+dom, ytd, measure, png, js, at = [open(p, encoding="utf-8").read() if p.endswith((".html", ".json")) else p for p in sys.argv[1:7]]
+dsn = os.environ["TTHC_PG_DSN"]
+def sql(q):
+    out = subprocess.run(["psql", "-X", "-A", "-t", "-q", "-F", "\t", dsn, "-c", q], capture_output=True, text=True, check=True).stdout
+    return [l.split("\t") for l in out.splitlines() if l]
+def vn_int(n):
+    return f"{int(n):,}".replace(",", ".")
+def vn_dec(d):
+    s = f"{Decimal(d):.2f}"
+    whole, frac = s.split(".")
+    return (("-" + vn_int(whole[1:])) if whole.startswith("-") else vn_int(whole)) + "," + frac
+missing = []
+def want(text, where=dom, what=None):
+    if text not in where: missing.append(what or text)
+# Vietnamese words, statuses and the page language
+for text in ('lang="vi"', "Báo cáo chỉ tiêu cải cách TTHC", "Kết quả thực hiện so với chỉ tiêu kế hoạch", "Tỷ lệ so với chỉ tiêu",
+             "Diễn biến theo tháng", "Đơn vị có tỷ lệ thấp nhất", "Đơn vị có tỷ lệ cao nhất", "Tiến độ thực hiện chỉ tiêu năm",
+             "Điểm đánh giá theo QĐ 766/QĐ-TTg", "Điểm theo đơn vị", "Tiêu chí mất nhiều điểm nhất", "So sánh theo tháng",
+             "Tỉnh Vĩnh Long (H61)", "chưa đạt, còn thiếu", "NQ 01/NQ-CP #3"):
+    want(text)
+for text in ("Rate against target", "Units, worst first", " pts<", "Xã số", ">met<"):
+    if text in dom: missing.append("English or placeholder text on the Vietnamese page: " + text)
+if re.search(r"behind [0-9]", dom): missing.append("English status 'behind N' on the Vietnamese page")
+# every indicator's counts in Vietnamese format, its rate as shown (never rounded up to a target it misses)
+targets = {}
+for ind, t in sql("SELECT indicator, target_pct FROM indicator_target WHERE year = 2025"):
+    targets.setdefault(ind, []).append(Decimal(t))
+for ind, num, den in sql("""SELECT indicator, sum(numerator), sum(denominator) FROM indicator_totals
+                            WHERE unit_code = 'H61' AND period = '2025-09' GROUP BY indicator"""):
+    num, den = int(num), int(den)
+    want(f">{vn_int(num)}<", what=f"{ind} numerator {vn_int(num)}")
+    want(f">{vn_int(den)}<", what=f"{ind} denominator {vn_int(den)}")
+    if den == 0: continue
+    exact = Decimal(100 * num) / Decimal(den)
+    shown = exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if any(exact < t <= shown for t in targets.get(ind, [])):
+        shown = exact.quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+    want(f"{vn_dec(shown)} %", what=f"{ind} rate {vn_dec(shown)} %")
+    for t in targets.get(ind, []):
+        if exact < t: want(f"chưa đạt, còn thiếu {vn_dec(t - shown)} điểm %", what=f"{ind}: behind {t - shown}")
+        else: want("đạt</span>", what=f"{ind}: đạt")
+# QĐ 766: the province's points and every unit's total, as the database computes them at the same instant
+(total, mx, unk), = sql(f"""SELECT sum(points_known), sum(max_known), sum(max_unknown)
+                           FROM qd766_groups('2025-09', '2025-09', '{at}', false) WHERE unit_code = 'H61'""")
+want(f"{vn_dec(total)} / {vn_dec(mx)}", what=f"QĐ 766 province points {total} / {mx}")
+want(f">{vn_dec(unk)}<", what=f"QĐ 766 points unknown {unk}")
+units = sql(f"""SELECT unit_code, sum(points_known) FROM qd766_groups('2025-09', '2025-09', '{at}', false)
+                WHERE unit_code LIKE 'H61.%' GROUP BY unit_code""")
+table = dom[dom.index("Điểm theo đơn vị"):]
+rows = re.findall(r'<tr[^>]*><td class="l">(H61\.[0-9.]+)(?: <small>([^<]*)</small>)?</td><td>(\d+)</td><td class="pts">([^<]*)</td>', table)
+got = {code: pts for code, _, _, pts in rows}
+if got != {u: vn_dec(p) for u, p in units}:
+    missing.append(f"QĐ 766 points per unit differ: {len(got)} rows in the page, {len(units)} units in the database")
+codes = [code for code, _, _, _ in rows]
+key = lambda c: [int(p) for p in c.split(".")[1:]]
+if codes != sorted(codes, key=key): missing.append("units not sorted by code as numbers: " + " ".join(codes[:12]))
+names = {code: name for code, name, _, _ in rows}
+if names.get("H61.101") not in (None, "Xã Cái Nhum") or names.get("H61.108") not in (None, "Phường Thanh Đức"):
+    missing.append(f"real unit names: H61.101 {names.get('H61.101')!r}, H61.108 {names.get('H61.108')!r}")
+if not any(n and (n.startswith("Xã ") or n.startswith("Phường ")) for n in names.values()):
+    missing.append("no commune or ward name in the units table")
+# JSON: the same points
+j = json.loads(js)
+if Decimal(str(j["qd766"]["scope"]["points_known"])) != Decimal(total): missing.append("JSON QĐ 766 points")
+# Year to date: the months without dossiers (January to June) are left out, not shown as 0/0
+for m in ("2025-01", "2025-06"):
+    if f"<th>{m}</th>" in ytd: missing.append(f"empty month {m} shown")
+for m in ("2025-07", "2025-08", "2025-09"): want(f"<th>{m}</th>", ytd, f"month {m} in the year-to-date trend")
+# A4: nothing wider than the page at 794 CSS px
+w = re.search(r'data-scroll-width="(\d+)"', measure)
+if not w: missing.append("no layout measure")
+elif int(w.group(1)) > 794: missing.append(f"the page is {w.group(1)} px wide at A4 width (794)")
+data = open(png, "rb").read()
+width, height = struct.unpack(">II", data[16:24])
+if (width, height) != (794, 1123): missing.append(f"A4 screenshot is {width}x{height}")
+if missing:
+    print("\n".join(missing[:40])); sys.exit(1)
+print(f"   Vietnamese page: {len(units)} units with QĐ 766 points, province {total} / {mx} known, {unk} unknown;"
+      f" {w.group(1)} px wide at A4 width")
+PY
+# The print stylesheet: Chromium prints A4 portrait pages.
+pdf_a4() { # FILE: every page A4 portrait (595 x 842 pt)
+    python3 -c '
+import re, sys
+boxes = re.findall(rb"/MediaBox \[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]", open(sys.argv[1], "rb").read())
+assert boxes and all(abs(float(w) - 595.3) < 1.5 and abs(float(h) - 841.9) < 1.5 for w, h in boxes), boxes[:3]
+print(f"   {sys.argv[1]}: {len(boxes)} A4 portrait pages")' "$1"
+}
+timeout 120 "${chrome[@]}" --user-data-dir="$(mktemp -d "$IT_DIR/chrome.XXXXXX")" --no-pdf-header-footer \
+    --print-to-pdf="$IT_DIR/vi.pdf" "file://$IT_DIR/vi.html" >>chrome.log 2>&1 || it_fail "chromium --print-to-pdf failed"
+pdf_a4 vi.pdf || it_fail "the printed report is not A4 portrait"
+rc=0
+"$REPORT" --period 2025-09 --unit H61.999 >/dev/null 2>unknown.log || rc=$?
+((rc == 2)) && grep -q "unknown unit H61.999" unknown.log || it_fail "an unknown --unit: exit $rc, $(cat unknown.log)"
+for fmt in table csv json html; do
+    "$REPORT" --period 2025-09 --qd766-only --at "$AT" --format "$fmt" --out "qd.$fmt" 2>qd.log || it_fail "--qd766-only $fmt failed"
+done
+grep -q "Điểm đánh giá theo QĐ 766" qd.table || it_fail "--qd766-only table: no QĐ 766 section"
+grep -q "online_submission" qd.table && it_fail "--qd766-only table shows the indicators"
+[[ $(cut -d, -f1 qd.csv | sort -u | tr '\n' ' ') == "qd766_group qd766_metric qd766_month qd766_total section " ]] ||
+    it_fail "--qd766-only csv sections: $(cut -d, -f1 qd.csv | sort -u | tr '\n' ' ')"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert "qd766" in j and "indicators" not in j' qd.json ||
+    it_fail "--qd766-only json"
+grep -q 'id="qd766"' qd.html && ! grep -q "Kết quả thực hiện so với chỉ tiêu" qd.html || it_fail "--qd766-only html"
+echo "4. Vietnamese page, QĐ 766 points, A4 width, unknown unit, --qd766-only in 4 formats"
+
+# ---- 5. the stub's page ---------------------------------------------------------
+printf 'it-report-token-0123456789\n' >token
+TTHC_READY_CMD="[[ -s '$IT_DIR/stub.port' ]] && curl -sf \"http://127.0.0.1:\$(cat '$IT_DIR/stub.port')/healthz\"" \
+    TTHC_READY_TIMEOUT=30 daemon_start "$IT_DIR" tthc-portal-stub --listen 127.0.0.1:0 --port-file "$IT_DIR/stub.port" \
+    --dsn "$TTHC_PG_DSN" --token-file "$IT_DIR/token" || it_fail "the portal stub did not start"
+stub="http://127.0.0.1:$(cat stub.port)"
+it_sql "SELECT json_build_object('unit_code', unit_code, 'period', period, 'revision', 1,
+               'generated_at', '2025-10-01T00:00:00+07:00',
+               'indicators', json_agg(json_build_object('code', indicator, 'numerator', numerator,
+                                                        'denominator', denominator)))
+        FROM indicator_totals WHERE period = '2025-09' GROUP BY unit_code, period" >reports.jsonl
+n=0
+while IFS= read -r body; do
+    n=$((n + 1))
+    code=$(curl -sS -o post.out -w '%{http_code}' -H "Authorization: Bearer it-report-token-0123456789" \
+        -H 'Content-Type: application/json' -H "Idempotency-Key: it-report-$n" --data-binary "$body" \
+        "$stub/api/v1/indicator-reports") || code=000
+    [[ $code == 200 || $code == 201 ]] || it_fail "posting report $n: HTTP $code $(head -c 300 post.out)"
+done <reports.jsonl
+curl -sSf "$stub/?period=2025-09" -o stub.html || it_fail "GET / of the stub"
+sed 's|</body>|<script>document.body.setAttribute("data-scroll-width", document.documentElement.scrollWidth)</script></body>|' \
+    stub.html >stub-measure.html
+timeout 120 "${chrome[@]}" --user-data-dir="$(mktemp -d "$IT_DIR/chrome.XXXXXX")" --dump-dom --window-size=794,1123 \
+    "file://$IT_DIR/stub-measure.html" >stub.dom.html 2>>chrome.log || it_fail "chromium --dump-dom of the stub's page"
+timeout 120 "${chrome[@]}" --user-data-dir="$(mktemp -d "$IT_DIR/chrome.XXXXXX")" --screenshot="$IT_DIR/stub-a4.png" \
+    --window-size=794,1123 --hide-scrollbars "file://$IT_DIR/stub.html" >>chrome.log 2>&1 || it_fail "stub screenshot"
+[[ -s stub-a4.png ]] || it_fail "no screenshot of the stub's page"
+python3 - stub.dom.html "$n" <<'PY' || it_fail "the stub's page is not what was expected"
+import os, re, subprocess, sys
+from decimal import Decimal
+dom, posted = open(sys.argv[1], encoding="utf-8").read(), int(sys.argv[2])
+dsn = os.environ["TTHC_PG_DSN"]
+def sql(q):
+    out = subprocess.run(["psql", "-X", "-A", "-t", "-q", "-F", "\t", dsn, "-c", q], capture_output=True, text=True, check=True).stdout
+    return [l.split("\t") for l in out.splitlines() if l]
+def vn(d):
+    s = f"{Decimal(d):.2f}"; w, f = s.split(".")
+    return f"{int(w):,}".replace(",", ".") + "," + f
+bad = []
+for text in ('lang="vi"', "Điểm QĐ 766", "Tên đơn vị", "Kỳ báo cáo", "chưa đạt"):
+    if text not in dom: bad.append("missing: " + text)
+rows = re.findall(r'<tr(?: class="prov")?><td class="unit">(H61[0-9.]*)</td><td class="name">([^<]*)</td>.*?'
+                  r'<td class="pts">([^<]*)<br><small>/ ([^<]*?)(?: · hạng (\d+))?</small></td>', dom)
+if len(rows) != posted: bad.append(f"{len(rows)} rows with points, {posted} reports posted")
+want = {u: (vn(p), vn(m), r) for u, p, m, r in sql("""SELECT unit_code, sum(points_known), sum(max_known),
+        CASE WHEN unit_code LIKE '%.%' THEN rank() OVER (PARTITION BY unit_code LIKE '%.%' ORDER BY sum(points_known) DESC)::text
+             ELSE '' END
+        FROM qd766_groups('2025-09', '2025-09', now(), true) GROUP BY unit_code""")}
+got = {u: (p, m, r) for u, _, p, m, r in rows}
+diff = [u for u in want if got.get(u) != want[u]]
+if diff: bad.append(f"points differ for {len(diff)} units, e.g. {diff[0]}: page {got.get(diff[0])}, database {want[diff[0]]}")
+codes = [u for u, *_ in rows]
+if codes != sorted(codes, key=lambda c: [int(x) for x in c.split(".")[1:]] if "." in c else []):
+    bad.append("units not sorted by code as numbers: " + " ".join(codes[:10]))
+names = {u: n for u, n, *_ in rows}
+if "H61.101" in names and names["H61.101"] != "Xã Cái Nhum": bad.append(f"H61.101 is {names['H61.101']!r}")
+if any(re.match(r"Xã số", n) for n in names.values()): bad.append("placeholder names")
+(rec,), = sql("SELECT denominator FROM indicator_totals WHERE unit_code = 'H61' AND period = '2025-09' AND indicator = 'online_submission'")
+if f" / {int(rec):,}".replace(",", ".") not in dom: bad.append(f"received {rec} not in Vietnamese format")
+w = re.search(r'data-scroll-width="(\d+)"', dom)
+if not w or int(w.group(1)) > 794: bad.append(f"the page is {w.group(1) if w else '?'} px wide at A4 width (794)")
+if bad:
+    print("\n".join(bad)); sys.exit(1)
+print(f"   stub page: {len(rows)} units with QĐ 766 points equal to the database's, {w.group(1)} px wide at A4 width")
+PY
+timeout 120 "${chrome[@]}" --user-data-dir="$(mktemp -d "$IT_DIR/chrome.XXXXXX")" --no-pdf-header-footer \
+    --print-to-pdf="$IT_DIR/stub.pdf" "file://$IT_DIR/stub.html" >>chrome.log 2>&1 || it_fail "chromium --print-to-pdf (stub)"
+pdf_a4 stub.pdf || it_fail "the printed stub page is not A4 portrait"
+daemon_stop "$IT_DIR" tthc-portal-stub || it_fail "the stub did not stop"
+sanitizer_check tthc-portal-stub.log || it_fail "sanitizer report in the stub's log"
+echo "5. the stub's page: Vietnamese, QĐ 766 points per unit, A4 width"
 echo "it_report: ok"

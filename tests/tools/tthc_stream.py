@@ -14,6 +14,11 @@ Subcommands (run with --help for every option):
   check      compare the indicator_totals view (via psql) and optionally the DLQ
              headers captured with kcat against an expected file
   bench-gen  fast generator of a large stream of valid events
+  qd766-pairs   random (numerator, denominator) pairs per QĐ 766 metric with the
+                score and ratio this oracle computes (decimal), as COPY text
+  qd766-expect  the QĐ 766 metrics of a stream per (unit or province, month),
+                evaluated at a given instant
+  qd766-check   compare qd766_metrics() in the database with a qd766-expect file
 
 Stream file format: one Kafka message per line, `KEY<TAB>VALUE`, for
 `kcat -P -K '\\t' -l FILE`.  VALUE is raw bytes (it may be invalid UTF-8 on
@@ -90,6 +95,7 @@ SCOPES = ("components", "result")
 ID_KINDS = ("citizen_id", "vneid")
 METHODS = ("online", "offline")
 GATEWAYS = ("dvcqg", "provincial")
+REUSE_SOURCES = ("digitized_store", "national_db", "other_dossier")
 
 # Field rules per event type, in checking order:
 #   (name, required, kind, allowed values or None)
@@ -382,6 +388,8 @@ def validate(value):
     ev.pop("id_number", None)               # personal data: checked, then dropped
     if etype == "dossier.received":
         ev["unit_code"] = ev["unit_code"].upper()   # unit codes are case-insensitive
+    if etype == "dossier.data_reused":      # the reuse source (any string; QĐ 766 reads one value)
+        ev["source"] = obj.get("source")
     return ev
 
 
@@ -398,6 +406,7 @@ class DossierState:
         self.received_at = self.due_at = None
         self.comp_digitized = self.result_digitized = False
         self.data_reused = self.id_tagged = self.synced = False
+        self.reuse_source = None            # of the first dossier.data_reused, when a contract value
         self.issued = False
         self.electronic = self.finished_at = None
         self.rated = False
@@ -459,6 +468,9 @@ class Oracle:
             else:
                 d.result_digitized = True
         elif t == "dossier.data_reused":
+            if not d.data_reused:
+                src = ev.get("source")
+                d.reuse_source = src if src in REUSE_SOURCES else None
             d.data_reused = True
         elif t == "dossier.id_tagged":
             d.id_tagged = True
@@ -1572,6 +1584,316 @@ def cmd_bench_gen(a):
 
 # --------------------------------------------------------------------------
 
+# --------------------------------------------------------------------------
+# QĐ 766/QĐ-TTg: the national portal's score (docs/qd766.md), an independent
+# implementation: Python decimal arithmetic at 60 digits, ROUND_HALF_UP, each
+# figure from ONE division of integers.  (Exact to the last digit: such a
+# quotient is either a terminating decimal, computed exactly, or at least
+# 1/(2 d T) away from every tie, far beyond the 60th digit.)
+# --------------------------------------------------------------------------
+
+import decimal
+from decimal import Decimal, ROUND_HALF_UP
+
+QD_CTX = decimal.Context(prec=60, rounding=ROUND_HALF_UP)
+QD_CENT = Decimal("0.01")
+
+# code: (max points, threshold % or None, rule, zero-denominator rule)
+#   rule: rate | constant | informational | composite
+#   zero: zero (ratio 0, score 0) | null (both null) | full (ratio 0, score max)
+#         | ratio_only (ratio 0, score null) | part (composite: that part 0)
+QD766_METRICS = {
+    "DVC_PROGRESS": (20, 100, "rate", "zero"),
+    "ORIGINAL_RESULT_AVAILABLE": (6, 100, "rate", "null"),
+    "SO_HOA_GIAY_TO_GIAI_QUYET": (4, 100, "rate", "null"),
+    "REUSED_DIGITIZED_DATA": (2, 80, "rate", "null"),
+    "SYNCED_WITH_DVCQG_PERSONAL_STORAGE": (4, 100, "rate", "null"),
+    "CITIZEN_DATA_CONNECTED_DOSSIER": (2, 100, "rate", "null"),
+    "CITIZEN_DATA_CONNECTED_FORMALITY": (2, 100, "rate", "null"),
+    "ELECTRONIC_CERTIFIED_COPY": (2, None, "constant", None),
+    "DOSSIER_RECEIVING_SATISFACTION": (6, 90, "rate", "zero"),
+    "PETITION_PROCESSING_ON_TIME": (6, 100, "rate", "full"),
+    "PETITION_HANDLING_SATISFACTION": (6, 100, "rate", "full"),
+    "PETITION_CLASSIFICATION_TTHC": (0, None, "informational", "ratio_only"),
+    "PETITION_CLASSIFICATION_STAFF": (0, None, "informational", "ratio_only"),
+    "ONLINE_PAYMENT_TOTAL": (10, None, "composite", "part"),
+}
+QD766_GROUPS = {"transparency": 18, "progress": 20, "online_services": 12, "online_payment": 10,
+                "satisfaction": 18, "digitization": 22}
+# metric -> (group, stream numerator, stream denominator) for what the stream determines
+QD766_STREAM = {
+    "DVC_PROGRESS": ("progress", "on_time", "received"),
+    "ORIGINAL_RESULT_AVAILABLE": ("digitization", "e_result", "received"),
+    "SO_HOA_GIAY_TO_GIAI_QUYET": ("digitization", "comp_digitized", "received"),
+    "REUSED_DIGITIZED_DATA": ("digitization", "data_reused", "received"),
+    "SYNCED_WITH_DVCQG_PERSONAL_STORAGE": ("digitization", "reused_store", "received"),
+    "CITIZEN_DATA_CONNECTED_DOSSIER": ("digitization", "id_tagged", "received"),
+    "DOSSIER_RECEIVING_SATISFACTION": ("satisfaction", "satisfaction", "received"),
+    "ONLINE_PAYMENT_TOTAL": ("online_payment", "paid_online", "paid"),
+}
+QD766_OTHER = {  # metrics known without the stream, or needing another feed: group
+    "CITIZEN_DATA_CONNECTED_FORMALITY": "digitization", "ELECTRONIC_CERTIFIED_COPY": "digitization",
+    "PETITION_PROCESSING_ON_TIME": "satisfaction", "PETITION_HANDLING_SATISFACTION": "satisfaction",
+    "PETITION_CLASSIFICATION_TTHC": "satisfaction", "PETITION_CLASSIFICATION_STAFF": "satisfaction",
+}
+
+
+def qd_r2(x):
+    return x.quantize(QD_CENT, rounding=ROUND_HALF_UP, context=QD_CTX)
+
+
+def qd_p(n, d):
+    """100 n / d, unrounded (60 digits)."""
+    return QD_CTX.divide(Decimal(100 * n), Decimal(d))
+
+
+def qd766_ratio(code, n, d):
+    mx, t, rule, zero = QD766_METRICS[code]
+    if rule == "constant":
+        return Decimal("100.00")
+    if d == 0:
+        return None if zero == "null" else Decimal("0.00")
+    return qd_r2(qd_p(n, d))
+
+
+def qd766_score(code, n, d):
+    """The metric's score, or None where the portal gives null.  KeyError for
+    an unknown code."""
+    mx, t, rule, zero = QD766_METRICS[code]
+    if rule == "constant":
+        return qd_r2(Decimal(mx))
+    if rule == "informational":
+        return None
+    if rule == "composite":
+        raise ValueError("composite: use qd766_online_payment")
+    if d == 0:
+        return {"zero": Decimal("0.00"), "full": qd_r2(Decimal(mx)), "null": None}[zero]
+    if 100 * n >= t * d:                    # p >= T: full points
+        return qd_r2(Decimal(mx))
+    # max * p / T in ONE division: a chain (p, then / T, then * max) rounds at
+    # each step and turns an exact tie such as 6 * 14/96 = 0.875 into 0.8749...
+    return qd_r2(QD_CTX.divide(Decimal(mx * 100 * n), Decimal(d) * Decimal(t)))
+
+
+def qd_q(n, d):
+    return Decimal("0.00") if d == 0 else qd_r2(qd_p(n, d))
+
+
+def qd766_online_payment_part_ab(a, b):
+    return qd_r2(QD_CTX.divide(QD_CTX.multiply(Decimal(6), min(Decimal(100), qd_q(a, b))), Decimal(100)))
+
+
+def qd766_online_payment(a, b, c, d, e, f):
+    def cat(n, m):
+        return qd_r2(QD_CTX.divide(2 * min(Decimal(100), QD_CTX.divide(qd_q(n, m), Decimal("0.8"))), Decimal(100)))
+    return qd_r2(cat(c, d) + cat(e, f) + qd766_online_payment_part_ab(a, b))
+
+
+def period_end_ns(period):
+    """The instant month 'YYYY-MM' ends in Vietnam time (the next month's first instant)."""
+    y, m = int(period[:4]), int(period[5:7])
+    y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return (days_from_civil(y, m, 1) * 86400 - VN_OFFSET_SECONDS) * NS
+
+
+def qd766_counts(oracle, at_ns, p_from="0000-00", p_to="9999-99", per_month=True):
+    """{(unit or province, period): counts} of the received dossiers of months
+    p_from..p_to, each evaluated at the end of its month (per_month) or of the
+    range, never later than at_ns."""
+    out = {}
+    for d in oracle.dossiers.values():
+        if not d.received or not (p_from <= d.period <= p_to):
+            continue
+        if per_month:
+            label, end = d.period, period_end_ns(d.period)
+        else:
+            label, end = (p_from if p_from == p_to else p_from + ".." + p_to), period_end_ns(p_to)
+        e = min(end, at_ns)
+        if d.due_at is None:
+            on_time = True
+        elif d.issued:
+            on_time = d.finished_at <= d.due_at
+        else:
+            on_time = d.due_at >= e         # not passed at the evaluation instant
+        row = {"received": 1, "on_time": int(on_time), "e_result": int(bool(d.issued and d.electronic)),
+               "comp_digitized": int(d.comp_digitized), "data_reused": int(d.data_reused),
+               "reused_store": int(d.data_reused and d.reuse_source == "digitized_store"),
+               "id_tagged": int(d.id_tagged), "unsatisfied": int(d.rated and d.satisfied is False),
+               "paid": int(len(d.payments) > 0), "paid_online": int(any(d.payments.values()))}
+        province = d.unit_code.split(".", 1)[0]
+        for key in ((d.unit_code, label), (province, label)):
+            acc = out.setdefault(key, dict.fromkeys(row, 0))
+            for k, v in row.items():
+                acc[k] += v
+    for c in out.values():
+        c["satisfaction"] = max(0, c["on_time"] - c["unsatisfied"])
+    return out
+
+
+def qd766_metrics_of(c):
+    """{code: {...}} and {group: {...}} of one bucket's counts."""
+    metrics, groups = {}, {g: [Decimal(0), Decimal(0)] for g in QD766_GROUPS}
+    for code, (group, num, den) in QD766_STREAM.items():
+        n, d = c[num], c[den]
+        if code == "ONLINE_PAYMENT_TOTAL":
+            part = qd766_online_payment_part_ab(n, d)
+            metrics[code] = {"numerator": n, "denominator": d, "ratio": qd_q(n, d), "score": None,
+                             "status": "partial", "points_known": part, "max_known": Decimal(6)}
+        else:
+            sc = qd766_score(code, n, d)
+            metrics[code] = {"numerator": n, "denominator": d, "ratio": qd766_ratio(code, n, d), "score": sc,
+                             "status": "known", "points_known": sc if sc is not None else Decimal(0),
+                             "max_known": Decimal(QD766_METRICS[code][0])}
+    for code, group in QD766_OTHER.items():
+        if QD766_METRICS[code][2] == "constant":
+            metrics[code] = {"numerator": None, "denominator": None, "ratio": qd766_ratio(code, 0, 0),
+                             "score": qd766_score(code, 0, 0), "status": "known",
+                             "points_known": qd766_score(code, 0, 0), "max_known": Decimal(QD766_METRICS[code][0])}
+        else:
+            metrics[code] = {"numerator": None, "denominator": None, "ratio": None, "score": None,
+                             "status": "unknown", "points_known": Decimal(0), "max_known": Decimal(0)}
+    for code, m in metrics.items():
+        group = QD766_STREAM[code][0] if code in QD766_STREAM else QD766_OTHER[code]
+        groups[group][0] += m["points_known"]
+        groups[group][1] += m["max_known"]
+    gout = {g: {"points_known": qd_r2(v[0]), "max_known": v[1], "max_unknown": QD766_GROUPS[g] - v[1]}
+            for g, v in groups.items()}
+    return metrics, gout
+
+
+def _qd_str(v):
+    return None if v is None else str(v)
+
+
+def cmd_qd766_pairs(a):
+    """COPY text: code, n, d, ratio, score (\\N for null); with --composite:
+    a..f and the composite score."""
+    rng = random.Random(a.seed)
+    out = sys.stdout
+    codes = [c for c, m in QD766_METRICS.items() if m[2] != "composite"] if not a.metric else a.metric
+
+    def den():
+        k = rng.random()
+        if k < 0.02:
+            return 0
+        if k < 0.45:
+            return rng.randint(1, 400)          # small: many exact ties
+        if k < 0.8:
+            return rng.randint(1, 10 ** rng.randint(3, 9))
+        return rng.randint(1, 10 ** rng.randint(10, 15))
+
+    def num(d, t):
+        k = rng.random()
+        if d == 0:
+            return 0 if k < 0.9 else rng.randint(1, 5)
+        if k < 0.15 and t:                      # near the threshold
+            return max(0, min(d, (d * t) // 100 + rng.randint(-2, 2)))
+        if k < 0.2:
+            return d
+        return rng.randint(0, d)
+
+    n_rows = 0
+    if a.composite:
+        for _ in range(a.count):
+            v = []
+            for _ in range(3):
+                d = den()
+                v += [num(d, 80), d]
+            a_, b_, c_, d_, e_, f_ = v
+            out.write("%d\t%d\t%d\t%d\t%d\t%d\t%s\n" % (a_, b_, c_, d_, e_, f_,
+                                                         qd766_online_payment(a_, b_, c_, d_, e_, f_)))
+            n_rows += 1
+    else:
+        for code in codes:
+            t = QD766_METRICS[code][1]
+            for _ in range(a.count):
+                d = den()
+                n = num(d, t)
+                r, sc = qd766_ratio(code, n, d), qd766_score(code, n, d)
+                out.write("%s\t%d\t%d\t%s\t%s\n" % (code, n, d, "\\N" if r is None else r,
+                                                    "\\N" if sc is None else sc))
+                n_rows += 1
+    print("qd766-pairs: %d rows" % n_rows, file=sys.stderr)
+    return 0
+
+
+def cmd_qd766_expect(a):
+    oracle = Oracle()
+    for _, value in read_stream(a.events):
+        oracle.feed(value)
+    at = parse_rfc3339(a.at)
+    if at is None:
+        raise SystemExit("qd766-expect: --at must be RFC 3339 with an offset")
+    out = {"at": a.at, "from": a.period_from, "to": a.period_to, "per_month": not a.range, "buckets": {}}
+    counts = qd766_counts(oracle, at, a.period_from, a.period_to, not a.range)
+    for (unit, period), c in sorted(counts.items()):
+        metrics, groups = qd766_metrics_of(c)
+        out["buckets"]["%s|%s" % (unit, period)] = {
+            "counts": c,
+            "metrics": {k: {f: (_qd_str(v) if isinstance(v, Decimal) else v) for f, v in m.items()}
+                        for k, m in sorted(metrics.items())},
+            "groups": {k: {f: _qd_str(v) for f, v in g.items()} for k, g in sorted(groups.items())},
+        }
+    write_json(a.out_expected, out)
+    print("qd766-expect: %d buckets at %s" % (len(counts), a.at), file=sys.stderr)
+    return 0
+
+
+def _psql_rows(dsn, sql, psql="psql"):
+    cmd = [psql, "-X", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", dsn, "-c", sql]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        raise RuntimeError("psql failed: %s" % p.stderr.decode(errors="replace").strip())
+    return [line.split("\t") for line in p.stdout.decode("utf-8").splitlines() if line]
+
+
+def _num_eq(db, want):
+    if want is None:
+        return db == ""
+    return db != "" and Decimal(db) == Decimal(want)
+
+
+def cmd_qd766_check(a):
+    exp = json.load(open(a.expected, encoding="utf-8"))
+    lit = lambda s: "'" + s.replace("'", "''") + "'"
+    args = "%s, %s, %s::timestamptz, %s" % (lit(exp["from"]), lit(exp["to"]), lit(exp["at"]),
+                                           "true" if exp["per_month"] else "false")
+    bad, seen = [], set()
+    for row in _psql_rows(a.dsn, "SELECT unit_code, period, metric_code, coalesce(numerator::text, ''), "
+                                 "coalesce(denominator::text, ''), coalesce(ratio::text, ''), "
+                                 "coalesce(score::text, ''), status, points_known, max_known "
+                                 "FROM qd766_metrics(%s)" % args, a.psql):
+        unit, period, code, n, d, ratio, score, status, pk, mk = row
+        key = "%s|%s" % (unit, period)
+        seen.add(key)
+        b = exp["buckets"].get(key)
+        if b is None:
+            bad.append("%s: in the database, not expected" % key)
+            continue
+        m = b["metrics"][code]
+        got = (n, d, status)
+        want = ("" if m["numerator"] is None else str(m["numerator"]),
+                "" if m["denominator"] is None else str(m["denominator"]), m["status"])
+        if got != want or not _num_eq(ratio, m["ratio"]) or not _num_eq(score, m["score"]) \
+                or not _num_eq(pk, m["points_known"]) or not _num_eq(mk, m["max_known"]):
+            bad.append("%s %s: database %r, oracle %r" % (key, code, row[3:], m))
+    for row in _psql_rows(a.dsn, "SELECT unit_code, period, group_code, points_known, max_known, max_unknown "
+                                 "FROM qd766_groups(%s)" % args, a.psql):
+        unit, period, g, pk, mk, mu = row
+        want = exp["buckets"].get("%s|%s" % (unit, period), {}).get("groups", {}).get(g)
+        if not want or not (_num_eq(pk, want["points_known"]) and _num_eq(mk, want["max_known"])
+                            and _num_eq(mu, want["max_unknown"])):
+            bad.append("%s|%s group %s: database %r, oracle %r" % (unit, period, g, row[3:], want))
+    missing = sorted(set(exp["buckets"]) - seen)
+    bad += ["%s: expected, not in the database" % k for k in missing]
+    if bad:
+        print("qd766-check: %d differences, first: %s" % (len(bad), "\n  ".join(bad[:10])), file=sys.stderr)
+        return 1
+    print("qd766-check: %d buckets x %d metrics equal the oracle (at %s)"
+          % (len(seen), len(QD766_METRICS), exp["at"]), file=sys.stderr)
+    return 0
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="tthc_stream.py", description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1640,6 +1962,30 @@ def build_parser():
     b.add_argument("--months", default="2025-01..2025-06")
     b.add_argument("--out", required=True)
     b.set_defaults(func=cmd_bench_gen)
+
+    q = sub.add_parser("qd766-pairs", help="random QD 766 (numerator, denominator) pairs with the oracle's "
+                                           "ratio and score, as COPY text on stdout")
+    q.add_argument("--count", type=int, default=1000000, help="pairs per metric (or sextuples)")
+    q.add_argument("--seed", default="qd766")
+    q.add_argument("--metric", action="append", help="only this metric (repeatable)")
+    q.add_argument("--composite", action="store_true",
+                   help="ONLINE_PAYMENT_TOTAL: a, b, c, d, e, f and the composite score")
+    q.set_defaults(func=cmd_qd766_pairs)
+
+    qe = sub.add_parser("qd766-expect", help="the QD 766 metrics of a stream, evaluated at an instant")
+    qe.add_argument("--events", required=True)
+    qe.add_argument("--at", required=True, help="the evaluation instant ('now'), RFC 3339")
+    qe.add_argument("--from", dest="period_from", default="0000-00")
+    qe.add_argument("--to", dest="period_to", default="9999-99")
+    qe.add_argument("--range", action="store_true", help="one bucket for the months from..to, not one per month")
+    qe.add_argument("--out-expected", required=True)
+    qe.set_defaults(func=cmd_qd766_expect)
+
+    qc = sub.add_parser("qd766-check", help="compare qd766_metrics() and qd766_groups() with a qd766-expect file")
+    qc.add_argument("--expected", required=True)
+    qc.add_argument("--dsn", required=True)
+    qc.add_argument("--psql", default="psql")
+    qc.set_defaults(func=cmd_qd766_check)
     return p
 
 

@@ -111,6 +111,18 @@ int main(void)
     CHECK_INT(c.c[TTHC_C_ONLINE], 0);
     tthc_dossier_clear(&d);
 
+    /* The reuse source is the first data_reused event's, like its other values. */
+    tthc_dossier_init(&d, "D1");
+    CHECK_INT(apply(&d, E("s1", "\"event_type\":\"dossier.data_reused\",\"source\":\"national_db\"")), TTHC_APPLY_CHANGED);
+    CHECK_INT(apply(&d, E("s2", "\"event_type\":\"dossier.data_reused\",\"source\":\"digitized_store\"")), TTHC_APPLY_CHANGED);
+    CHECK(d.data_reused && d.reuse_source == TTHC_REUSE_NATIONAL_DB, "first source stands: %d", d.reuse_source);
+    tthc_dossier_clear(&d);
+    tthc_dossier_init(&d, "D1");
+    CHECK_INT(apply(&d, E("s3", "\"event_type\":\"dossier.data_reused\"")), TTHC_APPLY_CHANGED);
+    CHECK_INT(apply(&d, E("s4", "\"event_type\":\"dossier.data_reused\",\"source\":\"digitized_store\"")), TTHC_APPLY_CHANGED);
+    CHECK(d.data_reused && d.reuse_source == 0, "a first event without a source leaves it unknown");
+    tthc_dossier_clear(&d);
+
     /* Unit codes are case-insensitive (issue 10): h61.07 is H61.07, not a conflict nor a unit of its own,
      * also against a receipt stored in lower case before codes were normalised. */
     tthc_dossier_init(&d, "D1");

@@ -7,7 +7,7 @@
 #include "emit/profile.h"
 #include "emit/rng.h"
 #include "emit/stream.h"
-#include "emit/unitlist.h"
+#include "unitlist.h" /* common/ */
 
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,5 @@
 /* Every validation rule of events.md, table-driven. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "check.h"
@@ -195,6 +196,27 @@ int main(void)
     big[n - 2] = '}';
     CHECK(tthc_event_parse(big, n - 1, &ev, &rej) == 0, "64 KiB exactly accepted: %s", rej.detail);
     free(big);
+    /* data_reused: the contract's sources are kept; any other string (the
+     * envelope's emitting system) is accepted and counts as unknown. */
+    static const struct {
+        const char *body;
+        uint8_t source;
+    } reuse[] = {
+        {",\"source\":\"digitized_store\"", TTHC_REUSE_DIGITIZED_STORE},
+        {",\"source\":\"national_db\"", TTHC_REUSE_NATIONAL_DB},
+        {",\"source\":\"other_dossier\"", TTHC_REUSE_OTHER_DOSSIER},
+        {",\"source\":\"motcua.vinhlong\"", 0},
+        {",\"source\":\"Digitized_Store\"", 0},
+        {"", 0},
+    };
+    for (size_t i = 0; i < sizeof reuse / sizeof *reuse; i++) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "{" ENV "\"event_type\":\"dossier.data_reused\"%s}", reuse[i].body);
+        CHECK(tthc_event_parse(buf, strlen(buf), &ev, &rej) == 0 && ev.reuse_source == reuse[i].source,
+              "reuse source %zu: %d", i, ev.reuse_source);
+    }
+    CHECK_STR(tthc_reuse_source_name(TTHC_REUSE_DIGITIZED_STORE), "digitized_store");
+    CHECK(tthc_reuse_source_name(0) == NULL, "no name for an unknown source");
     char prov[16];
     tthc_unit_province("H61.102.3", prov, sizeof prov);
     CHECK_STR(prov, "H61");

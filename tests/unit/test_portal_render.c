@@ -70,6 +70,56 @@ static void test_page(void)
     cJSON_Delete(periods);
 }
 
+static const char *names(const char *code)
+{
+    return !strcmp(code, "H61.101") ? "Xã Cái Nhum" : !strcmp(code, "H61.9") ? "Sở <Y tế>" : NULL;
+}
+
+/* Vietnamese by the flag: words, 79.602 and 63,8 %, names, units by code as
+ * numbers, QĐ 766 points with the rank, no "0 / 0". */
+static void test_page_vi(void)
+{
+    portal_targets t;
+    portal_targets_builtin(&t);
+    cJSON *reports = cJSON_CreateArray(), *periods = cJSON_CreateArray(), *points = cJSON_CreateObject();
+    cJSON_AddItemToArray(reports, one_report("H61.101", 50812, 79602));
+    cJSON_AddItemToArray(reports, one_report("H61.10", 0, 0));
+    cJSON_AddItemToArray(reports, one_report("H61", 9, 10));
+    cJSON_AddItemToArray(reports, one_report("H61.9", 1, 3));
+    cJSON_AddItemToArray(periods, cJSON_CreateString("2025-03"));
+    cJSON *p = cJSON_AddArrayToObject(points, "H61.101");
+    cJSON_AddItemToArray(p, cJSON_CreateNumber(4226));
+    cJSON_AddItemToArray(p, cJSON_CreateNumber(5200));
+    cJSON_AddItemToArray(p, cJSON_CreateNumber(3));
+    portal_page pg = {.period = "2025-03", .reports = reports, .periods = periods, .targets = &t, .vietnamese = 1,
+                      .points = points, .unit_name = names};
+    size_t len = 0;
+    char *html = portal_page_render(&pg, &len);
+    CHECK(html != NULL, "rendered");
+    if (html) {
+        CHECK(strstr(html, "<html lang=\"vi\">") && strstr(html, "Kỳ báo cáo") && strstr(html, "Điểm QĐ 766") &&
+                  strstr(html, "Tên đơn vị") && strstr(html, "đạt mọi chỉ tiêu") && !strstr(html, "every target"),
+              "Vietnamese words");
+        CHECK(strstr(html, "50.812 / 79.602") && strstr(html, "<b>63,8 %</b>") && strstr(html, "<b>33,3 %</b>"),
+              "Vietnamese numbers");
+        CHECK(strstr(html, "42,26<br><small>/ 52,00 &middot; hạng 3</small>") != NULL, "points, of, rank");
+        CHECK(strstr(html, "Xã Cái Nhum") && strstr(html, "Sở &lt;Y tế&gt;"), "unit names, escaped");
+        CHECK(!strstr(html, "0 / 0") && strstr(html, "chưa có hồ sơ"), "no 0 / 0");
+        const char *a = strstr(html, ">H61<"), *b = strstr(html, ">H61.9<"), *c = strstr(html, ">H61.10<"),
+                   *d = strstr(html, ">H61.101<");
+        CHECK(a && b && c && d && a < b && b < c && c < d, "H61, H61.9, H61.10, H61.101: by code as numbers");
+        CHECK(strstr(html, "@page{size:A4") && strstr(html, "@media print"), "print stylesheet");
+    }
+    free(html);
+    pg.points = NULL;
+    html = portal_page_render(&pg, &len);
+    CHECK(html && strstr(html, "cơ sở dữ liệu chưa có các hàm QĐ 766"), "no QĐ 766 functions: said so");
+    free(html);
+    cJSON_Delete(reports);
+    cJSON_Delete(periods);
+    cJSON_Delete(points);
+}
+
 static void test_metrics(void)
 {
     portal_metrics m;
@@ -99,6 +149,7 @@ static void test_metrics(void)
 int main(void)
 {
     test_page();
+    test_page_vi();
     test_metrics();
     return CHECK_DONE();
 }

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "check.h"
+#include "unitcode.h"
 
 static void test_periods(void)
 {
@@ -263,7 +264,7 @@ static void test_render(void)
     report_view v;
     tthc_err err = {{0}};
     CHECK(report_compute(&d, &v, &err) == TTHC_OK, "compute");
-    report_ctx x = {&d, &v, 5};
+    report_ctx x = {.d = &d, .v = &v, .top = 5};
 
     char *t = render(report_render_table, &x);
     CHECK(strstr(t, "online_submission") && strstr(t, "1200") && strstr(t, "3005") && strstr(t, "39.93"),
@@ -279,6 +280,8 @@ static void test_render(void)
           "CSV total row");
     CHECK(strstr(csv, "\"Xã <A&B> \"\"quoted\"\", 'x'\""), "CSV quotes a name with a comma and quotes");
     CHECK(strstr(csv, "trend,X9,2025-Q3,2025-07,X9,"), "CSV trend rows");
+    CHECK(strstr(csv, "ytd,X9,2025-Q3,2025-09,X9,Tỉnh <X9>,online_submission,1200,3005,39.93,80.00,TB 56/TB-VPCP #2,behind,40.07,"),
+          "CSV year-to-date rows against the year's targets");
     free(csv);
 
     char *js = render(report_render_json, &x);
@@ -320,8 +323,153 @@ static void test_render(void)
     report_data_free(&d);
 }
 
+/* Vietnamese number formats, templates, the rate shown next to a missed
+ * target, unit codes as numbers. */
+static void test_i18n(void)
+{
+    char b[64];
+    CHECK_STR(report_fmt_count(79602, REPORT_VI, b, sizeof b), "79.602");
+    CHECK_STR(report_fmt_count(1234567, REPORT_VI, b, sizeof b), "1.234.567");
+    CHECK_STR(report_fmt_count(999, REPORT_VI, b, sizeof b), "999");
+    CHECK_STR(report_fmt_count(-1000, REPORT_VI, b, sizeof b), "-1.000");
+    CHECK_STR(report_fmt_count(79602, REPORT_EN, b, sizeof b), "79602");
+    CHECK_STR(report_fmt_pct(6383, REPORT_VI, b, sizeof b), "63,83 %");
+    CHECK_STR(report_fmt_pct(6383, REPORT_EN, b, sizeof b), "63.83%");
+    CHECK_STR(report_fmt_pct(100000, REPORT_VI, b, sizeof b), "1.000,00 %");
+    CHECK_STR(report_fmt_hundredths(-150, REPORT_VI, b, sizeof b), "-1,50");
+    CHECK_STR(report_fmt_hundredths(5, REPORT_VI, b, sizeof b), "0,05");
+    CHECK_STR(report_fmt_count(79602, REPORT_VI, b, 4), "79."); /* truncated, terminated */
+    CHECK_STR(report_subst("xếp thứ {}/{} đơn vị", "3", "135", b, sizeof b), "xếp thứ 3/135 đơn vị");
+    CHECK_STR(report_subst("%s {} %d", "x", NULL, b, sizeof b), "%s x %d"); /* never a printf format */
+    /* The rate shown never reaches a target it misses: 3.125 % against 3.13 % shows 3,12 % and
+     * "thiếu 0,01"; 63.835 % against 80 % shows 63,84 % and "thiếu 16,16" (sum: the target). */
+    report_data d;
+    report_period p;
+    CHECK(report_period_parse("2025-09", false, &p) == 0 && report_data_init(&d, "H61", &p) == 0, "init");
+    tthc_err err = {{0}};
+    CHECK(report_data_add_target(&d, "online_submission", "T", 313, &err) == TTHC_OK, "target");
+    CHECK(report_data_add_target(&d, "e_result", "T", 8000, &err) == TTHC_OK, "target");
+    char st[96];
+    CHECK_STR(report_rate_text(&d, 0, (report_nd){1, 32}, REPORT_VI, b, sizeof b), "3,12 %");
+    CHECK_STR(report_status_text(&d, 0, (report_nd){1, 32}, 0, REPORT_VI, st, sizeof st), "chưa đạt, còn thiếu 0,01 điểm %");
+    CHECK_STR(report_rate_text(&d, 0, (report_nd){2, 32}, REPORT_VI, b, sizeof b), "6,25 %");
+    CHECK_STR(report_status_text(&d, 0, (report_nd){2, 32}, 0, REPORT_VI, st, sizeof st), "đạt");
+    CHECK_STR(report_rate_text(&d, TTHC_IND_E_RESULT, (report_nd){12767, 20000}, REPORT_VI, b, sizeof b), "63,84 %");
+    CHECK_STR(report_status_text(&d, TTHC_IND_E_RESULT, (report_nd){12767, 20000}, 0, REPORT_VI, st, sizeof st),
+              "chưa đạt, còn thiếu 16,16 điểm %");
+    CHECK_STR(report_status_text(&d, TTHC_IND_E_RESULT, (report_nd){0, 0}, 0, REPORT_VI, st, sizeof st), "chưa có số liệu");
+    CHECK_STR(report_status_text(&d, TTHC_IND_E_RESULT, (report_nd){7999, 10000}, 0, REPORT_EN, st, sizeof st),
+              "behind 0.01 pts");
+    report_data_free(&d);
+    /* Unit codes by number. */
+    CHECK(tthc_unit_code_cmp("H61.9", "H61.10") < 0 && tthc_unit_code_cmp("H61.20", "H61.101") < 0 &&
+              tthc_unit_code_cmp("H61", "H61.01") < 0 && tthc_unit_code_cmp("H61.09", "H61.09.08") < 0 &&
+              tthc_unit_code_cmp("H61.07", "H61.7") != 0 && tthc_unit_code_cmp("H61.101", "H61.101") == 0,
+          "unit codes compared as numbers");
+}
+
+/* The QĐ 766 section's model: group totals, ranks (ties share), metrics losing most. */
+static void test_qd766_model(void)
+{
+    report_qd766 q;
+    memset(&q, 0, sizeof q);
+    q.ngroups = 2;
+    snprintf(q.groups[0].code, sizeof q.groups[0].code, "progress");
+    q.groups[0].max_centi = 2000;
+    snprintf(q.groups[1].code, sizeof q.groups[1].code, "digitization");
+    q.groups[1].max_centi = 2200;
+    q.nmetrics = 3;
+    const char *codes[3] = {"DVC_PROGRESS", "ORIGINAL_RESULT_AVAILABLE", "CITIZEN_DATA_CONNECTED_FORMALITY"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(q.metrics[i].code, sizeof q.metrics[i].code, "%s", codes[i]);
+        q.metrics[i].group_index = i ? 1 : 0;
+    }
+    tthc_err err = {{0}};
+    static const struct {
+        const char *unit, *metric;
+        qd_metric_val v;
+    } rows[] = {
+        {"H61.101", "DVC_PROGRESS", {.has_nd = true, .num = 3, .den = 4, .points_centi = 1500, .max_known_centi = 2000}},
+        {"H61.101", "ORIGINAL_RESULT_AVAILABLE", {.has_nd = true, .num = 1, .den = 4, .points_centi = 150, .max_known_centi = 600}},
+        {"H61.101", "CITIZEN_DATA_CONNECTED_FORMALITY", {.status = QD_UNKNOWN}},
+        {"H61.9", "DVC_PROGRESS", {.has_nd = true, .num = 1, .den = 1, .points_centi = 2000, .max_known_centi = 2000}},
+        {"H61.20", "DVC_PROGRESS", {.has_nd = true, .num = 3, .den = 4, .points_centi = 1650, .max_known_centi = 2000}},
+        {"H61", "DVC_PROGRESS", {.has_nd = true, .num = 7, .den = 9, .points_centi = 1556, .max_known_centi = 2000}},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++)
+        CHECK(report_qd766_add(&q, rows[i].unit, rows[i].metric, &rows[i].v, &err) == TTHC_OK, "add: %s", err.msg);
+    CHECK(report_qd766_add(&q, "H61.1", "NO_SUCH", &rows[0].v, &err) == TTHC_EINVAL, "unknown metric refused");
+    report_qd766_compute(&q, "H61.101", false);
+    CHECK(q.nunits == 3 && !strcmp(q.units[0].code, "H61.9") && !strcmp(q.units[1].code, "H61.20") &&
+              !strcmp(q.units[2].code, "H61.101"),
+          "units by code as numbers");
+    CHECK(q.units[0].rank == 1 && q.units[1].rank == 2 && q.units[2].rank == 2, "H61.20 and H61.101 tie at 16.50");
+    const qd_unit *s = report_qd766_scope(&q, "H61.101", false);
+    CHECK(s && s->total_centi == 1650 && s->max_known_centi == 2600 && s->g[1].points_centi == 150 &&
+              s->g[1].max_unknown_centi == 1600 && s->max_unknown_centi == 1600,
+          "H61.101: 16.50 of 26.00 known, 16.00 unknown");
+    CHECK(q.nlosing == 2 && q.losing[0] == 0 && q.losing[1] == 1,
+          "losing most: progress (5.00 lost), then electronic results (4.50); the unknown metric is not a loss: %d %d",
+          q.losing[0], q.losing[1]);
+    /* The section in every format, for the province, and alone with --qd766-only. */
+    q.units[2].name = "Xã <Cái> & \"Nhum\"";
+    snprintf(q.evaluated_at, sizeof q.evaluated_at, "2025-10-01 00:00");
+    q.nmonths = 2;
+    q.months[0] = 8;
+    q.months[1] = 9;
+    q.month_points[0] = 1500;
+    q.month_points[1] = 1556;
+    q.month_max[0] = q.month_max[1] = 2600;
+    report_qd766_compute(&q, "H61", true);
+    report_period p;
+    report_data d;
+    CHECK(report_period_parse("2025-09", false, &p) == 0 && report_data_init(&d, "H61", &p) == 0, "init");
+    tthc_counts c = {{0}};
+    c.c[TTHC_C_RECEIVED] = 9;
+    CHECK(report_data_add_row(&d, "H61", "2025-09", &c, &err) == TTHC_OK, "row");
+    report_view v;
+    CHECK(report_compute(&d, &v, &err) == TTHC_OK, "compute");
+    report_ctx x = {.d = &d, .v = &v, .top = 5, .lang = REPORT_VI, .qd = &q};
+    char *h = render(report_render_html, &x);
+    CHECK(strstr(h, "Điểm đánh giá theo QĐ 766/QĐ-TTg") && strstr(h, "15,56 / 20,00") && strstr(h, "Điểm theo đơn vị") &&
+              strstr(h, "Xã &lt;Cái&gt; &amp; &quot;Nhum&quot;") && !strstr(h, "<Cái>") && strstr(h, "+0,56"),
+          "HTML: Vietnamese section, points, escaped names, month over month");
+    const char *tbl = strstr(h, "Điểm theo đơn vị");
+    const char *a = tbl ? strstr(tbl, ">H61.9<") : NULL, *b = tbl ? strstr(tbl, ">H61.20<") : NULL,
+               *e = tbl ? strstr(tbl, ">H61.101 <small>") : NULL;
+    CHECK(a && b && e && a < b && b < e, "the units table by code as numbers");
+    CHECK(strstr(h, "Kết quả thực hiện so với chỉ tiêu") != NULL, "with the indicators");
+    free(h);
+    x.qd_only = true;
+    h = render(report_render_html, &x);
+    CHECK(strstr(h, "id=\"qd766\"") && !strstr(h, "Kết quả thực hiện so với chỉ tiêu"), "HTML --qd766-only");
+    free(h);
+    char *t = render(report_render_table, &x);
+    CHECK(strstr(t, "15,56 điểm đã tính trên 20,00") && !strstr(t, "online_submission"), "table --qd766-only");
+    free(t);
+    char *csv = render(report_render_csv, &x);
+    CHECK(strstr(csv, ",group,points,max_points,unknown_points\r\n") &&
+              strstr(csv, "qd766_total,H61,2025-09,,H61.101,\"Xã <Cái> & \"\"Nhum\"\"\",,,,,,,,,2,,16.50,26.00,16.00") &&
+              strstr(csv, "qd766_month,H61,2025-09,2025-09,H61,,,,,,,,,,,,15.56,26.00,") && !strstr(csv, "\ntotal,"),
+          "CSV --qd766-only: totals with rank, months");
+    free(csv);
+    char *js = render(report_render_json, &x);
+    cJSON *root = cJSON_Parse(js), *qd = cJSON_GetObjectItemCaseSensitive(root, "qd766");
+    CHECK(qd && !cJSON_GetObjectItemCaseSensitive(root, "indicators") &&
+              cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(qd, "scope"), "points_known")->valuedouble == 15.56 &&
+              cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(qd, "units")) == 3,
+          "JSON --qd766-only");
+    cJSON_Delete(root);
+    free(js);
+    report_view_free(&v);
+    report_data_free(&d);
+    report_qd766_free(&q);
+}
+
 int main(void)
 {
+    test_i18n();
+    test_qd766_model();
     test_periods();
     test_numbers();
     test_model();

@@ -11,6 +11,7 @@
 #ifndef EMIT_UNITLIST_H
 #define EMIT_UNITLIST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -34,8 +35,9 @@ typedef struct {
 
 const char *emit_kind_name(emit_kind k);
 
-/* The built-in province: 20 departments H61.01..H61.20, 19 wards
- * H61.101..H61.119 and 105 communes H61.120..H61.224. */
+/* The built-in province, Vĩnh Long after 1 July 2025: 20 departments
+ * H61.01..H61.20 (ten with simulated codes, see below) and the 124 wards (19)
+ * and communes (105) H61.101..H61.224 with their real names, in code order. */
 tthc_rc emit_unitlist_builtin(emit_unitlist *out, tthc_err *err) TTHC_MUSTCHECK;
 
 /* Parses a units file; errors name path:line. */
