@@ -116,9 +116,9 @@ static void put_quoted(line_buf *b, const char *s, size_t n)
         const char *piece = esc;
         size_t plen = 2, step = 1;
         if (c == '"' || c == '\\') esc[0] = '\\', esc[1] = (char)c;
-        else if (c == '\n') memcpy(esc, "\\n", 2);
-        else if (c == '\r') memcpy(esc, "\\r", 2);
-        else if (c == '\t') memcpy(esc, "\\t", 2);
+        else if (c == '\n') esc[0] = '\\', esc[1] = 'n';
+        else if (c == '\r') esc[0] = '\\', esc[1] = 'r';
+        else if (c == '\t') esc[0] = '\\', esc[1] = 't';
         else if (c < 0x20 || c == 0x7F) plen = (size_t)snprintf(esc, sizeof esc, "\\u%04x", c);
         else if ((step = utf8_len((const unsigned char *)s + i, n - i)) != 0) piece = s + i, plen = step;
         else piece = "\\ufffd", plen = 6, step = 1;
@@ -177,7 +177,7 @@ static bool parse_conv(const char *f, va_list *ap, conv_spec *c)
         SPEC_ADD(f[i]);
         i += 2;
     } else if (f[i] && strchr("hlzjtL", f[i])) {
-        c->len = f[i];
+        c->len = (unsigned char)f[i];
         SPEC_ADD(f[i]);
         i++;
     }

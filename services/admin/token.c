@@ -21,7 +21,7 @@ static tthc_rc check_token_file(const char *path, size_t *len, tthc_err *err)
     if (!f) return tthc_fail(err, TTHC_EIO, "%s: %s", path, strerror(errno));
     char buf[4100];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
+    (void)fclose(f); /* read only */
     buf[n] = '\0';
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t')) buf[--n] = '\0';
     int ok = n > 0 && n <= 4096;
@@ -40,7 +40,7 @@ static const char *reloader(long pid, char *cmd, size_t cap)
     FILE *f = fopen(path, "r");
     if (!f) return NULL;
     size_t n = fread(cmd, 1, cap - 1, f);
-    fclose(f);
+    (void)fclose(f); /* read only */
     cmd[n] = '\0'; /* argv[0] only: cmdline separates arguments with NUL */
     const char *base = strrchr(cmd, '/');
     base = base ? base + 1 : cmd;

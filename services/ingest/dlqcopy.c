@@ -45,7 +45,7 @@ static bool decodes_to(const char *b, size_t i, size_t end, const char *want)
                 i += 4;
                 c = v;
             } else {
-                c = e; /* \" \\ \/ stand for themselves; \n etc. never match a key here */
+                c = (unsigned char)e; /* \" \\ \/ stand for themselves; \n etc. never match a key here */
             }
         }
         if (k >= n || c != (unsigned char)want[k++]) return false;

@@ -161,7 +161,7 @@ static tthc_rc reconcile_fetch(const sync_config *cfg, const char *token, PGconn
                                size_t *nrep, local_row **loc, size_t *nloc, tthc_err *err)
 {
     sync_portal *portal = NULL;
-    sync_http_result res;
+    sync_http_result res = {0};
     sync_portal_opts po = {.base_url = cfg->portal_url,
                            .token = token,
                            .ca_file = cfg->ca_file,

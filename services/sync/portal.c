@@ -259,7 +259,7 @@ char *sync_read_token_file(const char *path, tthc_err *err)
     char buf[4098];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     int too_long = !feof(f) && n == sizeof buf - 1;
-    fclose(f);
+    (void)fclose(f); /* read only */
     buf[n] = '\0';
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t')) buf[--n] = '\0';
     int ok = n > 0 && !too_long;

@@ -104,7 +104,7 @@ if [[ $indicators == OK* ]]; then ok "indicators: ${indicators#OK }"; else fail 
 
 helpdir=$(mktemp -d /tmp/tthc-it-docs.XXXXXX)
 trap 'rm -rf "$helpdir"' EXIT
-programs=(tthc-emit tthc-ingest tthc-kafka-dev tthc-lag tthc-migrate tthc-portal-stub tthc-report tthc-sync)
+programs=(tthc-admin tthc-emit tthc-ingest tthc-kafka-dev tthc-lag tthc-migrate tthc-portal-stub tthc-report tthc-sync)
 for p in "${programs[@]}"; do
     if [[ ! -x $bin/$p ]]; then
         fail "$bin/$p not built"
