@@ -255,11 +255,12 @@ static unsigned sweep_locked(tthc_httpd *h, int64_t now)
     unsigned n = 0;
     for (watch *w = h->watches; w; w = w->next) {
         if (!w->armed || w->shut || now <= w->deadline_ms) continue;
+        /* counted before the shutdown, so that whoever sees the close sees the count */
+        atomic_fetch_add(&h->slow_closed, 1);
         (void)shutdown(w->fd, SHUT_RDWR);
         w->shut = 1;
         n++;
     }
-    atomic_fetch_add(&h->slow_closed, n);
     return n;
 }
 

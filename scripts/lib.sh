@@ -481,9 +481,16 @@ _kafka_bootstrap_of() { # DIR [N]: the broker listeners of every node, comma-sep
 _kafka_configure() {
     local dir=$1 n=$2 k voters='' ports bport cport props
     mkdir -p "$dir/kafka" || return 1
+    # A random UUID in Kafka's base64 form; like Kafka's Uuid.randomUuid(), never one
+    # that starts with '-' (kafka-storage would read it as an option).
     [[ -s $dir/kafka/cluster.id ]] ||
-        python3 -c 'import base64,uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))' \
-            >"$dir/kafka/cluster.id" || return 1
+        python3 -c '
+import base64, uuid
+while True:
+    u = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not u.startswith("-"):
+        break
+print(u)' >"$dir/kafka/cluster.id" || return 1
     mapfile -t ports < <(_free_ports $((2 * n)))
     ((${#ports[@]} == 2 * n)) || { tthc_error "no free ports for Kafka"; return 1; }
     for ((k = 1; k <= n; k++)); do

@@ -2,14 +2,16 @@
  *
  *   1. Check that the topic still holds every message (each partition's low
  *      watermark is 0): a replay from a trimmed topic would lose dossiers.
+ *   1b. Read the topic once to list every event's (dossier, event id).
  *   2. In one transaction, with dossier and period_totals locked EXCLUSIVE
- *      (reads go on; the ingest's batches wait for this short step): delete
- *      the month's dossiers and zero its buckets (revisions kept).
+ *      (reads go on; the ingest's batches wait for this short step): forget
+ *      the month's dossiers' events in applied_event, delete the dossiers and
+ *      zero the month's buckets (revisions kept).
  *   3. Read every partition from offset 0 to the high watermark seen in 1,
  *      and apply it with tthc-ingest's own batch and store code under the
  *      consumer group --group (default tthc-admin-replay; its stored offsets
  *      are removed at the end).  Events of the other months' dossiers are
- *      known (dossier.event_ids) and change nothing; the deleted dossiers
+ *      known (applied_event) and change nothing; the deleted dossiers
  *      are rebuilt from all their events.  A running tthc-ingest is fine: an
  *      event applied by both counts once.  Rejected messages are not sent to
  *      the dead-letter topic again (the ingest did that already).
@@ -34,10 +36,10 @@
 
 typedef struct {
     int32_t nparts;
-    int64_t *lo, *hi;  /* watermarks at the start */
-    int64_t *expected; /* stored next offset of the replay group, -1 none */
-    int64_t *reached;  /* next offset read */
-    int64_t *scratch;  /* a batch's expected offsets, in its parts' order */
+    int64_t *lo, *hi;   /* watermarks at the start */
+    int64_t *expected;  /* stored next offset of the replay group, -1 none */
+    int64_t *reached;   /* next offset read */
+    int64_t *scratch;   /* a batch's expected offsets, in its parts' order */
 } topic_state;
 
 static void topic_state_free(topic_state *t)
@@ -52,17 +54,8 @@ static void topic_state_free(topic_state *t)
 static tthc_rc open_consumer(const admin_config *cfg, rd_kafka_t **out, tthc_err *err)
 {
     static const char *const defaults[] = {
-        "enable.auto.commit",
-        "false",
-        "enable.auto.offset.store",
-        "false",
-        "enable.partition.eof",
-        "true",
-        "auto.offset.reset",
-        "earliest",
-        "client.id",
-        "tthc-admin-replay",
-        NULL,
+        "enable.auto.commit", "false", "enable.auto.offset.store", "false", "enable.partition.eof", "true",
+        "auto.offset.reset",  "earliest", "client.id", "tthc-admin-replay", NULL,
     };
     rd_kafka_conf_t *conf = NULL;
     tthc_rc rc = tthc_kafka_conf(cfg->brokers, defaults, &conf, err);
@@ -100,8 +93,7 @@ static tthc_rc read_topic(rd_kafka_t *rk, const char *topic, topic_state *t, tth
     t->expected = calloc((size_t)n, sizeof *t->expected);
     t->reached = calloc((size_t)n, sizeof *t->reached);
     t->scratch = calloc((size_t)n, sizeof *t->scratch);
-    if (!t->lo || !t->hi || !t->expected || !t->reached || !t->scratch)
-        return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    if (!t->lo || !t->hi || !t->expected || !t->reached || !t->scratch) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
     for (int32_t p = 0; p < n; p++) {
         e = rd_kafka_query_watermark_offsets(rk, topic, p, &t->lo[p], &t->hi[p], 10000);
         if (e) return tthc_fail(err, TTHC_EKAFKA, "watermarks of %s/%d: %s", topic, (int)p, rd_kafka_err2str(e));
@@ -128,6 +120,17 @@ static tthc_rc clear_month(PGconn *c, const char *period, const char *group, con
     tthc_rc rc = tthc_pg_exec(c, "BEGIN", err);
     if (!rc) rc = tthc_pg_exec(c, "LOCK TABLE dossier, period_totals IN EXCLUSIVE MODE", err);
     PGresult *r = NULL;
+    if (!rc) { /* the month's events, listed by pass 1, become new again */
+        /* the month's dossiers: those stored with it, and those whose receipt in
+         * the topic falls in it (a dossier row lost behind the service's back) */
+        r = PQexecParams(c,
+                         "DELETE FROM applied_event a USING replay_event r WHERE a.event_id = r.event_id"
+                         " AND r.dossier_id IN (SELECT dossier_id FROM dossier WHERE period = $1"
+                         "  UNION SELECT dossier_id FROM replay_event WHERE period = $1)",
+                         1, NULL, p, NULL, NULL, 0);
+        rc = tthc_pg_result(c, r, PGRES_COMMAND_OK, "forget the month's applied events", err);
+        PQclear(r);
+    }
     if (!rc) {
         r = PQexecParams(c, "DELETE FROM dossier WHERE period = $1", 1, NULL, p, NULL, NULL, 0);
         rc = tthc_pg_result(c, r, PGRES_COMMAND_OK, "delete the month's dossiers", err);
@@ -143,8 +146,7 @@ static tthc_rc clear_month(PGconn *c, const char *period, const char *group, con
         PQclear(r);
     }
     if (!rc) {
-        r = PQexecParams(c, "DELETE FROM consumer_offset WHERE group_id = $1 AND topic = $2", 2, NULL, g, NULL, NULL,
-                         0);
+        r = PQexecParams(c, "DELETE FROM consumer_offset WHERE group_id = $1 AND topic = $2", 2, NULL, g, NULL, NULL, 0);
         rc = tthc_pg_result(c, r, PGRES_COMMAND_OK, "forget the replay group's offsets", err);
         PQclear(r);
     }
@@ -210,6 +212,53 @@ static tthc_rc apply(store *st, batch *b, topic_state *t, unsigned long long *ap
     return TTHC_OK;
 }
 
+/* Appends s to an array literal being built ("a","b",...). */
+static int array_add(tthc_sb *a, const char *s)
+{
+    int r = tthc_sb_addc(a, a->len > 1 ? ',' : '{') | tthc_sb_addc(a, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\') r |= tthc_sb_addc(a, '\\');
+        r |= tthc_sb_addc(a, *s);
+    }
+    return r | tthc_sb_addc(a, '"');
+}
+
+/* Pass 1: the (dossier, event) pairs of b into the session's replay_event. */
+static tthc_rc collect(PGconn *c, batch *b, tthc_err *err)
+{
+    tthc_sb d, e, m;
+    tthc_sb_init(&d, 1u << 30);
+    tthc_sb_init(&e, 1u << 30);
+    tthc_sb_init(&m, 1u << 30);
+    int r = 0;
+    tthc_event ev;
+    char month[8];
+    for (size_t i = 0; i < b->nitems; i++) {
+        batch_item_event(b, &b->items[i], &ev);
+        month[0] = '\0';
+        if (ev.type == TTHC_EV_RECEIVED && tthc_cohort_month(ev.received_at, month)) month[0] = '\0';
+        r |= array_add(&d, ev.dossier_id) | array_add(&e, ev.event_id) | array_add(&m, month);
+    }
+    r |= tthc_sb_addc(&d, '}') | tthc_sb_addc(&d, '\0') | tthc_sb_addc(&e, '}') | tthc_sb_addc(&e, '\0');
+    r |= tthc_sb_addc(&m, '}') | tthc_sb_addc(&m, '\0');
+    tthc_rc rc = TTHC_OK;
+    if (r) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    else if (b->nitems) {
+        const char *p[3] = {d.p, e.p, m.p};
+        PGresult *res = PQexecParams(c,
+                                     "INSERT INTO replay_event SELECT d, e, nullif(m, '')"
+                                     " FROM unnest($1::text[], $2::text[], $3::text[]) AS u (d, e, m)",
+                                     3, NULL, p, NULL, NULL, 0);
+        rc = tthc_pg_result(c, res, PGRES_COMMAND_OK, "list the topic's events", err);
+        PQclear(res);
+    }
+    tthc_sb_free(&d);
+    tthc_sb_free(&e);
+    tthc_sb_free(&m);
+    batch_reset(b);
+    return rc;
+}
+
 static int all_reached(const topic_state *t)
 {
     for (int32_t p = 0; p < t->nparts; p++)
@@ -218,9 +267,11 @@ static int all_reached(const topic_state *t)
 }
 
 /* Step 3. */
-static tthc_rc read_and_apply(const admin_config *cfg, rd_kafka_t *rk, topic_state *t, store *st,
+/* Step 3 (st) or pass 1 (c: only lists the events into replay_event). */
+static tthc_rc read_and_apply(const admin_config *cfg, rd_kafka_t *rk, topic_state *t, store *st, PGconn *c,
                               unsigned long long *messages, unsigned long long *applied, tthc_err *err)
 {
+    for (int32_t p = 0; p < t->nparts; p++) t->reached[p] = t->lo[p];
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(t->nparts);
     for (int32_t p = 0; p < t->nparts; p++)
         if (t->hi[p] > t->lo[p]) rd_kafka_topic_partition_list_add(l, cfg->topic, p)->offset = t->lo[p];
@@ -253,9 +304,9 @@ static tthc_rc read_and_apply(const admin_config *cfg, rd_kafka_t *rk, topic_sta
             rd_kafka_message_destroy(m);
         }
         if (!rc && (batch_count(&b) >= REPLAY_BATCH_MAX || (!m && batch_count(&b)) || all_reached(t)))
-            rc = apply(st, &b, t, applied, err);
+            rc = c ? collect(c, &b, err) : apply(st, &b, t, applied, err);
     }
-    if (!rc) rc = apply(st, &b, t, applied, err);
+    if (!rc) rc = c ? collect(c, &b, err) : apply(st, &b, t, applied, err);
     batch_free(&b);
     return rc;
 }
@@ -310,13 +361,17 @@ int admin_replay(const admin_config *cfg, tthc_err *err)
     }
     if (store_new(cfg->dsn, cfg->group, cfg->topic, (int)cfg->statement_timeout_ms, &st, err) || store_connect(st, err))
         goto done;
+    unsigned long long read = 0, applied = 0;
+    if (tthc_pg_exec(c, "CREATE TEMP TABLE replay_event (dossier_id text, event_id text, period text)", err) ||
+        read_and_apply(cfg, rk, &t, NULL, c, &read, &applied, err))
+        goto done;
+    read = 0;
     if (clear_month(c, cfg->period, cfg->group, cfg->topic, err)) goto done;
     LOG_INFO("replay_cleared", "period=%s dossiers=%lld buckets=%lld", cfg->period, before, buckets);
-    unsigned long long read = 0, applied = 0;
     int64_t t0 = tthc_mono_ms();
-    if (read_and_apply(cfg, rk, &t, st, &read, &applied, err)) {
-        LOG_ERROR("replay_incomplete", "period=%s error=%s note=\"run the replay again: it starts over\"", cfg->period,
-                  err->msg);
+    if (read_and_apply(cfg, rk, &t, st, NULL, &read, &applied, err)) {
+        LOG_ERROR("replay_incomplete", "period=%s error=%s note=\"run the replay again: it starts over\"",
+                  cfg->period, err->msg);
         goto done;
     }
     long long queued = 0;
