@@ -36,10 +36,10 @@
 
 typedef struct {
     int32_t nparts;
-    int64_t *lo, *hi;   /* watermarks at the start */
-    int64_t *expected;  /* stored next offset of the replay group, -1 none */
-    int64_t *reached;   /* next offset read */
-    int64_t *scratch;   /* a batch's expected offsets, in its parts' order */
+    int64_t *lo, *hi;  /* watermarks at the start */
+    int64_t *expected; /* stored next offset of the replay group, -1 none */
+    int64_t *reached;  /* next offset read */
+    int64_t *scratch;  /* a batch's expected offsets, in its parts' order */
 } topic_state;
 
 static void topic_state_free(topic_state *t)
@@ -54,8 +54,17 @@ static void topic_state_free(topic_state *t)
 static tthc_rc open_consumer(const admin_config *cfg, rd_kafka_t **out, tthc_err *err)
 {
     static const char *const defaults[] = {
-        "enable.auto.commit", "false", "enable.auto.offset.store", "false", "enable.partition.eof", "true",
-        "auto.offset.reset",  "earliest", "client.id", "tthc-admin-replay", NULL,
+        "enable.auto.commit",
+        "false",
+        "enable.auto.offset.store",
+        "false",
+        "enable.partition.eof",
+        "true",
+        "auto.offset.reset",
+        "earliest",
+        "client.id",
+        "tthc-admin-replay",
+        NULL,
     };
     rd_kafka_conf_t *conf = NULL;
     tthc_rc rc = tthc_kafka_conf(cfg->brokers, defaults, &conf, err);
@@ -93,7 +102,8 @@ static tthc_rc read_topic(rd_kafka_t *rk, const char *topic, topic_state *t, tth
     t->expected = calloc((size_t)n, sizeof *t->expected);
     t->reached = calloc((size_t)n, sizeof *t->reached);
     t->scratch = calloc((size_t)n, sizeof *t->scratch);
-    if (!t->lo || !t->hi || !t->expected || !t->reached || !t->scratch) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    if (!t->lo || !t->hi || !t->expected || !t->reached || !t->scratch)
+        return tthc_fail(err, TTHC_ENOMEM, "out of memory");
     for (int32_t p = 0; p < n; p++) {
         e = rd_kafka_query_watermark_offsets(rk, topic, p, &t->lo[p], &t->hi[p], 10000);
         if (e) return tthc_fail(err, TTHC_EKAFKA, "watermarks of %s/%d: %s", topic, (int)p, rd_kafka_err2str(e));
@@ -146,7 +156,8 @@ static tthc_rc clear_month(PGconn *c, const char *period, const char *group, con
         PQclear(r);
     }
     if (!rc) {
-        r = PQexecParams(c, "DELETE FROM consumer_offset WHERE group_id = $1 AND topic = $2", 2, NULL, g, NULL, NULL, 0);
+        r = PQexecParams(c, "DELETE FROM consumer_offset WHERE group_id = $1 AND topic = $2", 2, NULL, g, NULL, NULL,
+                         0);
         rc = tthc_pg_result(c, r, PGRES_COMMAND_OK, "forget the replay group's offsets", err);
         PQclear(r);
     }
@@ -370,8 +381,8 @@ int admin_replay(const admin_config *cfg, tthc_err *err)
     LOG_INFO("replay_cleared", "period=%s dossiers=%lld buckets=%lld", cfg->period, before, buckets);
     int64_t t0 = tthc_mono_ms();
     if (read_and_apply(cfg, rk, &t, st, NULL, &read, &applied, err)) {
-        LOG_ERROR("replay_incomplete", "period=%s error=%s note=\"run the replay again: it starts over\"",
-                  cfg->period, err->msg);
+        LOG_ERROR("replay_incomplete", "period=%s error=%s note=\"run the replay again: it starts over\"", cfg->period,
+                  err->msg);
         goto done;
     }
     long long queued = 0;
