@@ -29,7 +29,14 @@ typedef struct {
     int dlq_backoff_ms;   /* capped exponential, with jitter; 0 after a commit */
     bool gap_stopped;     /* stopped on a gap (--on-gap stop): paused until an operator acts */
     int64_t gap_retry_ms; /* >0: the watermarks could not be read; seek again at this time */
+    int64_t to_commit;    /* next offset applied but not yet committed to Kafka; -1 none */
 } part_state;
+
+/* Kafka's committed offsets are for operators' tools only (positions come
+ * from PostgreSQL), so they are sent at most this often: one OffsetCommit per
+ * small batch queues up on the coordinator's connection, and the heartbeats
+ * behind it (one request at a time per connection) time the session out. */
+enum { KAFKA_COMMIT_EVERY_MS = 1000 };
 
 /* The apply worker: one thread that runs store_apply() on a full batch while
  * the main thread polls and parses the next one.  Hand-off protocol: the main
@@ -71,6 +78,7 @@ typedef struct {
     unsigned long long messages, bytes, applied, batches, fenced, failures, rebalances;
     unsigned long long applied_by_type[TTHC_EV__COUNT];
     int64_t last_report_ms, last_beat_ms;
+    int64_t last_commit_ms; /* last commit_to_kafka() that sent something */
 } app;
 
 /* Pauses or resumes every assigned partition (a partition stopped on a gap
@@ -155,14 +163,29 @@ static void reposition(app *a)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-static void commit_to_kafka(app *a, const batch *b)
+/* Sends the offsets applied since the last commit: of every partition, or
+ * (only != NULL) of the partitions in only.  Asynchronous: a failed commit
+ * costs nothing but an older figure in kafka-consumer-groups until the next. */
+static void commit_to_kafka(app *a, const rd_kafka_topic_partition_list_t *only)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)b->nparts);
-    for (size_t i = 0; i < b->nparts; i++)
-        rd_kafka_topic_partition_list_add(l, a->cfg->topic, b->parts[i].partition)->offset = b->parts[i].next;
-    rd_kafka_resp_err_t e = rd_kafka_commit(a->rk, l, 1);
-    if (e) LOG_DEBUG("kafka_commit_failed", "error=\"%s\"", rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (int32_t p = 0; p < a->max_parts; p++) {
+        if (a->parts[p].to_commit < 0) continue;
+        if (only && !rd_kafka_topic_partition_list_find(only, a->cfg->topic, p)) continue;
+        rd_kafka_topic_partition_list_add(l, a->cfg->topic, p)->offset = a->parts[p].to_commit;
+        a->parts[p].to_commit = -1;
+    }
+    if (l->cnt) {
+        rd_kafka_resp_err_t e = rd_kafka_commit(a->rk, l, 1);
+        if (e) LOG_DEBUG("kafka_commit_failed", "error=\"%s\"", rd_kafka_err2str(e));
+        a->last_commit_ms = tthc_mono_ms();
+    }
     rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void commit_due(app *a)
+{
+    if (tthc_mono_ms() - a->last_commit_ms >= KAFKA_COMMIT_EVERY_MS) commit_to_kafka(a, NULL);
 }
 
 static void lost_database(app *a, const tthc_err *err)
@@ -306,6 +329,7 @@ static void worker_collect(app *a)
         for (size_t i = 0; i < b->nparts; i++) {
             part_state *ps = &a->parts[b->parts[i].partition];
             ps->expected = b->parts[i].next;
+            ps->to_commit = b->parts[i].next;
             if (ps->dlq_backoff_ms) observe_dlq_blocked(a->obs, b->parts[i].partition, false, dlq_failures(a->dq));
             ps->dlq_backoff_ms = 0;
         }
@@ -314,7 +338,7 @@ static void worker_collect(app *a)
             batch_reset(b);
             return;
         }
-        commit_to_kafka(a, b);
+        commit_due(a);
         a->batches++;
         a->messages += batch_count(b);
         a->bytes += b->bytes;
@@ -387,7 +411,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
         for (int i = 0; i < l->cnt; i++) {
             int32_t p = l->elems[i].partition;
             if (p < 0 || p >= a->max_parts) continue;
-            a->parts[p] = (part_state){.assigned = true, .expected = -1};
+            a->parts[p] = (part_state){.assigned = true, .expected = -1, .to_commit = -1};
         }
         bool positioned = a->db_up && !load_positions(a, l, &err);
         if (!positioned) LOG_WARN("assign_unpositioned", "partitions=%d error=\"%s\"", l->cnt, err.msg);
@@ -405,9 +429,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
         LOG_INFO("partitions_assigned", "count=%d positioned=%s", l->cnt, positioned ? "true" : "false");
     } else if (e == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         flush_batch(a, true); /* finish the work of the partitions we give up */
+        commit_to_kafka(a, l);
         for (int i = 0; i < l->cnt; i++) {
             int32_t p = l->elems[i].partition;
-            if (p >= 0 && p < a->max_parts) a->parts[p] = (part_state){.expected = -1};
+            if (p >= 0 && p < a->max_parts) a->parts[p] = (part_state){.expected = -1, .to_commit = -1};
             observe_revoke(a->obs, p);
         }
         if (coop) {
@@ -718,6 +743,7 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
         rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");
         goto done;
     }
+    for (int32_t p = 0; p < a.max_parts; p++) a.parts[p] = (part_state){.expected = -1, .to_commit = -1};
     if ((rc = observe_new(cfg->group, cfg->topic, a.max_parts, cfg->unassigned_grace_ms, &a.obs, err))) goto done;
     if ((rc = observe_serve(a.obs, cfg->metrics_listen, err))) goto done;
     if ((rc = store_new(cfg->dsn, cfg->group, cfg->topic, (int)cfg->statement_timeout_ms, &a.st, err))) goto done;
@@ -749,6 +775,7 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
             unblock_due(&a);
         }
         refresh_pending(&a);
+        commit_due(&a);
         int timeout = 100;
         if (batch_count(a.cur)) {
             int64_t left = a.batch_started_ms + cfg->batch_ms - tthc_mono_ms();
@@ -766,6 +793,7 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
     }
     LOG_INFO("stopping", "pending=%zu", batch_count(a.cur));
     flush_batch(&a, true);
+    commit_to_kafka(&a, NULL);
     observe_probe_stop(a.obs);
     rd_kafka_consumer_close(a.rk); /* leaves the group; the revoke callback runs here */
     a.last_report_ms = 0;
