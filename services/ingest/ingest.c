@@ -620,7 +620,10 @@ static void on_message(app *a, rd_kafka_message_t *m)
     if (m->offset < ps->consumed || (ps->expected >= 0 && m->offset < ps->expected)) return; /* applied already */
     if (!batch_count(a->cur)) a->batch_started_ms = tthc_mono_ms();
     int64_t ts = rd_kafka_message_timestamp(m, NULL);
-    if (batch_add(a->cur, p, m->offset, ts, m->key, m->key_len, m->payload, m->len)) {
+    int64_t t0 = tthc_mono_us();
+    int added = batch_add(a->cur, p, m->offset, ts, m->key, m->key_len, m->payload, m->len);
+    a->cur->parse_us += tthc_mono_us() - t0;
+    if (added) {
         tthc_err e = {{0}};
         tthc_fail(&e, TTHC_ENOMEM, "out of memory adding a message");
         lost_database(a, &e);
@@ -776,10 +779,14 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
         }
         refresh_pending(&a);
         commit_due(&a);
+        /* A batch is handed over when full, or when batch_ms has passed and the
+         * worker is free: while the worker applies one batch the next one keeps
+         * growing (to batch_max), so a backlog is applied in large transactions
+         * and a trickle still within batch_ms of its first message. */
         int timeout = 100;
         if (batch_count(a.cur)) {
             int64_t left = a.batch_started_ms + cfg->batch_ms - tthc_mono_ms();
-            timeout = left < 0 ? 0 : left < 100 ? (int)left : 100;
+            timeout = left < 0 ? (a.inflight ? 5 : 0) : left < 100 ? (int)left : 100;
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(a.rk, timeout);
         if (m) {
@@ -787,7 +794,7 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
             rd_kafka_message_destroy(m);
         }
         if ((long)batch_count(a.cur) >= cfg->batch_max ||
-            (batch_count(a.cur) && tthc_mono_ms() - a.batch_started_ms >= cfg->batch_ms))
+            (batch_count(a.cur) && !a.inflight && tthc_mono_ms() - a.batch_started_ms >= cfg->batch_ms))
             flush_batch(&a, false);
         report(&a);
     }

@@ -23,7 +23,8 @@ static const tthc_opt opts[] = {
     OPT("batch-max", TTHC_OPT_INT, batch_max, "TTHC_INGEST_BATCH_MAX", "50000", 1, 1000000, 0,
         "most messages applied in one transaction"),
     OPT("batch-ms", TTHC_OPT_INT, batch_ms, "TTHC_INGEST_BATCH_MS", "200", 1, 60000, 0,
-        "longest wait after a batch's first message before it is applied"),
+        "wait after a batch's first message before it is applied, if the apply thread is free (else the batch grows to "
+        "batch-max meanwhile)"),
     OPT("statement-timeout-ms", TTHC_OPT_INT, statement_timeout_ms, "TTHC_PG_STATEMENT_TIMEOUT_MS", "30000", 100,
         3600000, 0, "PostgreSQL statement_timeout and lock_timeout"),
     OPT("dlq-flush-ms", TTHC_OPT_INT, dlq_flush_ms, "TTHC_DLQ_FLUSH_MS", "30000", 100, 600000, 0,
