@@ -373,7 +373,8 @@ int admin_replay(const admin_config *cfg, tthc_err *err)
     if (store_new(cfg->dsn, cfg->group, cfg->topic, (int)cfg->statement_timeout_ms, &st, err) || store_connect(st, err))
         goto done;
     unsigned long long read = 0, applied = 0;
-    if (tthc_pg_exec(c, "CREATE TEMP TABLE replay_event (dossier_id text, event_id text, period text)", err) ||
+    if (tthc_pg_exec(c, "CREATE TEMP TABLE replay_event (dossier_id text, event_id text COLLATE \"C\", period text)",
+                     err) ||
         read_and_apply(cfg, rk, &t, NULL, c, &read, &applied, err))
         goto done;
     read = 0;

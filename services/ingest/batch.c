@@ -43,6 +43,7 @@ void batch_reset(batch *b)
     free_contents(b);
     b->nitems = b->nrejects = b->nparts = b->nslots = b->nbuckets = b->nkeep = b->nblocked = 0;
     b->messages = b->bytes = b->duplicates = 0;
+    b->parse_us = 0;
     tthc_sb_reset(&b->arena);
     memset(b->applied_by_type, 0, sizeof b->applied_by_type);
     tthc_strmap_clear(&b->slotmap);

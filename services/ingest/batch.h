@@ -104,6 +104,7 @@ typedef struct {
     size_t bytes;    /* payload bytes added */
     size_t applied_by_type[TTHC_EV__COUNT];
     size_t duplicates; /* events whose event_id was already applied */
+    int64_t parse_us;  /* main thread's time in batch_add() for this batch (measured by the caller) */
 } batch;
 
 void batch_init(batch *b);
