@@ -5,10 +5,11 @@
  * sends its reports through the per-report state machine of deliver.h.
  *
  * Ownership and threads: sync_daemon_run owns the one sync_daemon, on its
- * stack; it outlives every thread.  cfg, m, instance, self and margin_ms are
- * set before the first thread starts and then only read.  gen, token and the
- * last-retry note are under mu (use the functions below); stopping, the auth
- * circuit and token_gen are atomics, read anywhere.  Every function below is
+ * stack; it outlives every thread.  cfg, m, instance, self, margin_ms and
+ * workers are set before the first worker starts and then only read (until
+ * sync_workers_stop has joined them all).  gen, token and the last-retry note
+ * are under mu (use the functions below); stopping, the auth circuit and
+ * token_gen are atomics, read anywhere.  Every function below is
  * thread-safe. */
 #ifndef SYNC_DAEMON_H
 #define SYNC_DAEMON_H
