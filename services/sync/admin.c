@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diff.h"
 #include "indicators.h"
 #include "log.h"
 #include "outcome.h"
@@ -24,22 +25,7 @@ static int period_ok(const char *p)
 
 /* ---- reconcile ------------------------------------------------------------------ */
 
-typedef struct {
-    sync_totals t;
-    int bad; /* unit code too long for a report */
-} local_row;
-
-static int cmp_local(const void *a, const void *b)
-{
-    return strcmp(((const local_row *)a)->t.unit_code, ((const local_row *)b)->t.unit_code);
-}
-
-static int cmp_portal(const void *a, const void *b)
-{
-    return strcmp(((const sync_portal_report *)a)->unit_code, ((const sync_portal_report *)b)->unit_code);
-}
-
-static tthc_rc load_local(PGconn *c, const char *period, local_row **out, size_t *n, tthc_err *err)
+static tthc_rc load_local(PGconn *c, const char *period, sync_local_bucket **out, size_t *n, tthc_err *err)
 {
     char sql[1024];
     *out = NULL;
@@ -56,7 +42,7 @@ static tthc_rc load_local(PGconn *c, const char *period, local_row **out, size_t
         return rc;
     }
     size_t rows = (size_t)PQntuples(r);
-    local_row *a = rows ? calloc(rows, sizeof *a) : NULL;
+    sync_local_bucket *a = rows ? calloc(rows, sizeof *a) : NULL;
     if (rows && !a) {
         PQclear(r);
         return tthc_fail(err, TTHC_ENOMEM, "out of memory");
@@ -70,7 +56,7 @@ static tthc_rc load_local(PGconn *c, const char *period, local_row **out, size_t
         for (int k = 0; k < TTHC_C__COUNT; k++) a[i].t.counts[k] = sync_q_ll(r, (int)i, 2 + k);
     }
     PQclear(r);
-    qsort(a, rows, sizeof *a, cmp_local);
+    sync_diff_sort_local(a, rows);
     *out = a;
     *n = rows;
     return TTHC_OK;
@@ -81,7 +67,7 @@ static tthc_rc load_local(PGconn *c, const char *period, local_row **out, size_t
  * remembers the old key), any park is lifted and the backoff reset.  Returns
  * the new revision in *rev (unchanged when the bucket moved meanwhile: its
  * newer revision is then pending anyway). */
-static tthc_rc requeue(PGconn *c, const local_row *l, long long portal_rev, long long *rev, tthc_err *err)
+static tthc_rc requeue(PGconn *c, const sync_local_bucket *l, long long portal_rev, long long *rev, tthc_err *err)
 {
     char from[32], to[32];
     long long target = (l->t.revision > portal_rev ? l->t.revision : portal_rev) + 1;
@@ -145,21 +131,11 @@ static void print_indicators(const sync_values *ours, const sync_values *theirs)
     }
 }
 
-/* ---- reconcile: fetch, diff, act and print ---------------------------------- */
+/* ---- reconcile: fetch, diff (diff.c), act and print ------------------------- */
 
-typedef enum { DIFF_MISSING, DIFF_EXTRA, DIFF_CHANGED } diff_kind;
-
-/* One bucket that differs: l (ours) and/or p (the portal's). */
-typedef struct {
-    diff_kind kind;
-    const local_row *l;
-    const sync_portal_report *p;
-    int rdiff, cdiff; /* DIFF_CHANGED: revision, counts differ */
-} bucket_diff;
-
-/* The portal's reports of the period and our buckets, both sorted by unit. */
-static tthc_rc reconcile_fetch(const sync_config *cfg, const char *token, PGconn **c, sync_portal_report **reps,
-                               size_t *nrep, local_row **loc, size_t *nloc, tthc_err *err)
+/* The portal's reports of the period, sorted by unit (*reps malloc'd). */
+static tthc_rc fetch_portal(const sync_config *cfg, const char *token, sync_portal_report **reps, size_t *nrep,
+                            tthc_err *err)
 {
     sync_portal *portal = NULL;
     sync_http_result res = {0};
@@ -182,44 +158,66 @@ static tthc_rc reconcile_fetch(const sync_config *cfg, const char *token, PGconn
     if (!rc && res.body_truncated) rc = tthc_fail(err, TTHC_EHTTP, "portal answer larger than 256 MiB");
     if (!rc) rc = sync_parse_reports(res.body, res.body_len, reps, nrep, err);
     sync_portal_free(portal);
-    if (rc) return rc;
-    qsort(*reps, *nrep, sizeof **reps, cmp_portal);
-    rc = tthc_pg_connect(cfg->dsn, "tthc-sync reconcile", (int)cfg->statement_timeout_ms, c, err);
+    if (!rc) sync_diff_sort_portal(*reps, *nrep);
+    return rc;
+}
+
+/* Our buckets of the period, sorted by unit, read on a new connection *c
+ * (the caller closes it, also when this fails). */
+static tthc_rc fetch_local(const sync_config *cfg, PGconn **c, sync_local_bucket **loc, size_t *nloc, tthc_err *err)
+{
+    tthc_rc rc = tthc_pg_connect(cfg->dsn, "tthc-sync reconcile", (int)cfg->statement_timeout_ms, c, err);
     if (!rc) rc = load_local(*c, cfg->period, loc, nloc, err);
     return rc;
 }
 
-/* Pure: merges both sorted lists into the buckets that differ (*out malloc'd). */
-static tthc_rc reconcile_diff(const char *period, const local_row *loc, size_t nloc, const sync_portal_report *reps,
-                              size_t nrep, bucket_diff **out, size_t *n, tthc_err *err)
+/* Re-queues each differing bucket of ours that can be sent, in order: rev[i]
+ * gets the revision it will be sent at (-1 when not re-queued: an extra
+ * report, or a unit code too long).  *done = the diffs handled (all of them
+ * unless an error stopped it), *requeued = those re-queued. */
+static tthc_rc reconcile_act(PGconn *c, const sync_bucket_diff *diffs, size_t n, long long *rev, size_t *done,
+                             size_t *requeued, tthc_err *err)
 {
-    bucket_diff *d = (nloc + nrep) ? calloc(nloc + nrep, sizeof *d) : NULL;
-    *out = NULL;
-    *n = 0;
-    if ((nloc + nrep) && !d) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
-    size_t i = 0, j = 0, k = 0;
-    while (i < nloc || j < nrep) {
-        int cmp = i >= nloc ? 1 : j >= nrep ? -1 : strcmp(loc[i].t.unit_code, reps[j].unit_code);
-        if (cmp > 0) { /* only on the portal */
-            if (!strcmp(reps[j].period, period)) d[k++] = (bucket_diff){.kind = DIFF_EXTRA, .p = &reps[j]};
-            j++;
-            continue;
+    *done = 0;
+    *requeued = 0;
+    for (size_t i = 0; i < n; i++) {
+        const sync_bucket_diff *d = &diffs[i];
+        rev[i] = -1;
+        if (d->kind != SYNC_DIFF_EXTRA && !d->l->bad) {
+            tthc_rc rc = requeue(c, d->l, d->p ? d->p->revision : 0, &rev[i], err);
+            if (rc) return rc;
+            ++*requeued;
         }
-        const local_row *l = &loc[i++];
-        const sync_portal_report *p = cmp == 0 ? &reps[j++] : NULL;
-        if (!p) {
-            d[k++] = (bucket_diff){.kind = DIFF_MISSING, .l = l};
+        *done = i + 1;
+    }
+    return TTHC_OK;
+}
+
+/* The table: its heading, then one line per diffs[0..n) (rev from
+ * reconcile_act) and, under it, the indicators that differ. */
+static void reconcile_print(const char *period, const sync_bucket_diff *diffs, const long long *rev, size_t n)
+{
+    printf("%-24s %-8s %-16s %10s %10s  %s\n", "UNIT", "PERIOD", "DIFFERENCE", "OURS", "PORTAL", "ACTION");
+    printf("    %-22s %-30s %s\n", "(indicator)", "(database numerator/denominator)", "(portal)");
+    for (size_t i = 0; i < n; i++) {
+        const sync_bucket_diff *d = &diffs[i];
+        char what[32];
+        sync_diff_label(d, what, sizeof what);
+        if (d->kind == SYNC_DIFF_EXTRA) {
+            print_row(d->p->unit_code, period, what, -1, d->p->revision,
+                      "none (not in period_totals; the API has no delete)");
+            print_indicators(NULL, &d->p->v);
             continue;
         }
         sync_values ours;
-        sync_values_from_counts(l->t.counts, &ours);
-        int rdiff = p->revision != l->t.revision, cdiff = !sync_values_equal(&ours, &p->v);
-        if (rdiff || cdiff)
-            d[k++] = (bucket_diff){.kind = DIFF_CHANGED, .l = l, .p = p, .rdiff = rdiff, .cdiff = cdiff};
+        sync_values_from_counts(d->l->t.counts, &ours);
+        long long theirs = d->p ? d->p->revision : -1;
+        char action[64];
+        if (d->l->bad) snprintf(action, sizeof action, "none (unit code too long to send)");
+        else snprintf(action, sizeof action, "requeued r%lld", rev[i]);
+        print_row(d->l->t.unit_code, period, what, d->l->t.revision, theirs, action);
+        if (d->kind == SYNC_DIFF_MISSING || d->cdiff) print_indicators(&ours, d->p ? &d->p->v : NULL);
     }
-    *out = d;
-    *n = k;
-    return TTHC_OK;
 }
 
 int sync_reconcile(const sync_config *cfg, const char *token, tthc_err *err)
@@ -227,52 +225,32 @@ int sync_reconcile(const sync_config *cfg, const char *token, tthc_err *err)
     int code = 2;
     PGconn *c = NULL;
     sync_portal_report *reps = NULL;
-    local_row *loc = NULL;
-    bucket_diff *diffs = NULL;
-    size_t nrep = 0, nloc = 0, ndiff = 0, requeued = 0;
+    sync_local_bucket *loc = NULL;
+    sync_bucket_diff *diffs = NULL;
+    long long *rev = NULL;
+    size_t nrep = 0, nloc = 0, ndiff = 0, done = 0, requeued = 0;
+    tthc_rc rc;
     if (!period_ok(cfg->period)) {
         tthc_fail(err, TTHC_EINVAL, "reconcile needs --period YYYY-MM");
         return 2;
     }
-    if (reconcile_fetch(cfg, token, &c, &reps, &nrep, &loc, &nloc, err)) goto done;
-    if (reconcile_diff(cfg->period, loc, nloc, reps, nrep, &diffs, &ndiff, err)) goto done;
-
-    printf("%-24s %-8s %-16s %10s %10s  %s\n", "UNIT", "PERIOD", "DIFFERENCE", "OURS", "PORTAL", "ACTION");
-    printf("    %-22s %-30s %s\n", "(indicator)", "(database numerator/denominator)", "(portal)");
-    for (size_t i = 0; i < ndiff; i++) {
-        const bucket_diff *d = &diffs[i];
-        sync_values ours;
-        if (d->l) sync_values_from_counts(d->l->t.counts, &ours);
-        if (d->kind == DIFF_EXTRA) {
-            print_row(d->p->unit_code, cfg->period, "extra", -1, d->p->revision,
-                      "none (not in period_totals; the API has no delete)");
-            print_indicators(NULL, &d->p->v);
-            continue;
-        }
-        char what[32];
-        if (d->kind == DIFF_MISSING) snprintf(what, sizeof what, "missing");
-        else
-            snprintf(what, sizeof what, "%s%s%s", d->rdiff ? "revision" : "", d->rdiff && d->cdiff ? "+" : "",
-                     d->cdiff ? "counts" : "");
-        long long theirs = d->p ? d->p->revision : -1;
-        char action[64];
-        if (d->l->bad) {
-            snprintf(action, sizeof action, "none (unit code too long to send)");
-        } else {
-            long long rev = 0;
-            if (requeue(c, d->l, d->p ? d->p->revision : 0, &rev, err)) goto done;
-            snprintf(action, sizeof action, "requeued r%lld", rev);
-            requeued++;
-        }
-        print_row(d->l->t.unit_code, cfg->period, what, d->l->t.revision, theirs, action);
-        if (d->kind == DIFF_MISSING || d->cdiff) print_indicators(&ours, d->p ? &d->p->v : NULL);
+    if (fetch_portal(cfg, token, &reps, &nrep, err)) goto out;
+    if (fetch_local(cfg, &c, &loc, &nloc, err)) goto out;
+    if (sync_diff_buckets(cfg->period, loc, nloc, reps, nrep, &diffs, &ndiff, err)) goto out;
+    if (ndiff && !(rev = calloc(ndiff, sizeof *rev))) {
+        tthc_fail(err, TTHC_ENOMEM, "out of memory");
+        goto out;
     }
-    if (requeued && sync_q_notify(c, err)) goto done;
+    rc = reconcile_act(c, diffs, ndiff, rev, &done, &requeued, err);
+    reconcile_print(cfg->period, diffs, rev, done); /* on an error, the lines of what was done */
+    if (rc) goto out;
+    if (requeued && sync_q_notify(c, err)) goto out;
     printf("%zu difference(s), %zu re-queued; %zu bucket(s) here, %zu report(s) on the portal for %s\n", ndiff,
            requeued, nloc, nrep, cfg->period);
     LOG_INFO("reconciled", "period=%s differences=%zu requeued=%zu", cfg->period, ndiff, requeued);
     code = ndiff ? 1 : 0;
-done:
+out:
+    free(rev);
     free(diffs);
     free(reps);
     free(loc);

@@ -19,12 +19,9 @@ typedef struct {
     long backoff_base_ms, backoff_cap_ms, auth_pause_ms, statement_timeout_ms;
 } sync_config;
 
-/* Set by the SIGTERM/SIGINT handler of the daemon (main.c). */
-extern
-    /* The daemon: runs until tthc_stop_requested; TTHC_OK after a clean stop.
- * token is the bearer token (never logged). */
-    tthc_rc
-    sync_daemon_run(const sync_config *cfg, const char *token, tthc_err *err) TTHC_MUSTCHECK;
+/* The daemon (daemon.h): runs until tthc_stop_requested (signals.h);
+ * TTHC_OK after a clean stop.  token is the bearer token (never logged). */
+tthc_rc sync_daemon_run(const sync_config *cfg, const char *token, tthc_err *err) TTHC_MUSTCHECK;
 
 /* `reconcile --period P`: returns 0 (no differences), 1 (differences found and
  * re-queued) or 2 (error, with err filled). */
