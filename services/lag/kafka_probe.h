@@ -24,7 +24,7 @@
 #include <stddef.h>
 
 #include "err.h"
-#include "model.h"
+#include "lag_model.h"
 
 typedef struct lag_probe lag_probe;
 

@@ -22,10 +22,10 @@
 #include "config.h"
 #include "kafka_probe.h"
 #include "lag.h"
+#include "lag_render.h"
 #include "log.h"
 #include "owners.h"
 #include "pg.h"
-#include "render.h"
 #include "signals.h"
 #include "timeutil.h"
 

@@ -21,7 +21,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "signals.h"
-#include "store.h"
+#include "stub_store.h"
 
 typedef struct {
     char *listen;

@@ -10,10 +10,10 @@
 #include "config.h"
 #include "load.h"
 #include "log.h"
-#include "model.h"
 #include "pg.h"
 #include "qd766.h"
-#include "render.h"
+#include "report_model.h"
+#include "report_render.h"
 #include "timeutil.h"
 #include "unitlist.h"
 

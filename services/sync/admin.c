@@ -12,8 +12,8 @@
 #include "pg.h"
 #include "portal.h"
 #include "queue.h"
-#include "report.h"
 #include "sync.h"
+#include "sync_report.h"
 
 static int period_ok(const char *p)
 {

@@ -44,13 +44,13 @@
 #include "freshness.h"
 #include "httpd.h"
 #include "log.h"
-#include "metrics.h"
 #include "outcome.h"
 #include "pg.h"
 #include "portal.h"
 #include "queue.h"
 #include "signals.h"
 #include "sync.h"
+#include "sync_metrics.h"
 #include "timeutil.h"
 
 #define ANSWER_MAX            1000 /* bytes of a portal answer kept in last_error */
