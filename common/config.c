@@ -91,23 +91,91 @@ static tthc_rc load_file(const tthc_cli *cli, void *target, const char *path, tt
     return rc;
 }
 
+static int is_string(const tthc_opt *o)
+{
+    return o->type == TTHC_OPT_STR || o->type == TTHC_OPT_STR_EMPTY || o->type == TTHC_OPT_SECRET;
+}
+
+static char **str_field(const tthc_opt *o, void *target)
+{
+    return (char **)(void *)((char *)target + o->offset);
+}
+
+static void wipe_free(char *s)
+{
+    if (s) explicit_bzero(s, strlen(s));
+    free(s);
+}
+
+tthc_rc tthc_config_read_token(const char *path, bool empty_ok, char **out, tthc_err *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "r");
+    if (!f) return tthc_fail(err, TTHC_EIO, "token file %s: %s", path, strerror(errno));
+    char buf[4098]; /* one more than the longest token and its newline: longer is refused */
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    int too_long = n == sizeof buf - 1 && fgetc(f) != EOF;
+    (void)fclose(f); /* read only: nothing to lose */
+    buf[n] = '\0';
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t')) buf[--n] = '\0';
+    int ok = !too_long && n <= 4096 && (n > 0 || empty_ok);
+    for (size_t i = 0; i < n && ok; i++) ok = buf[i] > 0x20 && buf[i] < 0x7f;
+    char *t = ok ? strdup(buf) : NULL;
+    explicit_bzero(buf, sizeof buf);
+    if (!ok)
+        return tthc_fail(err, TTHC_EINVAL, "token file %s: want one line of 1-4096 visible ASCII characters%s", path,
+                         empty_ok ? " (or nothing)" : "");
+    if (!t) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    *out = t;
+    return TTHC_OK;
+}
+
+tthc_rc tthc_config_reload_tokens(const tthc_cli *cli, void *target, tthc_err *err)
+{
+    for (size_t i = 0; i < cli->nopts; i++) {
+        const tthc_opt *o = &cli->opts[i];
+        if (!o->token_for) continue;
+        const char *path = *str_field(o, target);
+        const tthc_opt *to = find_opt(cli, o->token_for, strlen(o->token_for));
+        if (!path || !*path) continue;
+        if (!to || !is_string(to))
+            return tthc_fail(err, TTHC_EINVAL, "--%s: no string option %s", o->name, o->token_for);
+        char *t = NULL;
+        tthc_rc rc = tthc_config_read_token(path, !to->required, &t, err);
+        if (rc) return rc;
+        char **dst = str_field(to, target);
+        wipe_free(*dst);
+        *dst = t;
+    }
+    return TTHC_OK;
+}
+
 void tthc_config_help(const tthc_cli *cli, FILE *out)
 {
     fprintf(out, "Usage: %s [OPTIONS]%s%s\n%s\n\nOptions (flag, environment variable, default):\n", cli->prog,
             cli->usage_tail ? " " : "", cli->usage_tail ? cli->usage_tail : "", cli->summary);
+    int kafka = 0;
     for (size_t i = 0; i < cli->nopts; i++) {
         const tthc_opt *o = &cli->opts[i];
         const char *arg = o->type == TTHC_OPT_INT ? " N" : o->type == TTHC_OPT_BOOL ? " BOOL" : " VALUE";
         fprintf(out, "  --%s%s\n      %s\n", o->name, arg, o->help);
         /* Compiled-in defaults are never secret; values from the environment are never printed. */
-        fprintf(out, "      env: %s; default: %s%s\n", o->env ? o->env : "-", o->def ? o->def : "none",
+        fprintf(out, "      env: %s%s%s; default: %s%s\n", o->env ? o->env : "-", o->env_fallback ? ", else " : "",
+                o->env_fallback ? o->env_fallback : "", o->def ? o->def : "none",
                 o->required && !o->def ? " (required)" : "");
         if (o->type == TTHC_OPT_INT) fprintf(out, "      range: %ld..%ld\n", o->min, o->max);
+        if (o->token_for)
+            fprintf(out,
+                    "      the file's token replaces --%s (trailing blanks and newline ignored; 1-4096 visible "
+                    "ASCII characters)\n",
+                    o->token_for);
+        if (o->env && !strcmp(o->env, "TTHC_KAFKA_BROKERS")) kafka = 1;
     }
     fprintf(out, "  --config FILE\n      read 'name = value' lines (names as the flags above)\n"
-                 "  --help, --version\n"
-                 "\nAny librdkafka property may be set as TTHC_KAFKA_<PROPERTY> with dots written as\n"
-                 "underscores, e.g. TTHC_KAFKA_SECURITY_PROTOCOL=SASL_SSL.\n");
+                 "  --help, --version\n");
+    if (kafka)
+        fprintf(out, "\nAny librdkafka property may be set as TTHC_KAFKA_<PROPERTY> with dots written as\n"
+                     "underscores, e.g. TTHC_KAFKA_SECURITY_PROTOCOL=SASL_SSL.\n");
 }
 
 tthc_rc tthc_config_load(const tthc_cli *cli, void *target, int argc, char **argv, char ***rest, int *nrest,
@@ -142,9 +210,10 @@ tthc_rc tthc_config_load(const tthc_cli *cli, void *target, int argc, char **arg
     }
     for (size_t i = 0; i < cli->nopts; i++) {
         const tthc_opt *o = &cli->opts[i];
-        const char *v = o->env ? getenv(o->env) : NULL;
         /* An empty variable counts as unset, except where empty is a value (off). */
-        if (v && (*v || o->type == TTHC_OPT_STR_EMPTY) && (rc = set_value(o, target, v, o->env, err))) return rc;
+        const char *name = o->env, *v = name ? getenv(name) : NULL;
+        if ((!v || (!*v && o->type != TTHC_OPT_STR_EMPTY)) && o->env_fallback) v = getenv(name = o->env_fallback);
+        if (v && (*v || o->type == TTHC_OPT_STR_EMPTY) && (rc = set_value(o, target, v, name, err))) return rc;
     }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -175,12 +244,19 @@ tthc_rc tthc_config_load(const tthc_cli *cli, void *target, int argc, char **arg
         snprintf(where, sizeof where, "--%s", o->name);
         if ((rc = set_value(o, target, val, where, err))) return rc;
     }
+    if ((rc = tthc_config_reload_tokens(cli, target, err))) return rc;
     for (size_t i = 0; i < cli->nopts; i++) {
         const tthc_opt *o = &cli->opts[i];
-        if (!o->required) continue;
-        if ((o->type == TTHC_OPT_STR || o->type == TTHC_OPT_STR_EMPTY || o->type == TTHC_OPT_SECRET) &&
-            !*(char **)(void *)((char *)target + o->offset))
-            return tthc_fail(err, TTHC_EINVAL, "%s (--%s) is required", o->env ? o->env : o->name, o->name);
+        if (!o->required || !is_string(o)) continue;
+        const char *v = *str_field(o, target);
+        if (v && *v) continue;
+        const tthc_opt *file = NULL; /* a token file that could have set it */
+        for (size_t j = 0; j < cli->nopts && !file; j++)
+            if (cli->opts[j].token_for && !strcmp(cli->opts[j].token_for, o->name)) file = &cli->opts[j];
+        if (file)
+            return tthc_fail(err, TTHC_EINVAL, "%s (--%s) or %s (--%s) is required", o->env ? o->env : o->name, o->name,
+                             file->env ? file->env : file->name, file->name);
+        return tthc_fail(err, TTHC_EINVAL, "%s (--%s) is required", o->env ? o->env : o->name, o->name);
     }
     return TTHC_OK;
 }
@@ -189,9 +265,10 @@ void tthc_config_free(const tthc_cli *cli, void *target)
 {
     for (size_t i = 0; i < cli->nopts; i++) {
         const tthc_opt *o = &cli->opts[i];
-        if (o->type == TTHC_OPT_STR || o->type == TTHC_OPT_STR_EMPTY || o->type == TTHC_OPT_SECRET) {
-            char **p = (char **)(void *)((char *)target + o->offset);
-            free(*p);
+        if (is_string(o)) {
+            char **p = str_field(o, target);
+            if (o->type == TTHC_OPT_SECRET) wipe_free(*p);
+            else free(*p);
             *p = NULL;
         }
     }

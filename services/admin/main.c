@@ -17,36 +17,36 @@
 #include "config.h"
 #include "log.h"
 
-#define OPT(name, type, field, env, def, min, max, help)                                                               \
-    {                                                                                                                  \
-        name, type, offsetof(admin_config, field), env, def, min, max, 0, help                                         \
-    }
+#define OPT(...) TTHC_OPT(admin_config, __VA_ARGS__)
 
 static const tthc_opt opts[] = {
-    OPT("dsn", TTHC_OPT_SECRET, dsn, "TTHC_PG_DSN", "postgresql:///tthc", 0, 0, "libpq connection string"),
-    OPT("brokers", TTHC_OPT_STR, brokers, "TTHC_KAFKA_BROKERS", "127.0.0.1:9092", 0, 0,
-        "replay: Kafka bootstrap servers"),
-    OPT("topic", TTHC_OPT_STR, topic, "TTHC_DOSSIER_TOPIC", "tthc.dossier.events", 0, 0, "replay: the dossier topic"),
-    OPT("group", TTHC_OPT_STR, group, NULL, "tthc-admin-replay", 0, 0,
-        "replay: the group its offsets are stored under while it runs (never the ingest's)"),
-    OPT("period", TTHC_OPT_STR, period, NULL, NULL, 0, 0, "the month YYYY-MM"),
-    OPT("unit", TTHC_OPT_STR, unit, NULL, NULL, 0, 0,
-        "drill: the unit or province code (required); repush: only this unit"),
-    OPT("indicator", TTHC_OPT_STR, indicator, NULL, NULL, 0, 0, "drill: the indicator code, e.g. on_time"),
-    OPT("denominator", TTHC_OPT_BOOL, denominator, NULL, "false", 0, 0,
-        "drill: the dossiers behind the denominator instead of the numerator"),
-    OPT("limit", TTHC_OPT_INT, limit, NULL, "1000", 1, 10000000, "drill: most dossiers listed"),
-    OPT("pid", TTHC_OPT_INT, pid, NULL, "0", 0, 2147483647L,
-        "reload-token: pid of the tthc-sync or tthc-portal-stub to signal"),
-    OPT("token-file", TTHC_OPT_STR, token_file, "TTHC_PORTAL_TOKEN_FILE", NULL, 0, 0,
-        "reload-token: check this token file first"),
-    OPT("next-token-file", TTHC_OPT_STR, next_token_file, "TTHC_PORTAL_NEXT_TOKEN_FILE", NULL, 0, 0,
-        "reload-token: check this (the stub's second) token file first"),
-    OPT("dry-run", TTHC_OPT_BOOL, dry_run, NULL, "false", 0, 0, "show what would be done; change nothing"),
-    OPT("timeout", TTHC_OPT_INT, timeout_s, NULL, "3600", 1, 86400, "replay: longest time to read the topic (s)"),
-    OPT("statement-timeout-ms", TTHC_OPT_INT, statement_timeout_ms, "TTHC_PG_STATEMENT_TIMEOUT_MS", "60000", 100,
-        3600000, "PostgreSQL statement_timeout and lock_timeout"),
-    OPT("log-level", TTHC_OPT_STR, log_level, "TTHC_LOG_LEVEL", "info", 0, 0, "debug, info, warn or error"),
+    OPT(dsn, "dsn", TTHC_OPT_SECRET, .env = "TTHC_PG_DSN", .def = "postgresql:///tthc",
+        .help = "libpq connection string"),
+    OPT(brokers, "brokers", TTHC_OPT_STR, .env = "TTHC_KAFKA_BROKERS", .def = "127.0.0.1:9092",
+        .help = "replay: Kafka bootstrap servers"),
+    OPT(topic, "topic", TTHC_OPT_STR, .env = "TTHC_DOSSIER_TOPIC", .def = "tthc.dossier.events",
+        .help = "replay: the dossier topic"),
+    OPT(group, "group", TTHC_OPT_STR, .def = "tthc-admin-replay",
+        .help = "replay: the group its offsets are stored under while it runs (never the ingest's)"),
+    OPT(period, "period", TTHC_OPT_STR, .help = "the month YYYY-MM"),
+    OPT(unit, "unit", TTHC_OPT_STR, .help = "drill: the unit or province code (required); repush: only this unit"),
+    OPT(indicator, "indicator", TTHC_OPT_STR, .help = "drill: the indicator code, e.g. on_time"),
+    OPT(denominator, "denominator", TTHC_OPT_BOOL, .def = "false",
+        .help = "drill: the dossiers behind the denominator instead of the numerator"),
+    OPT(limit, "limit", TTHC_OPT_INT, .def = "1000", .min = 1, .max = 10000000, .help = "drill: most dossiers listed"),
+    OPT(pid, "pid", TTHC_OPT_INT, .def = "0", .min = 0, .max = 2147483647L,
+        .help = "reload-token: pid of the tthc-sync or tthc-portal-stub to signal"),
+    OPT(token_file, "token-file", TTHC_OPT_STR, .env = "TTHC_PORTAL_TOKEN_FILE",
+        .help = "reload-token: check this token file first"),
+    OPT(next_token_file, "next-token-file", TTHC_OPT_STR, .env = "TTHC_PORTAL_NEXT_TOKEN_FILE",
+        .help = "reload-token: check this (the stub's second) token file first"),
+    OPT(dry_run, "dry-run", TTHC_OPT_BOOL, .def = "false", .help = "show what would be done; change nothing"),
+    OPT(timeout_s, "timeout", TTHC_OPT_INT, .def = "3600", .min = 1, .max = 86400,
+        .help = "replay: longest time to read the topic (s)"),
+    OPT(statement_timeout_ms, "statement-timeout-ms", TTHC_OPT_INT, .env = "TTHC_PG_STATEMENT_TIMEOUT_MS",
+        .def = "60000", .min = 100, .max = 3600000, .help = "PostgreSQL statement_timeout and lock_timeout"),
+    OPT(log_level, "log-level", TTHC_OPT_STR, .env = "TTHC_LOG_LEVEL", .def = "info",
+        .help = "debug, info, warn or error"),
 };
 
 static const tthc_cli cli = {

@@ -66,19 +66,9 @@ static tthc_rc open_consumer(const admin_config *cfg, rd_kafka_t **out, tthc_err
         "tthc-admin-replay",
         NULL,
     };
-    rd_kafka_conf_t *conf = NULL;
-    tthc_rc rc = tthc_kafka_conf(cfg->brokers, defaults, &conf, err);
-    if (!rc) rc = tthc_kafka_set(conf, "group.id", cfg->group, err);
-    if (rc) {
-        if (conf) rd_kafka_conf_destroy(conf);
-        return rc;
-    }
-    char errstr[512];
-    *out = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-    if (!*out) {
-        rd_kafka_conf_destroy(conf);
-        return tthc_fail(err, TTHC_EKAFKA, "consumer: %s", errstr);
-    }
+    tthc_rc rc = tthc_kafka_new(RD_KAFKA_CONSUMER, cfg->brokers, defaults, &(tthc_kafka_setup){.group_id = cfg->group},
+                                out, err);
+    if (rc) return rc;
     rd_kafka_poll_set_consumer(*out);
     return TTHC_OK;
 }

@@ -6,29 +6,26 @@
  *   3. the portal drops the old token. */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 
 #include "admin.h"
+#include "config.h"
 #include "log.h"
 
-/* 1 when s holds a token as tthc-sync reads it: 1-4096 visible ASCII
- * characters on the first line, trailing blanks ignored. */
-static tthc_rc check_token_file(const char *path, size_t *len, tthc_err *err)
+/* A token file as tthc-sync and the stub read it (tthc_config_read_token);
+ * the stub's second token file may be empty (no second token). */
+static tthc_rc check_token_file(const char *path, bool empty_ok, size_t *len, tthc_err *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return tthc_fail(err, TTHC_EIO, "%s: %s", path, strerror(errno));
-    char buf[4100];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    (void)fclose(f); /* read only */
-    buf[n] = '\0';
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t')) buf[--n] = '\0';
-    int ok = n > 0 && n <= 4096;
-    for (size_t i = 0; i < n && ok; i++) ok = buf[i] > 0x20 && buf[i] < 0x7f;
-    explicit_bzero(buf, sizeof buf);
-    if (!ok) return tthc_fail(err, TTHC_EINVAL, "%s: want one line of 1-4096 visible ASCII characters", path);
-    *len = n;
+    char *t = NULL;
+    tthc_rc rc = tthc_config_read_token(path, empty_ok, &t, err);
+    if (rc) return rc;
+    *len = strlen(t);
+    explicit_bzero(t, *len);
+    free(t);
     return TTHC_OK;
 }
 
@@ -55,7 +52,7 @@ int admin_reload_token(const admin_config *cfg, tthc_err *err)
     for (int i = 0; i < 2; i++) {
         size_t len = 0;
         if (!files[i] || !*files[i]) continue;
-        if (check_token_file(files[i], &len, err)) return 2;
+        if (check_token_file(files[i], i == 1, &len, err)) return 2;
         printf("%s: a valid token (%zu characters)\n", files[i], len);
     }
     if (cfg->pid <= 0) {

@@ -38,7 +38,7 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
 tthc_rc emit_producer_new(const char *brokers, const char *topic, long message_timeout_ms, emit_producer **out,
                           tthc_err *err)
 {
-    char timeout[32], errstr[512];
+    char timeout[32];
     snprintf(timeout, sizeof timeout, "%ld", message_timeout_ms);
     const char *const defaults[] = {
         "client.id",
@@ -62,22 +62,12 @@ tthc_rc emit_producer_new(const char *brokers, const char *topic, long message_t
     *out = NULL;
     emit_producer *p = calloc(1, sizeof *p);
     if (!p) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
-    rd_kafka_conf_t *conf = NULL;
-    tthc_rc rc = tthc_kafka_conf(brokers, defaults, &conf, err);
+    const tthc_kafka_setup setup = {.opaque = p, .dr_msg_cb = on_delivery, .error_cb = on_error};
+    tthc_rc rc = tthc_kafka_new(RD_KAFKA_PRODUCER, brokers, defaults, &setup, &p->rk, err);
     if (rc) {
         free(p);
         return rc;
     }
-    rd_kafka_conf_set_opaque(conf, p);
-    rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-    rd_kafka_conf_set_error_cb(conf, on_error);
-    p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!p->rk) {
-        rd_kafka_conf_destroy(conf);
-        free(p);
-        return tthc_fail(err, TTHC_EKAFKA, "kafka producer: %s", errstr);
-    }
-    conf = NULL; /* rd_kafka_new() took it */
     p->topic = rd_kafka_topic_new(p->rk, topic, NULL);
     if (!p->topic) {
         rc = tthc_fail(err, TTHC_EKAFKA, "topic %s: %s", topic, rd_kafka_err2str(rd_kafka_last_error()));

@@ -17,7 +17,7 @@ typedef struct {
 } slot_state;
 
 struct dlq {
-    rd_kafka_conf_t *conf; /* a copy, to recreate the producer after a fatal error */
+    char *brokers; /* to recreate the producer after a fatal error */
     rd_kafka_t *rk;
     char *topic, *source_topic;
     int flush_timeout_ms;
@@ -49,19 +49,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 static tthc_rc make_producer(dlq *d, tthc_err *err)
 {
-    rd_kafka_conf_t *conf = rd_kafka_conf_dup(d->conf);
-    char errstr[256];
-    d->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!d->rk) {
-        rd_kafka_conf_destroy(conf); /* not taken on failure */
-        return tthc_fail(err, TTHC_EKAFKA, "DLQ producer: %s", errstr);
-    }
-    return TTHC_OK; /* rd_kafka_new() took conf */
-}
-
-tthc_rc dlq_new(const char *brokers, const char *topic, const char *source_topic, int flush_timeout_ms, dlq **out,
-                tthc_err *err)
-{
     static const char *const defaults[] = {
         "enable.idempotence",
         "true",
@@ -78,29 +65,33 @@ tthc_rc dlq_new(const char *brokers, const char *topic, const char *source_topic
         "2000",
         NULL,
     };
+    const tthc_kafka_setup setup = {.opaque = d, .dr_msg_cb = on_delivery};
+    tthc_rc rc = tthc_kafka_new(RD_KAFKA_PRODUCER, d->brokers, defaults, &setup, &d->rk, err);
+    if (rc) return rc;
+    char v[32];
+    size_t vlen = sizeof v;
+    d->max_bytes = 1000000;
+    if (rd_kafka_conf_get(rd_kafka_conf(d->rk), "message.max.bytes", v, &vlen) == RD_KAFKA_CONF_OK)
+        d->max_bytes = strtoul(v, NULL, 10);
+    return TTHC_OK;
+}
+
+tthc_rc dlq_new(const char *brokers, const char *topic, const char *source_topic, int flush_timeout_ms, dlq **out,
+                tthc_err *err)
+{
     dlq *d = calloc(1, sizeof *d);
     if (!d) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    d->brokers = strdup(brokers);
     d->topic = strdup(topic);
     d->source_topic = strdup(source_topic);
     d->flush_timeout_ms = flush_timeout_ms;
     tthc_sb_init(&d->copy, (size_t)256 << 20);
-    if (!d->topic || !d->source_topic) {
+    if (!d->brokers || !d->topic || !d->source_topic) {
         dlq_free(d);
         return tthc_fail(err, TTHC_ENOMEM, "out of memory");
     }
-    tthc_rc rc = tthc_kafka_conf(brokers, defaults, &d->conf, err);
+    tthc_rc rc = make_producer(d, err);
     if (rc) {
-        dlq_free(d);
-        return rc;
-    }
-    rd_kafka_conf_set_opaque(d->conf, d);
-    rd_kafka_conf_set_dr_msg_cb(d->conf, on_delivery);
-    char v[32];
-    size_t vlen = sizeof v;
-    d->max_bytes = 1000000;
-    if (rd_kafka_conf_get(d->conf, "message.max.bytes", v, &vlen) == RD_KAFKA_CONF_OK)
-        d->max_bytes = strtoul(v, NULL, 10);
-    if ((rc = make_producer(d, err))) {
         dlq_free(d);
         return rc;
     }
@@ -124,7 +115,7 @@ void dlq_free(dlq *d)
         rd_kafka_flush(d->rk, d->flush_timeout_ms);
         destroy_producer(d);
     }
-    if (d->conf) rd_kafka_conf_destroy(d->conf);
+    free(d->brokers);
     free(d->topic);
     free(d->source_topic);
     free(d->st);

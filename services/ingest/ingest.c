@@ -702,23 +702,10 @@ static tthc_rc make_consumer(app *a, tthc_err *err)
         "5000",
         NULL,
     };
-    rd_kafka_conf_t *conf = NULL;
-    tthc_rc rc = tthc_kafka_conf(c->brokers, defaults, &conf, err);
-    if (!rc) rc = tthc_kafka_set(conf, "group.id", c->group, err);
-    if (!rc) rd_kafka_conf_set_stats_cb(conf, on_stats);
-    if (rc) {
-        if (conf) rd_kafka_conf_destroy(conf);
-        return rc;
-    }
-    rd_kafka_conf_set_opaque(conf, a);
-    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
-    char errstr[256];
-    a->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-    if (!a->rk) {
-        rd_kafka_conf_destroy(conf);
-        return tthc_fail(err, TTHC_EKAFKA, "consumer: %s", errstr);
-    }
-    conf = NULL; /* owned by rd_kafka_new() now */
+    const tthc_kafka_setup setup = {
+        .group_id = c->group, .opaque = a, .stats_cb = on_stats, .rebalance_cb = on_rebalance};
+    tthc_rc rc = tthc_kafka_new(RD_KAFKA_CONSUMER, c->brokers, defaults, &setup, &a->rk, err);
+    if (rc) return rc;
     rd_kafka_poll_set_consumer(a->rk);
     rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(topics, c->topic, RD_KAFKA_PARTITION_UA);

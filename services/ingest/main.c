@@ -9,43 +9,49 @@
 #include "log.h"
 #include "signals.h"
 
-#define OPT(name, type, field, env, def, min, max, req, help)                                                          \
-    {                                                                                                                  \
-        name, type, offsetof(ingest_config, field), env, def, min, max, req, help                                      \
-    }
+#define OPT(...) TTHC_OPT(ingest_config, __VA_ARGS__)
 
 static const tthc_opt opts[] = {
-    OPT("brokers", TTHC_OPT_STR, brokers, "TTHC_KAFKA_BROKERS", "127.0.0.1:9092", 0, 0, 1, "Kafka bootstrap servers"),
-    OPT("dsn", TTHC_OPT_SECRET, dsn, "TTHC_PG_DSN", "postgresql:///tthc", 0, 0, 1, "libpq connection string"),
-    OPT("topic", TTHC_OPT_STR, topic, "TTHC_DOSSIER_TOPIC", "tthc.dossier.events", 0, 0, 1, "dossier events topic"),
-    OPT("dlq-topic", TTHC_OPT_STR, dlq_topic, "TTHC_DLQ_TOPIC", "tthc.dlq", 0, 0, 1, "dead-letter topic"),
-    OPT("group", TTHC_OPT_STR, group, "TTHC_GROUP_ID", "tthc-ingest", 0, 0, 1, "consumer group id"),
-    OPT("batch-max", TTHC_OPT_INT, batch_max, "TTHC_INGEST_BATCH_MAX", "50000", 1, 1000000, 0,
-        "most messages applied in one transaction"),
-    OPT("batch-ms", TTHC_OPT_INT, batch_ms, "TTHC_INGEST_BATCH_MS", "200", 1, 60000, 0,
-        "wait after a batch's first message before it is applied, if the apply thread is free (else the batch grows to "
-        "batch-max meanwhile)"),
-    OPT("statement-timeout-ms", TTHC_OPT_INT, statement_timeout_ms, "TTHC_PG_STATEMENT_TIMEOUT_MS", "30000", 100,
-        3600000, 0, "PostgreSQL statement_timeout and lock_timeout"),
-    OPT("dlq-flush-ms", TTHC_OPT_INT, dlq_flush_ms, "TTHC_DLQ_FLUSH_MS", "30000", 100, 600000, 0,
-        "longest wait for the broker to acknowledge a batch's DLQ messages (then their partitions are held back and "
-        "retried)"),
-    OPT("max-partitions", TTHC_OPT_INT, max_partitions, NULL, "4096", 1, 100000, 0,
-        "highest partition count of the topic this process can track"),
-    OPT("unassigned-grace-ms", TTHC_OPT_INT, unassigned_grace_ms, "TTHC_INGEST_UNASSIGNED_GRACE_MS", "60000", 0,
-        86400000, 0, "/readyz answers 503 once this instance has held no partition for this long (0: never)"),
-    OPT("metrics-listen", TTHC_OPT_STR_EMPTY, metrics_listen, "TTHC_INGEST_METRICS_LISTEN", "127.0.0.1:9464", 0, 0, 0,
-        "address of /metrics, /healthz and /readyz (empty: off)"),
-    OPT("on-gap", TTHC_OPT_STR, on_gap, "TTHC_INGEST_ON_GAP", "continue", 0, 0, 0,
-        "when the next message to apply is no longer in the log (retention, a recreated topic): 'continue' "
-        "from the earliest message still there, or 'stop' the partition until an operator acts; either way "
-        "logged (messages_lost), counted and recorded in consumer_gap"),
-    OPT("log-level", TTHC_OPT_STR, log_level, "TTHC_LOG_LEVEL", "info", 0, 0, 0, "debug, info, warn or error"),
+    OPT(brokers, "brokers", TTHC_OPT_STR, .env = "TTHC_KAFKA_BROKERS", .def = "127.0.0.1:9092", .required = 1,
+        .help = "Kafka bootstrap servers"),
+    OPT(dsn, "dsn", TTHC_OPT_SECRET, .env = "TTHC_PG_DSN", .def = "postgresql:///tthc", .required = 1,
+        .help = "libpq connection string"),
+    OPT(topic, "topic", TTHC_OPT_STR, .env = "TTHC_DOSSIER_TOPIC", .def = "tthc.dossier.events", .required = 1,
+        .help = "dossier events topic"),
+    OPT(dlq_topic, "dlq-topic", TTHC_OPT_STR, .env = "TTHC_DLQ_TOPIC", .def = "tthc.dlq", .required = 1,
+        .help = "dead-letter topic"),
+    OPT(group, "group", TTHC_OPT_STR, .env = "TTHC_GROUP_ID", .def = "tthc-ingest", .required = 1,
+        .help = "consumer group id"),
+    OPT(batch_max, "batch-max", TTHC_OPT_INT, .env = "TTHC_INGEST_BATCH_MAX", .def = "50000", .min = 1, .max = 1000000,
+        .help = "most messages applied in one transaction"),
+    OPT(batch_ms, "batch-ms", TTHC_OPT_INT, .env = "TTHC_INGEST_BATCH_MS", .def = "200", .min = 1, .max = 60000,
+        .help = "wait after a batch's first message before it is applied, if the apply thread is free (else the batch "
+                "grows to batch-max meanwhile)"),
+    OPT(statement_timeout_ms, "statement-timeout-ms", TTHC_OPT_INT, .env = "TTHC_PG_STATEMENT_TIMEOUT_MS",
+        .def = "30000", .min = 100, .max = 3600000, .help = "PostgreSQL statement_timeout and lock_timeout"),
+    OPT(dlq_flush_ms, "dlq-flush-ms", TTHC_OPT_INT, .env = "TTHC_DLQ_FLUSH_MS", .def = "30000", .min = 100,
+        .max = 600000,
+        .help = "longest wait for the broker to acknowledge a batch's DLQ messages (then their partitions are held "
+                "back and retried)"),
+    OPT(max_partitions, "max-partitions", TTHC_OPT_INT, .def = "4096", .min = 1, .max = 100000,
+        .help = "highest partition count of the topic this process can track"),
+    OPT(unassigned_grace_ms, "unassigned-grace-ms", TTHC_OPT_INT, .env = "TTHC_INGEST_UNASSIGNED_GRACE_MS",
+        .def = "60000", .min = 0, .max = 86400000,
+        .help = "/readyz answers 503 once this instance has held no partition for this long (0: never)"),
+    OPT(metrics_listen, "metrics-listen", TTHC_OPT_STR_EMPTY, .env = "TTHC_INGEST_METRICS_LISTEN",
+        .def = "127.0.0.1:9464", .help = "address of /metrics, /healthz and /readyz (empty: off)"),
+    OPT(on_gap, "on-gap", TTHC_OPT_STR, .env = "TTHC_INGEST_ON_GAP", .def = "continue",
+        .help = "when the next message to apply is no longer in the log (retention, a recreated topic): 'continue' "
+                "from the earliest message still there, or 'stop' the partition until an operator acts; either way "
+                "logged (messages_lost), counted and recorded in consumer_gap"),
+    OPT(log_level, "log-level", TTHC_OPT_STR, .env = "TTHC_LOG_LEVEL", .def = "info",
+        .help = "debug, info, warn or error"),
 };
 
 static const tthc_cli cli = {
     "tthc-ingest",
-    "Consumes TTHC dossier events from Kafka and keeps the indicator totals in PostgreSQL, exactly once.",
+    "Consumes TTHC dossier events from Kafka and keeps the indicator totals in PostgreSQL, exactly once.\n"
+    "Exit status: 0 after SIGTERM/SIGINT; 1 on a failure it cannot recover from; 2 on a usage or configuration error.",
     NULL,
     opts,
     sizeof opts / sizeof opts[0],

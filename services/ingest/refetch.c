@@ -58,16 +58,8 @@ static tthc_rc open_handle(refetch *r, tthc_err *err)
         "4096",
         NULL,
     };
-    rd_kafka_conf_t *conf = NULL;
-    tthc_rc rc = tthc_kafka_conf(r->brokers, defaults, &conf, err);
+    tthc_rc rc = tthc_kafka_new(RD_KAFKA_CONSUMER, r->brokers, defaults, NULL, &r->rk, err);
     if (rc) return rc;
-    char errstr[256];
-    r->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-    if (!r->rk) {
-        rd_kafka_conf_destroy(conf); /* not taken on failure */
-        return tthc_fail(err, TTHC_EKAFKA, "refetch consumer: %s", errstr);
-    }
-    conf = NULL; /* rd_kafka_new() took it */
     r->rkt = rd_kafka_topic_new(r->rk, r->topic, NULL);
     if (!r->rkt)
         return tthc_fail(err, TTHC_EKAFKA, "refetch topic %s: %s", r->topic, rd_kafka_err2str(rd_kafka_last_error()));

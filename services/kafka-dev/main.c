@@ -49,29 +49,32 @@ typedef struct {
     char *log_level;
 } kd_config;
 
+#define OPT(...) TTHC_OPT(kd_config, __VA_ARGS__)
+
 static const tthc_opt kd_opts[] = {
-    {"dossier-topic", TTHC_OPT_STR, offsetof(kd_config, dossier_topic), "TTHC_DOSSIER_TOPIC", "tthc.dossier.events", 0,
-     0, 1, "dossier events topic to create"},
-    {"partitions", TTHC_OPT_INT, offsetof(kd_config, partitions), NULL, "12", 1, 1000, 0,
-     "partitions of the dossier topic"},
-    {"dlq-topic", TTHC_OPT_STR, offsetof(kd_config, dlq_topic), "TTHC_DLQ_TOPIC", "tthc.dlq", 0, 0, 1,
-     "dead-letter topic to create"},
-    {"dlq-partitions", TTHC_OPT_INT, offsetof(kd_config, dlq_partitions), NULL, "3", 1, 1000, 0,
-     "partitions of the dead-letter topic"},
-    {"extra-topics", TTHC_OPT_STR, offsetof(kd_config, extra_topics), NULL, NULL, 0, 0, 0,
-     "more topics to create, as NAME:PARTITIONS[,NAME:PARTITIONS...] (e.g. a:3,b:1)"},
-    {"bootstrap-file", TTHC_OPT_STR, offsetof(kd_config, bootstrap_file), NULL, NULL, 0, 0, 0,
-     "write the bootstrap list to this file (atomically: temporary file, then rename); removed at exit"},
-    {"brokers", TTHC_OPT_INT, offsetof(kd_config, brokers), NULL, "1", 1, 9, 0, "number of mock brokers"},
-    {"log-level", TTHC_OPT_STR, offsetof(kd_config, log_level), "TTHC_LOG_LEVEL", "info", 0, 0, 0,
-     "debug, info, warn or error"},
+    OPT(dossier_topic, "dossier-topic", TTHC_OPT_STR, .env = "TTHC_DOSSIER_TOPIC", .def = "tthc.dossier.events",
+        .required = 1, .help = "dossier events topic to create"),
+    OPT(partitions, "partitions", TTHC_OPT_INT, .def = "12", .min = 1, .max = 1000,
+        .help = "partitions of the dossier topic"),
+    OPT(dlq_topic, "dlq-topic", TTHC_OPT_STR, .env = "TTHC_DLQ_TOPIC", .def = "tthc.dlq", .required = 1,
+        .help = "dead-letter topic to create"),
+    OPT(dlq_partitions, "dlq-partitions", TTHC_OPT_INT, .def = "3", .min = 1, .max = 1000,
+        .help = "partitions of the dead-letter topic"),
+    OPT(extra_topics, "extra-topics", TTHC_OPT_STR,
+        .help = "more topics to create, as NAME:PARTITIONS[,NAME:PARTITIONS...] (e.g. a:3,b:1)"),
+    OPT(bootstrap_file, "bootstrap-file", TTHC_OPT_STR,
+        .help = "write the bootstrap list to this file (atomically: temporary file, then rename); removed at exit"),
+    OPT(brokers, "brokers", TTHC_OPT_INT, .def = "1", .min = 1, .max = 9, .help = "number of mock brokers"),
+    OPT(log_level, "log-level", TTHC_OPT_STR, .env = "TTHC_LOG_LEVEL", .def = "info",
+        .help = "debug, info, warn or error"),
 };
 
 static const tthc_cli kd_cli = {
     .prog = "tthc-kafka-dev",
     .summary = "Kafka-protocol dev broker (librdkafka mock cluster) with the project's topics.\n"
                "Prints the bootstrap list on stdout and serves until SIGTERM or SIGINT.\n"
-               "In-memory only: ~5 MB kept per partition, nothing survives a restart.",
+               "In-memory only: ~5 MB kept per partition, nothing survives a restart.\n"
+               "Exit status: 0 after SIGTERM/SIGINT; 1 on a runtime failure; 2 on a usage or configuration error.",
     .usage_tail = NULL,
     .opts = kd_opts,
     .nopts = sizeof kd_opts / sizeof kd_opts[0],
@@ -223,6 +226,7 @@ int main(int argc, char **argv)
         exit_code = 0;
         goto out;
     }
+    exit_code = 2; /* a usage or configuration error, until the topics are known */
     if (rc) goto fail;
     tthc_log_init(NULL, cfg.log_level);
 
@@ -233,6 +237,7 @@ int main(int argc, char **argv)
                         &err)))
         goto fail;
     if (cfg.extra_topics && (rc = parse_extra_topics(cfg.extra_topics, topics, &ntopics, &err))) goto fail;
+    exit_code = 1; /* from here on, a runtime failure */
     if ((rc = tthc_signals_install(&err))) goto fail;
     if ((rc = new_handle(&rk, &err))) goto fail;
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 #include "err.h"
-#include "model.h"
+#include "lag_model.h"
 
 /* Sets rows[i].applied and rows[i].applied_age for the rows of group that
  * consumer_offset holds; the others get -1.  Sets rows[i].lost (messages lost

@@ -32,26 +32,14 @@ tthc_rc lag_probe_open(const char *brokers, const char *group, lag_probe **out, 
         NULL,
     };
     *out = NULL;
-    rd_kafka_conf_t *conf = NULL;
-    tthc_rc rc = tthc_kafka_conf(brokers, defaults, &conf, err);
-    if (rc) return rc;
-    if ((rc = tthc_kafka_set(conf, "group.id", group, err))) {
-        rd_kafka_conf_destroy(conf);
+    lag_probe *p = calloc(1, sizeof *p);
+    if (!p) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    tthc_rc rc =
+        tthc_kafka_new(RD_KAFKA_CONSUMER, brokers, defaults, &(tthc_kafka_setup){.group_id = group}, &p->rk, err);
+    if (rc) {
+        free(p);
         return rc;
     }
-    lag_probe *p = calloc(1, sizeof *p);
-    if (!p) {
-        rd_kafka_conf_destroy(conf);
-        return tthc_fail(err, TTHC_ENOMEM, "out of memory");
-    }
-    char errstr[512];
-    p->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
-    if (!p->rk) {
-        rd_kafka_conf_destroy(conf); /* not taken on failure */
-        free(p);
-        return tthc_fail(err, TTHC_EKAFKA, "rd_kafka_new: %s", errstr);
-    }
-    conf = NULL; /* rd_kafka_new() took it */
     rd_kafka_poll_set_consumer(p->rk);
     *out = p;
     return TTHC_OK;

@@ -14,7 +14,7 @@
  *   - the timestamp of the message at an offset (a bounded manual assign and
  *     consume, nothing committed).
  * The group's members come from owners.h, in a separate process.
- * Kafka properties come from tthc_kafka_conf(): TTHC_KAFKA_* pass-through.
+ * Kafka properties come from tthc_kafka_new(): TTHC_KAFKA_* pass-through.
  *
  * Ownership: lag_probe_open() returns a handle freed by lag_probe_close();
  * rows stay the caller's. */
@@ -24,7 +24,7 @@
 #include <stddef.h>
 
 #include "err.h"
-#include "model.h"
+#include "lag_model.h"
 
 typedef struct lag_probe lag_probe;
 

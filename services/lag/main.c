@@ -22,10 +22,10 @@
 #include "config.h"
 #include "kafka_probe.h"
 #include "lag.h"
+#include "lag_render.h"
 #include "log.h"
 #include "owners.h"
 #include "pg.h"
-#include "render.h"
 #include "signals.h"
 #include "timeutil.h"
 
@@ -46,27 +46,28 @@ typedef struct {
     char *log_level;
 } lag_config;
 
-#define OPT(name, type, field, env, def, min, max, req, help)                                                          \
-    {                                                                                                                  \
-        name, type, offsetof(lag_config, field), env, def, min, max, req, help                                         \
-    }
+#define OPT(...) TTHC_OPT(lag_config, __VA_ARGS__)
 
 static const tthc_opt opts[] = {
-    OPT("brokers", TTHC_OPT_STR, brokers, "TTHC_KAFKA_BROKERS", "127.0.0.1:9092", 0, 0, 1, "Kafka bootstrap servers"),
-    OPT("group", TTHC_OPT_STR, group, "TTHC_GROUP_ID", "tthc-ingest", 0, 0, 1, "consumer group to describe"),
-    OPT("topic", TTHC_OPT_STR, topic, "TTHC_DOSSIER_TOPIC", "tthc.dossier.events", 0, 0, 1,
-        "topic(s) the group consumes, comma-separated"),
-    OPT("dsn", TTHC_OPT_SECRET, dsn, "TTHC_PG_DSN", NULL, 0, 0, 0,
-        "libpq connection string: adds the applied offsets (consumer_offset) and judges on them"),
-    OPT("samples", TTHC_OPT_INT, samples, "TTHC_LAG_SAMPLES", "5", 2, TTHC_BURROW_WINDOW_MAX, 0,
-        "samples in the status window (the window spans (samples-1) x interval; make it longer than the "
-        "group's commit interval, 5 s with librdkafka's auto-commit)"),
-    OPT("interval-ms", TTHC_OPT_INT, interval_ms, "TTHC_LAG_INTERVAL_MS", "1000", 10, 600000, 0,
-        "time between two samples"),
-    OPT("timeout", TTHC_OPT_INT, timeout_s, "TTHC_LAG_TIMEOUT", "30", 1, 3600, 0,
-        "overall bound in seconds, sampling included (exit 3 when it expires)"),
-    OPT("json", TTHC_OPT_BOOL, json, NULL, "false", 0, 0, 0, "one JSON object instead of the table"),
-    OPT("log-level", TTHC_OPT_STR, log_level, "TTHC_LOG_LEVEL", "warn", 0, 0, 0, "debug, info, warn or error"),
+    OPT(brokers, "brokers", TTHC_OPT_STR, .env = "TTHC_KAFKA_BROKERS", .def = "127.0.0.1:9092", .required = 1,
+        .help = "Kafka bootstrap servers"),
+    OPT(group, "group", TTHC_OPT_STR, .env = "TTHC_GROUP_ID", .def = "tthc-ingest", .required = 1,
+        .help = "consumer group to describe"),
+    OPT(topic, "topic", TTHC_OPT_STR, .env = "TTHC_DOSSIER_TOPIC", .def = "tthc.dossier.events", .required = 1,
+        .help = "topic(s) the group consumes, comma-separated"),
+    OPT(dsn, "dsn", TTHC_OPT_SECRET, .env = "TTHC_PG_DSN",
+        .help = "libpq connection string: adds the applied offsets (consumer_offset) and judges on them"),
+    OPT(samples, "samples", TTHC_OPT_INT, .env = "TTHC_LAG_SAMPLES", .def = "5", .min = 2,
+        .max = TTHC_BURROW_WINDOW_MAX,
+        .help = "samples in the status window (the window spans (samples-1) x interval; make it longer than the "
+                "group's commit interval, 5 s with librdkafka's auto-commit)"),
+    OPT(interval_ms, "interval-ms", TTHC_OPT_INT, .env = "TTHC_LAG_INTERVAL_MS", .def = "1000", .min = 10,
+        .max = 600000, .help = "time between two samples"),
+    OPT(timeout_s, "timeout", TTHC_OPT_INT, .env = "TTHC_LAG_TIMEOUT", .def = "30", .min = 1, .max = 3600,
+        .help = "overall bound in seconds, sampling included (exit 3 when it expires)"),
+    OPT(json, "json", TTHC_OPT_BOOL, .def = "false", .help = "one JSON object instead of the table"),
+    OPT(log_level, "log-level", TTHC_OPT_STR, .env = "TTHC_LOG_LEVEL", .def = "warn",
+        .help = "debug, info, warn or error"),
 };
 
 static const tthc_cli cli = {

@@ -43,15 +43,11 @@ static void child_describe(FILE *f, const char *brokers, const char *group, int 
 {
     tthc_err err = {{0}};
     char errstr[512];
-    rd_kafka_conf_t *conf = NULL;
-    if (tthc_kafka_conf(brokers, (const char *const[]){"client.id", "tthc-lag-describe", NULL}, &conf, &err)) {
-        child_fail(f, "configuration", err.msg);
-        return;
-    }
-    rd_kafka_conf_set_log_cb(conf, NULL); /* quiet: the parent's handle logs the same connection trouble */
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!rk) {
-        child_fail(f, "rd_kafka_new", errstr);
+    rd_kafka_t *rk = NULL;
+    /* quiet: the parent's handle logs the same connection trouble */
+    if (tthc_kafka_new(RD_KAFKA_PRODUCER, brokers, (const char *const[]){"client.id", "tthc-lag-describe", NULL},
+                       &(tthc_kafka_setup){.quiet = true}, &rk, &err)) {
+        child_fail(f, "kafka handle", err.msg);
         return; /* the process ends: nothing to free */
     }
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);

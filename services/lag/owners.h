@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "err.h"
-#include "model.h"
+#include "lag_model.h"
 
 typedef struct lag_owners lag_owners;
 

@@ -44,26 +44,29 @@ typedef struct {
     char *log_level;
 } mg_config;
 
+#define OPT(...) TTHC_OPT(mg_config, __VA_ARGS__)
+
 static const tthc_opt mg_opts[] = {
-    {"dsn", TTHC_OPT_SECRET, offsetof(mg_config, dsn), "TTHC_PG_DSN", "postgresql:///tthc", 0, 0, 1,
-     "libpq connection string of the database to migrate"},
-    {"dir", TTHC_OPT_STR, offsetof(mg_config, dir), "TTHC_MIGRATIONS_DIR", TTHC_SOURCE_DIR "/migrations", 0, 0, 1,
-     "directory holding the NNN_name.sql files"},
-    {"status", TTHC_OPT_BOOL, offsetof(mg_config, status), NULL, "false", 0, 0, 0,
-     "print each migration as applied, pending, changed or missing, and change nothing"},
-    {"statement-timeout", TTHC_OPT_INT, offsetof(mg_config, statement_timeout_s), NULL, "300", 1, 86400, 0,
-     "seconds any one statement (a whole migration file, or the wait for the lock) may take"},
-    {"connect-timeout", TTHC_OPT_INT, offsetof(mg_config, connect_timeout_s), NULL, "10", 1, 600, 0,
-     "seconds to wait for the connection (a connect_timeout in the DSN wins)"},
-    {"log-level", TTHC_OPT_STR, offsetof(mg_config, log_level), "TTHC_LOG_LEVEL", "info", 0, 0, 0,
-     "debug, info, warn or error"},
+    OPT(dsn, "dsn", TTHC_OPT_SECRET, .env = "TTHC_PG_DSN", .def = "postgresql:///tthc", .required = 1,
+        .help = "libpq connection string of the database to migrate"),
+    OPT(dir, "dir", TTHC_OPT_STR, .env = "TTHC_MIGRATIONS_DIR", .def = TTHC_SOURCE_DIR "/migrations", .required = 1,
+        .help = "directory holding the NNN_name.sql files"),
+    OPT(status, "status", TTHC_OPT_BOOL, .def = "false",
+        .help = "print each migration as applied, pending, changed or missing, and change nothing"),
+    OPT(statement_timeout_s, "statement-timeout", TTHC_OPT_INT, .def = "300", .min = 1, .max = 86400,
+        .help = "seconds any one statement (a whole migration file, or the wait for the lock) may take"),
+    OPT(connect_timeout_s, "connect-timeout", TTHC_OPT_INT, .def = "10", .min = 1, .max = 600,
+        .help = "seconds to wait for the connection (a connect_timeout in the DSN wins)"),
+    OPT(log_level, "log-level", TTHC_OPT_STR, .env = "TTHC_LOG_LEVEL", .def = "info",
+        .help = "debug, info, warn or error"),
 };
 
 static const tthc_cli mg_cli = {
     .prog = "tthc-migrate",
     .summary = "Applies the migration files NNN_name.sql in numeric order, each in its own transaction,\n"
                "recording them in schema_migrations.  Concurrent runs are serialized by an advisory lock.\n"
-               "Exit status: 0 ok, 1 error (including an applied file whose content changed).",
+               "Exit status: 0 ok, 1 error (including an applied file whose content changed), 2 usage or\n"
+               "configuration error.",
     .usage_tail = NULL,
     .opts = mg_opts,
     .nopts = sizeof mg_opts / sizeof mg_opts[0],
@@ -576,7 +579,10 @@ int main(int argc, char **argv)
         exit_code = 0;
         goto out;
     }
-    if (rc) goto fail;
+    if (rc) {
+        exit_code = 2; /* a usage or configuration error */
+        goto fail;
+    }
     tthc_log_init(NULL, cfg.log_level);
     if ((rc = scan_dir(cfg.dir, &files, &nfiles, &err))) goto fail;
     if (nfiles == 0) {

@@ -12,7 +12,7 @@
 #include "auth.h"
 #include "log.h"
 #include "page.h"
-#include "report.h"
+#include "stub_report.h"
 #include "unitlist.h"
 
 static const char json_type[] = "application/json";

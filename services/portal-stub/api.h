@@ -32,8 +32,8 @@
 
 #include "auth.h"
 #include "httpd.h"
-#include "metrics.h"
-#include "store.h"
+#include "stub_metrics.h"
+#include "stub_store.h"
 
 #define PORTAL_API_PATH "/api/v1/indicator-reports"
 #define PORTAL_BODY_MAX (1024 * 1024)

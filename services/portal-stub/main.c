@@ -21,7 +21,7 @@
 #include "httpd.h"
 #include "log.h"
 #include "signals.h"
-#include "store.h"
+#include "stub_store.h"
 
 typedef struct {
     char *listen;
@@ -44,52 +44,58 @@ typedef struct {
     char *log_level;
 } stub_config;
 
+#define OPT(...) TTHC_OPT(stub_config, __VA_ARGS__)
+
 static const tthc_opt stub_opts[] = {
-    {"listen", TTHC_OPT_STR, offsetof(stub_config, listen), "TTHC_PORTAL_LISTEN", "127.0.0.1:8088", 0, 0, 1,
-     "HOST:PORT to serve on ([IPv6]:PORT; port 0 = any free port, see --port-file)"},
-    {"dsn", TTHC_OPT_STR, offsetof(stub_config, dsn), "TTHC_PORTAL_DSN", NULL, 0, 0, 0,
-     "libpq connection string of the stub's database; unset: $TTHC_PG_DSN, else postgresql:///tthc"},
-    {"token", TTHC_OPT_SECRET, offsetof(stub_config, token), "TTHC_PORTAL_TOKEN", NULL, 0, 0, 0,
-     "bearer token clients must send (required unless --token-file is given)"},
-    {"token-file", TTHC_OPT_STR, offsetof(stub_config, token_file), "TTHC_PORTAL_TOKEN_FILE", NULL, 0, 0, 0,
-     "read the bearer token from this file (first line; takes precedence over --token)"},
-    {"next-token", TTHC_OPT_SECRET, offsetof(stub_config, next_token), "TTHC_PORTAL_NEXT_TOKEN", NULL, 0, 0, 0,
-     "during a token rotation, a second bearer token accepted as well"},
-    {"next-token-file", TTHC_OPT_STR, offsetof(stub_config, next_token_file), "TTHC_PORTAL_NEXT_TOKEN_FILE", NULL, 0, 0,
-     0, "read the second token from this file (first line; an empty file: none); SIGHUP re-reads both files"},
-    {"port-file", TTHC_OPT_STR, offsetof(stub_config, port_file), NULL, NULL, 0, 0, 0,
-     "write the bound port to this file once listening (atomically); removed at exit"},
-    {"fail-rate", TTHC_OPT_INT, offsetof(stub_config, fail_rate), "TTHC_PORTAL_FAIL_RATE", "0", 0, 100, 0,
-     "fault injection: percent of API requests answered --fail-status with Retry-After"},
-    {"fail-status", TTHC_OPT_INT, offsetof(stub_config, fail_status), "TTHC_PORTAL_FAIL_STATUS", "503", 200, 503, 0,
-     "status of injected faults: 429, 500 or 503; or answers a pusher must not trust: 200 (see --fail-answer), "
-     "301, 302, 307 or 308 (Location: --fail-location)"},
-    {"fail-answer", TTHC_OPT_STR, offsetof(stub_config, fail_answer), "TTHC_PORTAL_FAIL_ANSWER", "html", 0, 0, 0,
-     "body of an injected 200: html (an HTML page) or wrong_revision ({\"status\":\"accepted\"} with the revision "
-     "sent + 1)"},
-    {"fail-location", TTHC_OPT_STR, offsetof(stub_config, fail_location), "TTHC_PORTAL_FAIL_LOCATION",
-     "http://127.0.0.1:9/elsewhere", 0, 0, 0, "Location of an injected 3xx"},
-    {"latency-ms", TTHC_OPT_INT, offsetof(stub_config, latency_ms), "TTHC_PORTAL_LATENCY_MS", "0", 0, 600000, 0,
-     "fault injection: delay added before answering each API request"},
-    {"retry-after", TTHC_OPT_INT, offsetof(stub_config, retry_after), "TTHC_PORTAL_RETRY_AFTER", "1", 0, 86400, 0,
-     "Retry-After seconds sent with injected faults and 503 answers"},
-    {"retry-after-date", TTHC_OPT_BOOL, offsetof(stub_config, retry_after_date), "TTHC_PORTAL_RETRY_AFTER_DATE",
-     "false", 0, 0, 0, "send Retry-After as an HTTP date (IMF-fixdate, now + --retry-after) instead of seconds"},
-    {"seed", TTHC_OPT_INT, offsetof(stub_config, seed), "TTHC_PORTAL_SEED", "0", 0, 2147483647L, 0,
-     "seed of the fault-injection dice (0 = from the clock)"},
-    {"threads", TTHC_OPT_INT, offsetof(stub_config, threads), "TTHC_PORTAL_THREADS", "4", 1, 64, 0,
-     "HTTP threads (injected latency overlaps across them; database work is serialized)"},
-    {"statement-timeout-ms", TTHC_OPT_INT, offsetof(stub_config, statement_timeout_ms), NULL, "5000", 100, 600000, 0,
-     "statement_timeout and lock_timeout of the database session"},
-    {"log-level", TTHC_OPT_STR, offsetof(stub_config, log_level), "TTHC_LOG_LEVEL", "info", 0, 0, 0,
-     "debug (one line per request), info, warn or error"},
+    OPT(listen, "listen", TTHC_OPT_STR, .env = "TTHC_PORTAL_LISTEN", .def = "127.0.0.1:8088", .required = 1,
+        .help = "HOST:PORT to serve on ([IPv6]:PORT; port 0 = any free port, see --port-file)"),
+    OPT(dsn, "dsn", TTHC_OPT_SECRET, .env = "TTHC_PORTAL_DSN", .env_fallback = "TTHC_PG_DSN",
+        .def = "postgresql:///tthc", .help = "libpq connection string of the stub's own database"),
+    OPT(token, "token", TTHC_OPT_SECRET, .env = "TTHC_PORTAL_TOKEN", .required = 1,
+        .help = "bearer token clients must send (or --token-file)"),
+    OPT(token_file, "token-file", TTHC_OPT_STR, .env = "TTHC_PORTAL_TOKEN_FILE", .token_for = "token",
+        .help = "read the bearer token from this file (takes precedence over --token; SIGHUP re-reads it)"),
+    OPT(next_token, "next-token", TTHC_OPT_SECRET, .env = "TTHC_PORTAL_NEXT_TOKEN",
+        .help = "during a token rotation, a second bearer token accepted as well"),
+    OPT(next_token_file, "next-token-file", TTHC_OPT_STR, .env = "TTHC_PORTAL_NEXT_TOKEN_FILE",
+        .token_for = "next-token",
+        .help = "read the second token from this file (an empty file: none; SIGHUP re-reads it)"),
+    OPT(port_file, "port-file", TTHC_OPT_STR,
+        .help = "write the bound port to this file once listening (atomically); removed at exit"),
+    OPT(fail_rate, "fail-rate", TTHC_OPT_INT, .env = "TTHC_PORTAL_FAIL_RATE", .def = "0", .min = 0, .max = 100,
+        .help = "fault injection: percent of API requests answered --fail-status with Retry-After"),
+    OPT(fail_status, "fail-status", TTHC_OPT_INT, .env = "TTHC_PORTAL_FAIL_STATUS", .def = "503", .min = 200,
+        .max = 503,
+        .help =
+            "status of injected faults: 429, 500 or 503; or answers a pusher must not trust: 200 (see --fail-answer), "
+            "301, 302, 307 or 308 (Location: --fail-location)"),
+    OPT(fail_answer, "fail-answer", TTHC_OPT_STR, .env = "TTHC_PORTAL_FAIL_ANSWER", .def = "html",
+        .help = "body of an injected 200: html (an HTML page) or wrong_revision ({\"status\":\"accepted\"} with the "
+                "revision sent + 1)"),
+    OPT(fail_location, "fail-location", TTHC_OPT_STR, .env = "TTHC_PORTAL_FAIL_LOCATION",
+        .def = "http://127.0.0.1:9/elsewhere", .help = "Location of an injected 3xx"),
+    OPT(latency_ms, "latency-ms", TTHC_OPT_INT, .env = "TTHC_PORTAL_LATENCY_MS", .def = "0", .min = 0, .max = 600000,
+        .help = "fault injection: delay added before answering each API request"),
+    OPT(retry_after, "retry-after", TTHC_OPT_INT, .env = "TTHC_PORTAL_RETRY_AFTER", .def = "1", .min = 0, .max = 86400,
+        .help = "Retry-After seconds sent with injected faults and 503 answers"),
+    OPT(retry_after_date, "retry-after-date", TTHC_OPT_BOOL, .env = "TTHC_PORTAL_RETRY_AFTER_DATE", .def = "false",
+        .help = "send Retry-After as an HTTP date (IMF-fixdate, now + --retry-after) instead of seconds"),
+    OPT(seed, "seed", TTHC_OPT_INT, .env = "TTHC_PORTAL_SEED", .def = "0", .min = 0, .max = 2147483647L,
+        .help = "seed of the fault-injection dice (0 = from the clock)"),
+    OPT(threads, "threads", TTHC_OPT_INT, .env = "TTHC_PORTAL_THREADS", .def = "4", .min = 1, .max = 64,
+        .help = "HTTP threads (injected latency overlaps across them; database work is serialized)"),
+    OPT(statement_timeout_ms, "statement-timeout-ms", TTHC_OPT_INT, .def = "5000", .min = 100, .max = 600000,
+        .help = "statement_timeout and lock_timeout of the database session"),
+    OPT(log_level, "log-level", TTHC_OPT_STR, .env = "TTHC_LOG_LEVEL", .def = "info",
+        .help = "debug (one line per request), info, warn or error"),
 };
 
 static const tthc_cli stub_cli = {
     .prog = "tthc-portal-stub",
     .summary = "Stand-in for the national portal's indicator-report API (docs/portal-api.md):\n"
                "POST/GET /api/v1/indicator-reports, GET /healthz, /readyz, /metrics and an HTML overview at /.\n"
-               "Stores every accepted revision in PostgreSQL (schema portal). Serves until SIGTERM or SIGINT.",
+               "Stores every accepted revision in PostgreSQL (schema portal). Serves until SIGTERM or SIGINT.\n"
+               "Exit status: 0 after SIGTERM/SIGINT; 1 on a runtime failure; 2 on a usage or configuration error.",
     .usage_tail = NULL,
     .opts = stub_opts,
     .nopts = sizeof stub_opts / sizeof stub_opts[0],
@@ -115,26 +121,6 @@ static tthc_rc install_signals(sigset_t *wait_mask, tthc_err *err)
     return TTHC_OK;
 }
 
-/* Reads the first line of path into *token (malloc'd); an empty file is an
- * error unless empty_ok (then *token becomes ""). */
-static tthc_rc read_token_file(const char *path, char **token, int empty_ok, tthc_err *err)
-{
-    FILE *f = fopen(path, "r");
-    if (!f) return tthc_fail(err, TTHC_EIO, "token file %s: %s", path, strerror(errno));
-    char line[4100];
-    int ok = fgets(line, sizeof line, f) != NULL;
-    (void)fclose(f); /* read only */
-    if (!ok && empty_ok) line[0] = '\0';
-    else if (!ok) return tthc_fail(err, TTHC_EINVAL, "token file %s: empty", path);
-    line[strcspn(line, "\r\n")] = '\0';
-    char *t = strdup(line);
-    explicit_bzero(line, sizeof line);
-    if (!t) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
-    free(*token);
-    *token = t;
-    return TTHC_OK;
-}
-
 static tthc_rc resolve_config(stub_config *c, tthc_err *err)
 {
     static const long statuses[] = {200, 301, 302, 307, 308, 429, 500, 503};
@@ -147,21 +133,6 @@ static tthc_rc resolve_config(stub_config *c, tthc_err *err)
                          c->fail_status);
     if (strcmp(c->fail_answer, "html") && strcmp(c->fail_answer, "wrong_revision"))
         return tthc_fail(err, TTHC_EINVAL, "TTHC_PORTAL_FAIL_ANSWER (--fail-answer) must be html or wrong_revision");
-    if (!c->dsn) {
-        const char *env = getenv("TTHC_PG_DSN");
-        if (!(c->dsn = strdup(env && *env ? env : "postgresql:///tthc")))
-            return tthc_fail(err, TTHC_ENOMEM, "out of memory");
-    }
-    if (c->token_file) {
-        tthc_rc rc = read_token_file(c->token_file, &c->token, 0, err);
-        if (rc) return rc;
-    }
-    if (c->next_token_file) {
-        tthc_rc rc = read_token_file(c->next_token_file, &c->next_token, 1, err);
-        if (rc) return rc;
-    }
-    if (!c->token || !*c->token)
-        return tthc_fail(err, TTHC_EINVAL, "TTHC_PORTAL_TOKEN (--token) or --token-file is required");
     if (!portal_token_valid(c->token))
         return tthc_fail(err, TTHC_EINVAL, "the bearer token must be 1-4096 visible ASCII characters");
     return TTHC_OK;
@@ -177,8 +148,7 @@ static void reload_tokens(stub_config *c, portal_app *app)
                                         "cannot change while running\"");
         return;
     }
-    if (c->token_file) rc = read_token_file(c->token_file, &c->token, 0, &err);
-    if (!rc && c->next_token_file) rc = read_token_file(c->next_token_file, &c->next_token, 1, &err);
+    rc = tthc_config_reload_tokens(&stub_cli, c, &err);
     if (!rc) rc = portal_tokens_set(&app->tokens, c->token, c->next_token, &err);
     if (rc) LOG_ERROR("tokens_not_reloaded", "error=%s note=\"the tokens in force stay\"", err.msg);
     else LOG_INFO("tokens_reloaded", "next_token=%s", c->next_token && *c->next_token ? "yes" : "no");
@@ -218,7 +188,11 @@ int main(int argc, char **argv)
         return 0;
     }
     tthc_log_init("tthc-portal-stub", cfg.log_level);
-    if (rc || (rc = resolve_config(&cfg, &err))) goto fail;
+    if (rc || (rc = resolve_config(&cfg, &err))) {
+        LOG_ERROR("config_invalid", "error=%s", err.msg);
+        tthc_config_free(&stub_cli, &cfg);
+        return 2;
+    }
     if ((rc = install_signals(&wait_mask, &err))) goto fail;
 
     portal_app_init(&app, (unsigned long long)cfg.seed);
@@ -272,8 +246,6 @@ fail:
     }
     if (rc) LOG_ERROR("exit", "rc=%s error=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err.msg));
     else LOG_INFO("stopped", NULL);
-    if (cfg.token) explicit_bzero(cfg.token, strlen(cfg.token));
-    if (cfg.next_token) explicit_bzero(cfg.next_token, strlen(cfg.next_token));
     tthc_config_free(&stub_cli, &cfg);
     return rc ? 1 : 0;
 }

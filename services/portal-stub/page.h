@@ -16,7 +16,7 @@ struct cJSON;
 
 typedef struct {
     const char *period;          /* period shown, or NULL when nothing is stored */
-    const struct cJSON *reports; /* array in the GET representation (store.h), or NULL */
+    const struct cJSON *reports; /* array in the GET representation (stub_store.h), or NULL */
     const struct cJSON *periods; /* array of period strings, newest first, or NULL */
     const portal_targets *targets;
     const char *notice; /* a message shown above the table (e.g. an error), or NULL */

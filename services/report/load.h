@@ -1,5 +1,5 @@
 /* load.h - reads one province's period_totals rows, the year's targets and
- * the indicator names from PostgreSQL into a report_data (model.h).
+ * the indicator names from PostgreSQL into a report_data (report_model.h).
  *
  * One read-only transaction (REPEATABLE READ): the roll-up rows and the unit
  * rows come from the same snapshot, so they add up.  Every statement goes
@@ -10,8 +10,8 @@
 #include <libpq-fe.h>
 
 #include "err.h"
-#include "model.h"
 #include "qd766.h"
+#include "report_model.h"
 
 /* d must have been set up with report_data_init().  With q not NULL, the QĐ
  * 766 section is read in the same snapshot (qd766.h), evaluated at `at` (an

@@ -10,10 +10,10 @@
 #include "config.h"
 #include "load.h"
 #include "log.h"
-#include "model.h"
 #include "pg.h"
 #include "qd766.h"
-#include "render.h"
+#include "report_model.h"
+#include "report_render.h"
 #include "timeutil.h"
 #include "unitlist.h"
 
@@ -23,34 +23,34 @@ typedef struct {
     int qd766_only, no_qd766;
 } report_config;
 
-#define OPT(name, type, field, env, def, min, max, help)                                                               \
-    {                                                                                                                  \
-        name, type, offsetof(report_config, field), env, def, min, max, 0, help                                        \
-    }
+#define OPT(...) TTHC_OPT(report_config, __VA_ARGS__)
 
 static const tthc_opt opts[] = {
-    OPT("dsn", TTHC_OPT_SECRET, dsn, "TTHC_PG_DSN", "postgresql:///tthc", 0, 0, "libpq connection string"),
-    OPT("period", TTHC_OPT_STR, period, NULL, NULL, 0, 0, "a month (2025-09), a quarter (2025-Q3) or a year (2025)"),
-    OPT("ytd", TTHC_OPT_STR, ytd, NULL, NULL, 0, 0, "year to date: January to this month (2025-09)"),
-    OPT("unit", TTHC_OPT_STR, unit, NULL, "H61", 0, 0, "scope: a province (H61, the roll-up) or one unit (H61.07)"),
-    OPT("format", TTHC_OPT_STR, format, NULL, "table", 0, 0, "table, csv, json or html"),
-    OPT("lang", TTHC_OPT_STR, lang, NULL, "vi", 0, 0,
-        "vi (Vietnamese: 79.602, 63,83 %) or en; table and html (csv and json are machine formats)"),
-    OPT("qd766-only", TTHC_OPT_BOOL, qd766_only, NULL, "false", 0, 0, "only the QĐ 766/QĐ-TTg score section"),
-    OPT("no-qd766", TTHC_OPT_BOOL, no_qd766, NULL, "false", 0, 0,
-        "leave the QĐ 766 section out (a database without migration 006)"),
-    OPT("at", TTHC_OPT_STR, at, NULL, NULL, 0, 0,
-        "QĐ 766 evaluation instant, RFC 3339 (default: now; never later than the period's end)"),
-    OPT("out", TTHC_OPT_STR, out, NULL, NULL, 0, 0, "write to FILE instead of stdout"),
-    OPT("units-file", TTHC_OPT_STR, units_file, NULL, NULL, 0, 0,
-        "unit names as code<TAB>name<TAB>kind lines (default: the built-in list of Vĩnh Long, H61, "
-        "services/emit/units-h61.tsv)"),
-    OPT("top", TTHC_OPT_INT, top, NULL, "5", 1, 100000, "units listed per indicator in the table and the HTML page"),
-    OPT("min-denominator", TTHC_OPT_INT, min_den, NULL, "10", 1, 1000000000L,
-        "smallest denominator a unit needs to be ranked"),
-    OPT("statement-timeout-ms", TTHC_OPT_INT, statement_timeout_ms, "TTHC_PG_STATEMENT_TIMEOUT_MS", "30000", 100,
-        3600000, "PostgreSQL statement_timeout"),
-    OPT("log-level", TTHC_OPT_STR, log_level, "TTHC_LOG_LEVEL", "warn", 0, 0, "debug, info, warn or error"),
+    OPT(dsn, "dsn", TTHC_OPT_SECRET, .env = "TTHC_PG_DSN", .def = "postgresql:///tthc",
+        .help = "libpq connection string"),
+    OPT(period, "period", TTHC_OPT_STR, .help = "a month (2025-09), a quarter (2025-Q3) or a year (2025)"),
+    OPT(ytd, "ytd", TTHC_OPT_STR, .help = "year to date: January to this month (2025-09)"),
+    OPT(unit, "unit", TTHC_OPT_STR, .def = "H61", .help = "scope: a province (H61, the roll-up) or one unit (H61.07)"),
+    OPT(format, "format", TTHC_OPT_STR, .def = "table", .help = "table, csv, json or html"),
+    OPT(lang, "lang", TTHC_OPT_STR, .def = "vi",
+        .help = "vi (Vietnamese: 79.602, 63,83 %) or en; table and html (csv and json are machine formats)"),
+    OPT(qd766_only, "qd766-only", TTHC_OPT_BOOL, .def = "false", .help = "only the QĐ 766/QĐ-TTg score section"),
+    OPT(no_qd766, "no-qd766", TTHC_OPT_BOOL, .def = "false",
+        .help = "leave the QĐ 766 section out (a database without migration 006)"),
+    OPT(at, "at", TTHC_OPT_STR,
+        .help = "QĐ 766 evaluation instant, RFC 3339 (default: now; never later than the period's end)"),
+    OPT(out, "out", TTHC_OPT_STR, .help = "write to FILE instead of stdout"),
+    OPT(units_file, "units-file", TTHC_OPT_STR,
+        .help = "unit names as code<TAB>name<TAB>kind lines (default: the built-in list of Vĩnh Long, H61, "
+                "services/emit/units-h61.tsv)"),
+    OPT(top, "top", TTHC_OPT_INT, .def = "5", .min = 1, .max = 100000,
+        .help = "units listed per indicator in the table and the HTML page"),
+    OPT(min_den, "min-denominator", TTHC_OPT_INT, .def = "10", .min = 1, .max = 1000000000L,
+        .help = "smallest denominator a unit needs to be ranked"),
+    OPT(statement_timeout_ms, "statement-timeout-ms", TTHC_OPT_INT, .env = "TTHC_PG_STATEMENT_TIMEOUT_MS",
+        .def = "30000", .min = 100, .max = 3600000, .help = "PostgreSQL statement_timeout"),
+    OPT(log_level, "log-level", TTHC_OPT_STR, .env = "TTHC_LOG_LEVEL", .def = "warn",
+        .help = "debug, info, warn or error"),
 };
 
 static const tthc_cli cli = {

@@ -1,10 +1,10 @@
-/* render_html.c - the report as one self-contained HTML page; see render.h.
+/* render_html.c - the report as one self-contained HTML page; see report_render.h.
  * Text goes through html() (escaped), numbers through fprintf; the charts
  * are inline SVG; no script and no external asset. */
 #include <string.h>
 
 #include "html.h"
-#include "render.h"
+#include "report_render.h"
 
 /* Escaped text (common/html.h). */
 static void html(FILE *f, const char *s)

@@ -1,9 +1,9 @@
-/* render_json.c - the report as one JSON object (cJSON builders); see render.h. */
+/* render_json.c - the report as one JSON object (cJSON builders); see report_render.h. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "render.h"
+#include "report_render.h"
 
 static const char *const kind_names[] = {"month", "quarter", "year", "ytd"};
 

@@ -1,7 +1,7 @@
-/* render_text.c - terminal table and CSV; see render.h. */
+/* render_text.c - terminal table and CSV; see report_render.h. */
 #include <string.h>
 
-#include "render.h"
+#include "report_render.h"
 
 const char *report_rate_str(report_nd nd, char *buf, size_t len)
 {

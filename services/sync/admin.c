@@ -13,8 +13,8 @@
 #include "pg.h"
 #include "portal.h"
 #include "queue.h"
-#include "report.h"
 #include "sync.h"
+#include "sync_report.h"
 
 static int period_ok(const char *p)
 {
@@ -267,11 +267,11 @@ int sync_unpark(const sync_config *cfg, tthc_err *err)
         tthc_fail(err, TTHC_EINVAL, "--period wants YYYY-MM, got '%s'", cfg->period);
         return 2;
     }
-    if (tthc_pg_connect(cfg->dsn, "tthc-sync unpark", (int)cfg->statement_timeout_ms, &c, err)) return 2;
+    if (tthc_pg_connect(cfg->dsn, "tthc-sync unpark", (int)cfg->statement_timeout_ms, &c, err)) return 1;
     long n = 0;
     tthc_rc rc = sync_q_unpark(c, cfg->unit, cfg->period, 0, &n, err);
     PQfinish(c);
-    if (rc) return 2;
+    if (rc) return 1;
     printf("%ld report(s) un-parked\n", n);
     LOG_INFO("unparked", "count=%ld unit=%s period=%s", n, cfg->unit ? cfg->unit : "*",
              cfg->period ? cfg->period : "*");
@@ -284,9 +284,9 @@ int sync_status(const sync_config *cfg, tthc_err *err)
 {
     PGconn *c = NULL;
     PGresult *r = NULL;
-    int code = 2;
+    int code = 1;
     sync_stats st;
-    if (tthc_pg_connect(cfg->dsn, "tthc-sync status", (int)cfg->statement_timeout_ms, &c, err)) return 2;
+    if (tthc_pg_connect(cfg->dsn, "tthc-sync status", (int)cfg->statement_timeout_ms, &c, err)) return 1;
     if (sync_q_stats(c, &st, err)) goto done;
     printf("queue depth:     %ld (in flight: %ld, retrying: %ld)\n", st.depth, st.leased, st.retrying);
     printf("oldest waiting:  %.1f s\n", st.oldest_s);

@@ -18,9 +18,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "metrics.h"
 #include "portal.h"
 #include "sync.h"
+#include "sync_metrics.h"
 
 typedef struct sync_worker sync_worker;
 

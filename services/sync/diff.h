@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "err.h"
-#include "report.h"
+#include "sync_report.h"
 
 /* One of our buckets (one row of period_totals). */
 typedef struct {

@@ -10,7 +10,7 @@
 #include <libpq-fe.h>
 
 #include "err.h"
-#include "metrics.h"
+#include "sync_metrics.h"
 
 /* One query on c (autocommit), then sync_metrics_units(m, ...). */
 tthc_rc sync_freshness_refresh(PGconn *c, sync_metrics *m, tthc_err *err) TTHC_MUSTCHECK;

@@ -19,56 +19,58 @@
 #include "signals.h"
 #include "sync.h"
 
-#define OPT(name, type, field, env, def, min, max, help)                                                               \
-    {                                                                                                                  \
-        name, type, offsetof(sync_config, field), env, def, min, max, 0, help                                          \
-    }
+#define OPT(...) TTHC_OPT(sync_config, __VA_ARGS__)
 
 static const tthc_opt opts[] = {
-    OPT("dsn", TTHC_OPT_SECRET, dsn, "TTHC_PG_DSN", "postgresql:///tthc", 0, 0, "libpq connection string"),
-    OPT("portal-url", TTHC_OPT_STR, portal_url, "TTHC_PORTAL_URL", "http://127.0.0.1:8088", 0, 0,
-        "base URL of the national portal (http:// or https://)"),
-    OPT("token", TTHC_OPT_SECRET, token, "TTHC_PORTAL_TOKEN", NULL, 0, 0,
-        "bearer token for the portal (required unless --token-file; never logged)"),
-    OPT("token-file", TTHC_OPT_STR, token_file, "TTHC_PORTAL_TOKEN_FILE", NULL, 0, 0,
-        "file holding the bearer token (wins over --token; trailing newline ignored)"),
-    OPT("ca-file", TTHC_OPT_STR, ca_file, "TTHC_PORTAL_CA_FILE", NULL, 0, 0,
-        "CA bundle that verifies the portal's TLS certificate (default: the system's)"),
-    OPT("insecure", TTHC_OPT_BOOL, insecure, NULL, "false", 0, 0,
-        "do not verify the portal's TLS certificate (tests only; flag only, no environment variable)"),
-    OPT("connect-timeout-ms", TTHC_OPT_INT, connect_timeout_ms, "TTHC_SYNC_CONNECT_TIMEOUT_MS", "3000", 10, 600000,
-        "longest wait for a connection to the portal"),
-    OPT("timeout-ms", TTHC_OPT_INT, timeout_ms, "TTHC_SYNC_TIMEOUT_MS", "10000", 10, 600000,
-        "longest time one HTTP request may take, connection included"),
-    OPT("lease-ms", TTHC_OPT_INT, lease_ms, "TTHC_SYNC_LEASE_MS", "60000", 1000, 3600000,
-        "how long a claimed report belongs to one sender; must exceed 3 x --timeout-ms + 5000"),
-    OPT("batch", TTHC_OPT_INT, batch, "TTHC_SYNC_BATCH", "32", 1, 10000, "reports one worker claims per scan"),
-    OPT("workers", TTHC_OPT_INT, workers, "TTHC_SYNC_WORKERS", "8", 1, 64,
-        "senders working in parallel (each with its own database and portal connection)"),
-    OPT("poll-ms", TTHC_OPT_INT, poll_ms, "TTHC_SYNC_POLL_MS", "1000", 10, 600000,
-        "longest time between two scans (a NOTIFY tthc_totals triggers one at once)"),
-    OPT("backoff-base-ms", TTHC_OPT_INT, backoff_base_ms, NULL, "200", 1, 600000,
-        "first retry delay ceiling (full jitter; doubles per attempt)"),
-    OPT("backoff-cap-ms", TTHC_OPT_INT, backoff_cap_ms, NULL, "60000", 1, 3600000, "largest retry delay ceiling"),
-    OPT("auth-pause-ms", TTHC_OPT_INT, auth_pause_ms, NULL, "60000", 100, 3600000,
-        "after a 401 (wrong token) nothing is sent for this long"),
-    OPT("statement-timeout-ms", TTHC_OPT_INT, statement_timeout_ms, "TTHC_PG_STATEMENT_TIMEOUT_MS", "30000", 100,
-        3600000, "PostgreSQL statement_timeout and lock_timeout"),
-    OPT("instance", TTHC_OPT_STR, instance, "TTHC_SYNC_INSTANCE", NULL, 0, 0,
-        "name of this instance in lease owners (default: the host name); at start, leases of dead processes of "
-        "the same instance are released"),
-    OPT("metrics-listen", TTHC_OPT_STR_EMPTY, metrics_listen, "TTHC_SYNC_METRICS_LISTEN", "127.0.0.1:9465", 0, 0,
-        "address of /metrics, /healthz and /readyz (empty: off)"),
-    OPT("log-level", TTHC_OPT_STR, log_level, "TTHC_LOG_LEVEL", "info", 0, 0, "debug, info, warn or error"),
-    OPT("period", TTHC_OPT_STR, period, NULL, NULL, 0, 0, "reconcile, unpark: the month YYYY-MM"),
-    OPT("unit", TTHC_OPT_STR, unit, NULL, NULL, 0, 0, "unpark: only this unit (or province) code"),
+    OPT(dsn, "dsn", TTHC_OPT_SECRET, .env = "TTHC_PG_DSN", .def = "postgresql:///tthc",
+        .help = "libpq connection string"),
+    OPT(portal_url, "portal-url", TTHC_OPT_STR, .env = "TTHC_PORTAL_URL", .def = "http://127.0.0.1:8088",
+        .help = "base URL of the national portal (http:// or https://)"),
+    OPT(token, "token", TTHC_OPT_SECRET, .env = "TTHC_PORTAL_TOKEN",
+        .help = "bearer token for the portal (run and reconcile: this or --token-file; never logged)"),
+    OPT(token_file, "token-file", TTHC_OPT_STR, .env = "TTHC_PORTAL_TOKEN_FILE", .token_for = "token",
+        .help = "file holding the bearer token (wins over --token; SIGHUP re-reads it)"),
+    OPT(ca_file, "ca-file", TTHC_OPT_STR, .env = "TTHC_PORTAL_CA_FILE",
+        .help = "CA bundle that verifies the portal's TLS certificate (default: the system's)"),
+    OPT(insecure, "insecure", TTHC_OPT_BOOL, .def = "false",
+        .help = "do not verify the portal's TLS certificate (tests only; flag only, no environment variable)"),
+    OPT(connect_timeout_ms, "connect-timeout-ms", TTHC_OPT_INT, .env = "TTHC_SYNC_CONNECT_TIMEOUT_MS", .def = "3000",
+        .min = 10, .max = 600000, .help = "longest wait for a connection to the portal"),
+    OPT(timeout_ms, "timeout-ms", TTHC_OPT_INT, .env = "TTHC_SYNC_TIMEOUT_MS", .def = "10000", .min = 10, .max = 600000,
+        .help = "longest time one HTTP request may take, connection included"),
+    OPT(lease_ms, "lease-ms", TTHC_OPT_INT, .env = "TTHC_SYNC_LEASE_MS", .def = "60000", .min = 1000, .max = 3600000,
+        .help = "how long a claimed report belongs to one sender; must exceed 3 x --timeout-ms + 5000"),
+    OPT(batch, "batch", TTHC_OPT_INT, .env = "TTHC_SYNC_BATCH", .def = "32", .min = 1, .max = 10000,
+        .help = "reports one worker claims per scan"),
+    OPT(workers, "workers", TTHC_OPT_INT, .env = "TTHC_SYNC_WORKERS", .def = "8", .min = 1, .max = 64,
+        .help = "senders working in parallel (each with its own database and portal connection)"),
+    OPT(poll_ms, "poll-ms", TTHC_OPT_INT, .env = "TTHC_SYNC_POLL_MS", .def = "1000", .min = 10, .max = 600000,
+        .help = "longest time between two scans (a NOTIFY tthc_totals triggers one at once)"),
+    OPT(backoff_base_ms, "backoff-base-ms", TTHC_OPT_INT, .def = "200", .min = 1, .max = 600000,
+        .help = "first retry delay ceiling (full jitter; doubles per attempt)"),
+    OPT(backoff_cap_ms, "backoff-cap-ms", TTHC_OPT_INT, .def = "60000", .min = 1, .max = 3600000,
+        .help = "largest retry delay ceiling"),
+    OPT(auth_pause_ms, "auth-pause-ms", TTHC_OPT_INT, .def = "60000", .min = 100, .max = 3600000,
+        .help = "after a 401 (wrong token) nothing is sent for this long"),
+    OPT(statement_timeout_ms, "statement-timeout-ms", TTHC_OPT_INT, .env = "TTHC_PG_STATEMENT_TIMEOUT_MS",
+        .def = "30000", .min = 100, .max = 3600000, .help = "PostgreSQL statement_timeout and lock_timeout"),
+    OPT(instance, "instance", TTHC_OPT_STR, .env = "TTHC_SYNC_INSTANCE",
+        .help = "name of this instance in lease owners (default: the host name); at start, leases of dead processes of "
+                "the same instance are released"),
+    OPT(metrics_listen, "metrics-listen", TTHC_OPT_STR_EMPTY, .env = "TTHC_SYNC_METRICS_LISTEN",
+        .def = "127.0.0.1:9465", .help = "address of /metrics, /healthz and /readyz (empty: off)"),
+    OPT(log_level, "log-level", TTHC_OPT_STR, .env = "TTHC_LOG_LEVEL", .def = "info",
+        .help = "debug, info, warn or error"),
+    OPT(period, "period", TTHC_OPT_STR, .help = "reconcile, unpark: the month YYYY-MM"),
+    OPT(unit, "unit", TTHC_OPT_STR, .help = "unpark: only this unit (or province) code"),
 };
 
 static const tthc_cli cli = {
     "tthc-sync",
     "Pushes the newest revision of every (unit, period) of period_totals to the national portal.\n"
     "Subcommands: (none) the daemon; reconcile --period YYYY-MM (exit 0 no difference, 1 differences\n"
-    "re-queued, 2 error); unpark [--unit U] [--period P]; status.",
+    "re-queued, 2 error); unpark [--unit U] [--period P]; status.\n"
+    "Exit status otherwise: 0; 1 on a runtime failure; 2 on a usage or configuration error.",
     "[reconcile --period YYYY-MM | unpark [--unit U] [--period P] | status]",
     opts,
     sizeof opts / sizeof opts[0],
@@ -116,19 +118,18 @@ int main(int argc, char **argv)
             code = fail_usage("--portal-url must start with http:// or https://, got", cfg.portal_url);
             goto done;
         }
-        if (cfg.token_file && *cfg.token_file) {
-            if (!(token = sync_read_token_file(cfg.token_file, &err))) {
-                LOG_ERROR("token_file", "error=%s", err.msg);
+        if (cfg.token && *cfg.token) { /* --token-file's token when there is one (config.h) */
+            if (!(token = strdup(cfg.token))) {
+                code = 1;
                 goto done;
             }
-        } else if (cfg.token && *cfg.token) {
-            if (!(token = strdup(cfg.token))) goto done;
         } else {
             code = fail_usage("TTHC_PORTAL_TOKEN (--token) or --token-file is required", NULL);
             goto done;
         }
         if (cfg.insecure) LOG_WARN("insecure", "note=\"TLS certificate verification of the portal is OFF\"");
     }
+    code = 1; /* from here on, a runtime failure (reconcile: 2, its own convention) */
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         LOG_ERROR("curl_init", "error=\"curl_global_init failed\"");
         goto done;
@@ -152,7 +153,8 @@ int main(int argc, char **argv)
         if (!strcmp(cmd, "reconcile")) code = sync_reconcile(&cfg, token, &err);
         else if (!strcmp(cmd, "unpark")) code = sync_unpark(&cfg, &err);
         else code = sync_status(&cfg, &err);
-        if (code == 2) LOG_ERROR("failed", "command=%s error=%s", cmd, err.msg);
+        /* reconcile: 1 means differences found, only 2 is an error */
+        if (strcmp(cmd, "reconcile") ? code != 0 : code == 2) LOG_ERROR("failed", "command=%s error=%s", cmd, err.msg);
     }
     curl_global_cleanup();
 done:

@@ -9,6 +9,7 @@
 #include <curl/curl.h>
 
 #include "backoff.h"
+#include "config.h"
 #include "outcome.h"
 #include "strbuf.h"
 
@@ -250,22 +251,6 @@ tthc_rc sync_portal_set_token(sync_portal *p, const char *token, tthc_err *err)
 
 char *sync_read_token_file(const char *path, tthc_err *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        tthc_fail(err, TTHC_EIO, "--token-file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char buf[4098];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    int too_long = !feof(f) && n == sizeof buf - 1;
-    (void)fclose(f); /* read only */
-    buf[n] = '\0';
-    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t')) buf[--n] = '\0';
-    int ok = n > 0 && !too_long;
-    for (size_t i = 0; i < n && ok; i++) ok = buf[i] > 0x20 && buf[i] < 0x7f;
-    char *t = ok ? strdup(buf) : NULL;
-    memset(buf, 0, sizeof buf);
-    if (!ok) tthc_fail(err, TTHC_EINVAL, "--token-file %s: want 1-4096 visible ASCII characters", path);
-    else if (!t) tthc_fail(err, TTHC_ENOMEM, "out of memory");
-    return t;
+    char *t = NULL;
+    return tthc_config_read_token(path, false, &t, err) ? NULL : t;
 }

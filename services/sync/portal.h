@@ -59,8 +59,9 @@ tthc_rc sync_portal_get(sync_portal *p, const char *period, const char *unit_cod
 /* Replaces the bearer token of p's later requests (the old one is wiped). */
 tthc_rc sync_portal_set_token(sync_portal *p, const char *token, tthc_err *err) TTHC_MUSTCHECK;
 
-/* Reads a token file into a malloc'd string owned by the caller (trailing
- * blanks cut; 1-4096 visible ASCII characters, else NULL with err filled). */
+/* Reads a token file into a malloc'd string owned by the caller, by the one
+ * rule of tthc_config_read_token() (config.h); NULL with err filled on failure.
+ * (The daemon re-reads --token-file with it on SIGHUP.) */
 char *sync_read_token_file(const char *path, tthc_err *err);
 
 #endif

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "err.h"
-#include "report.h"
+#include "sync_report.h"
 
 typedef struct {
     sync_totals t;           /* one row version of period_totals: revision and counters agree */

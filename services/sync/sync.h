@@ -27,10 +27,10 @@ tthc_rc sync_daemon_run(const sync_config *cfg, const char *token, tthc_err *err
  * re-queued) or 2 (error, with err filled). */
 int sync_reconcile(const sync_config *cfg, const char *token, tthc_err *err);
 
-/* `unpark [--unit U] [--period P]`: 0 or 2. */
+/* `unpark [--unit U] [--period P]`: 0; 1 on a database failure; 2 on a bad --period. */
 int sync_unpark(const sync_config *cfg, tthc_err *err);
 
-/* `status`: 0 or 2. */
+/* `status`: 0; 1 on a database failure. */
 int sync_status(const sync_config *cfg, tthc_err *err);
 
 #endif

@@ -1,5 +1,5 @@
 /* fuzz_portal_validate.c - libFuzzer target: the portal stub's request
- * validation (services/portal-stub/report.c, linked from tthc_portal_stub_core):
+ * validation (services/portal-stub/stub_report.c, linked from tthc_portal_stub_core):
  * the report body, and the same bytes as an Idempotency-Key and a
  * Content-Type header.  A valid report's canonical form is itself valid and
  * canonical; a valid key has 1-200 characters and no control character. */
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "portal-stub/report.h"
+#include "portal-stub/stub_report.h"
 
 #include <cjson/cJSON.h>
 

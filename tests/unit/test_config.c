@@ -18,16 +18,18 @@ typedef struct {
     int flag;
 } settings;
 
+#define OPT(...) TTHC_OPT(settings, __VA_ARGS__)
+
 static const tthc_opt opts[] = {
-    {"name", TTHC_OPT_STR, offsetof(settings, name), "TTHC_TEST_NAME", "dflt", 0, 0, 0, "a name"},
-    {"token", TTHC_OPT_SECRET, offsetof(settings, token), "TTHC_TEST_TOKEN", NULL, 0, 0, 0, "a secret"},
-    {"count", TTHC_OPT_INT, offsetof(settings, count), "TTHC_TEST_COUNT", "5", 1, 100, 0, "a number"},
-    {"flag", TTHC_OPT_BOOL, offsetof(settings, flag), NULL, "false", 0, 0, 0, "a switch"},
+    OPT(name, "name", TTHC_OPT_STR, .env = "TTHC_TEST_NAME", .def = "dflt", .help = "a name"),
+    OPT(token, "token", TTHC_OPT_SECRET, .env = "TTHC_TEST_TOKEN", .help = "a secret"),
+    OPT(count, "count", TTHC_OPT_INT, .env = "TTHC_TEST_COUNT", .def = "5", .min = 1, .max = 100, .help = "a number"),
+    OPT(flag, "flag", TTHC_OPT_BOOL, .def = "false", .help = "a switch"),
 };
 static const tthc_cli cli = {"tthc-test", "Tests the configuration loader.", "[ARGS...]", opts,
                              sizeof opts / sizeof opts[0]};
 static const tthc_opt required_opts[] = {
-    {"token", TTHC_OPT_SECRET, offsetof(settings, token), "TTHC_TEST_TOKEN", NULL, 0, 0, 1, "a secret"},
+    OPT(token, "token", TTHC_OPT_SECRET, .env = "TTHC_TEST_TOKEN", .required = 1, .help = "a secret"),
 };
 static const tthc_cli required_cli = {"tthc-test", "Required.", NULL, required_opts, 1};
 
@@ -233,7 +235,7 @@ static void test_help(void)
           "%s", text);
     CHECK(strstr(text, "  --flag BOOL\n      a switch\n      env: -; default: false\n") != NULL, "%s", text);
     CHECK(strstr(text, "env: TTHC_TEST_TOKEN; default: none\n") != NULL, "%s", text);
-    CHECK(strstr(text, "TTHC_KAFKA_<PROPERTY>") != NULL, "the Kafka note");
+    CHECK(strstr(text, "TTHC_KAFKA_<PROPERTY>") == NULL, "no Kafka note without a Kafka option: %s", text);
     free(text);
 
     /* A value from the environment is never printed by --help. */
@@ -301,6 +303,154 @@ static void test_kafka_env(void)
     (void)unsetenv("TTHC_KAFKAX");
 }
 
+typedef struct {
+    char *brokers, *dsn, *token, *token_file, *next, *next_file;
+} files_settings;
+
+#define FOPT(...) TTHC_OPT(files_settings, __VA_ARGS__)
+
+static const tthc_opt files_opts[] = {
+    FOPT(brokers, "brokers", TTHC_OPT_STR, .env = "TTHC_KAFKA_BROKERS", .def = "b:9092", .help = "brokers"),
+    FOPT(dsn, "dsn", TTHC_OPT_SECRET, .env = "TTHC_TEST_OWN_DSN", .env_fallback = "TTHC_TEST_DSN",
+         .def = "postgresql:///t", .help = "a DSN with a fallback variable"),
+    FOPT(token, "token", TTHC_OPT_SECRET, .env = "TTHC_TEST_TOKEN", .required = 1, .help = "a token"),
+    FOPT(token_file, "token-file", TTHC_OPT_STR, .env = "TTHC_TEST_TOKEN_FILE", .token_for = "token",
+         .help = "the token's file"),
+    FOPT(next, "next", TTHC_OPT_SECRET, .help = "a second token"),
+    FOPT(next_file, "next-file", TTHC_OPT_STR, .token_for = "next", .help = "its file (may be empty)"),
+};
+static const tthc_cli files_cli = {"tthc-test", "Files.", NULL, files_opts, sizeof files_opts / sizeof files_opts[0]};
+
+static void put_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL, "%s", path);
+    if (!f) return;
+    (void)fputs(text, f);
+    (void)fclose(f);
+}
+
+static void test_fallback_and_token_files(void)
+{
+    tthc_err err = {{0}};
+    files_settings s;
+    char tmpl[] = "/tmp/tthc-test-config.XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    CHECK(dir != NULL, "mkdtemp");
+    if (!dir) return;
+    char tok[300], next[300];
+    snprintf(tok, sizeof tok, "%s/token", dir);
+    snprintf(next, sizeof next, "%s/next", dir);
+
+    /* The fallback variable: read only when the option's own is unset or empty. */
+    (void)setenv("TTHC_TEST_TOKEN", "t0", 1);
+    char *a0[] = {"prog", NULL};
+    memset(&s, 0, sizeof s);
+    CHECK(tthc_config_load(&files_cli, &s, 1, a0, NULL, NULL, &err) == TTHC_OK, "%s", err.msg);
+    CHECK_STR(s.dsn, "postgresql:///t");
+    tthc_config_free(&files_cli, &s);
+    (void)setenv("TTHC_TEST_DSN", "from-fallback", 1);
+    (void)setenv("TTHC_TEST_OWN_DSN", "", 1);
+    memset(&s, 0, sizeof s);
+    CHECK(tthc_config_load(&files_cli, &s, 1, a0, NULL, NULL, &err) == TTHC_OK, "%s", err.msg);
+    CHECK_STR(s.dsn, "from-fallback");
+    tthc_config_free(&files_cli, &s);
+    (void)setenv("TTHC_TEST_OWN_DSN", "own", 1);
+    memset(&s, 0, sizeof s);
+    CHECK(tthc_config_load(&files_cli, &s, 1, a0, NULL, NULL, &err) == TTHC_OK, "%s", err.msg);
+    CHECK_STR(s.dsn, "own");
+    tthc_config_free(&files_cli, &s);
+    (void)unsetenv("TTHC_TEST_DSN");
+    (void)unsetenv("TTHC_TEST_OWN_DSN");
+
+    /* A token file wins over the token; the one trimming rule. */
+    static const struct {
+        const char *content;
+        const char *token; /* NULL: refused */
+    } cases[] = {
+        {"abc\n", "abc"},
+        {"abc", "abc"},
+        {"abc \t\r\n\n", "abc"},
+        {"a.b-c_d~!\n", "a.b-c_d~!"},
+        {"", NULL},
+        {"\n", NULL},
+        {" abc\n", NULL},
+        {"ab c\n", NULL},
+        {"abc\nsecond\n", NULL},
+        {"t\xc3\xa9\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        put_file(tok, cases[i].content);
+        char *a[] = {"prog", "--token-file", tok, NULL};
+        memset(&s, 0, sizeof s);
+        tthc_rc rc = tthc_config_load(&files_cli, &s, 3, a, NULL, NULL, &err);
+        if (cases[i].token) {
+            CHECK(rc == TTHC_OK, "case %zu: %s", i, err.msg);
+            if (!rc) CHECK_STR(s.token, cases[i].token);
+        } else {
+            CHECK(rc == TTHC_EINVAL, "case %zu accepted", i);
+            CHECK(strstr(err.msg, tok) != NULL, "names the file: %s", err.msg);
+        }
+        tthc_config_free(&files_cli, &s);
+    }
+    char big[4200];
+    memset(big, 'x', 4097);
+    strcpy(big + 4097, "\n");
+    put_file(tok, big);
+    char *a1[] = {"prog", "--token-file", tok, NULL};
+    memset(&s, 0, sizeof s);
+    CHECK(tthc_config_load(&files_cli, &s, 3, a1, NULL, NULL, &err) == TTHC_EINVAL, "4097 characters refused");
+    tthc_config_free(&files_cli, &s);
+    big[4096] = '\n';
+    big[4097] = '\0';
+    put_file(tok, big);
+    memset(&s, 0, sizeof s);
+    CHECK(tthc_config_load(&files_cli, &s, 3, a1, NULL, NULL, &err) == TTHC_OK, "4096 accepted: %s", err.msg);
+    CHECK(s.token && strlen(s.token) == 4096, "4096 characters");
+    tthc_config_free(&files_cli, &s);
+
+    /* Empty is "none" for an optional token, an error for a required one. */
+    put_file(tok, "new\n");
+    put_file(next, "\n");
+    char *a2[] = {"prog", "--token-file", tok, "--next-file", next, NULL};
+    memset(&s, 0, sizeof s);
+    CHECK(tthc_config_load(&files_cli, &s, 5, a2, NULL, NULL, &err) == TTHC_OK, "%s", err.msg);
+    CHECK_STR(s.token, "new");
+    CHECK(s.next && !*s.next, "an empty optional token file: no token");
+    /* Reloaded after a change. */
+    put_file(tok, "newer\n");
+    put_file(next, "second\n");
+    CHECK(tthc_config_reload_tokens(&files_cli, &s, &err) == TTHC_OK, "%s", err.msg);
+    CHECK_STR(s.token, "newer");
+    CHECK_STR(s.next, "second");
+    (void)unlink(tok);
+    CHECK(tthc_config_reload_tokens(&files_cli, &s, &err) == TTHC_EIO, "a missing file");
+    tthc_config_free(&files_cli, &s);
+
+    /* Required: the message names both sources. */
+    (void)unsetenv("TTHC_TEST_TOKEN");
+    memset(&s, 0, sizeof s);
+    CHECK(tthc_config_load(&files_cli, &s, 1, a0, NULL, NULL, &err) == TTHC_EINVAL, "token required");
+    CHECK_STR(err.msg, "TTHC_TEST_TOKEN (--token) or TTHC_TEST_TOKEN_FILE (--token-file) is required");
+    tthc_config_free(&files_cli, &s);
+
+    /* --help: the fallback, the file's rule, and the Kafka note (this table has brokers). */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (f) {
+        tthc_config_help(&files_cli, f);
+        (void)fclose(f);
+        CHECK(strstr(text, "env: TTHC_TEST_OWN_DSN, else TTHC_TEST_DSN; default: postgresql:///t\n") != NULL, "%s",
+              text);
+        CHECK(strstr(text, "the file's token replaces --token") != NULL, "%s", text);
+        CHECK(strstr(text, "TTHC_KAFKA_<PROPERTY>") != NULL, "the Kafka note: %s", text);
+        free(text);
+    }
+    (void)unlink(next);
+    (void)rmdir(dir);
+}
+
 int main(void)
 {
     test_precedence();
@@ -308,5 +458,6 @@ int main(void)
     test_required_and_rest();
     test_help();
     test_kafka_env();
+    test_fallback_and_token_files();
     return CHECK_DONE();
 }

@@ -1,8 +1,8 @@
 /* test_portal_render.c - the portal stub's HTML page and metrics text
- * (page.c, targets.c, metrics.c, report.c; linked with tthc_portal_stub_core). */
-#include "portal-stub/metrics.h"
+ * (page.c, targets.c, stub_metrics.c, stub_report.c; linked with tthc_portal_stub_core). */
 #include "portal-stub/page.h"
-#include "portal-stub/report.h"
+#include "portal-stub/stub_metrics.h"
+#include "portal-stub/stub_report.h"
 #include "portal-stub/targets.h"
 
 #include <cjson/cJSON.h>

@@ -1,6 +1,6 @@
 /* test_portal_validate.c - table-driven tests of the portal stub's report
- * validator (services/portal-stub/report.c, linked with tthc_portal_stub_core). */
-#include "portal-stub/report.h"
+ * validator (services/portal-stub/stub_report.c, linked with tthc_portal_stub_core). */
+#include "portal-stub/stub_report.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -2,8 +2,8 @@
  * rates and statuses, re-aggregation by counts, rankings, trend, and the four
  * renderers (linked with tthc_report_core). */
 #include "report/load.h"
-#include "report/model.h"
-#include "report/render.h"
+#include "report/report_model.h"
+#include "report/report_render.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* test_sync_outcome.c - table-driven tests of how tthc-sync reads the
  * portal's answers (services/sync/outcome.c) and of the metric labels
- * (services/sync/metrics.c), linked with tthc_sync_core. */
-#include "sync/metrics.h"
+ * (services/sync/sync_metrics.c), linked with tthc_sync_core. */
 #include "sync/outcome.h"
+#include "sync/sync_metrics.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -1,9 +1,9 @@
 /* test_sync_report.c - table-driven tests of the reports tthc-sync builds
- * (services/sync/report.c), checked against docs/portal-api.md and against
- * the portal stub's own strict validator (services/portal-stub/report.c);
+ * (services/sync/sync_report.c), checked against docs/portal-api.md and against
+ * the portal stub's own strict validator (services/portal-stub/stub_report.c);
  * linked with tthc_sync_core and tthc_portal_stub_core. */
-#include "portal-stub/report.h"
-#include "sync/report.h"
+#include "portal-stub/stub_report.h"
+#include "sync/sync_report.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* report.h - validation of what a client pushes to the portal (docs/portal-api.md).
+/* stub_report.h - validation of what a client pushes to the portal (docs/portal-api.md).
  *
  * Pure functions: no I/O, no globals, thread-safe.  The validator reports
  * every problem it finds, one human-readable string each ("field: problem"),
@@ -19,8 +19,8 @@
  *    exactly once, each {code, numerator, denominator} with integers
  *    0 <= numerator <= denominator.
  * Integers must be exact in IEEE doubles: at most PORTAL_INT_MAX (2^53 - 1). */
-#ifndef PORTAL_REPORT_H
-#define PORTAL_REPORT_H
+#ifndef STUB_REPORT_H
+#define STUB_REPORT_H
 
 #include <stddef.h>
 

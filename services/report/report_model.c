@@ -1,4 +1,4 @@
-#include "model.h"
+#include "report_model.h"
 
 #include <stdio.h>
 #include <stdlib.h>

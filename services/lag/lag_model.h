@@ -1,4 +1,4 @@
-/* model.h - what tthc-lag knows about one partition of the group, filled by
+/* lag_model.h - what tthc-lag knows about one partition of the group, filled by
  * kafka_probe.c (Kafka), applied.c (PostgreSQL) and judged in main.c.
  *
  * Ownership: rows are plain values in one array owned by main.c; `topic`

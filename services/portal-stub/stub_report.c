@@ -1,5 +1,5 @@
-/* report.c - validation of a pushed report; see report.h for the rules. */
-#include "report.h"
+/* stub_report.c - validation of a pushed report; see stub_report.h for the rules. */
+#include "stub_report.h"
 
 #include <limits.h>
 #include <stdarg.h>

@@ -1,7 +1,7 @@
-/* metrics.h - in-memory request counters of the portal stub, rendered in the
+/* stub_metrics.h - in-memory request counters of the portal stub, rendered in the
  * Prometheus text format for GET /metrics.  Thread-safe (one mutex). */
-#ifndef PORTAL_METRICS_H
-#define PORTAL_METRICS_H
+#ifndef STUB_METRICS_H
+#define STUB_METRICS_H
 
 #include <pthread.h>
 #include <stddef.h>

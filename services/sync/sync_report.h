@@ -1,4 +1,4 @@
-/* report.h - one bucket's totals as a portal report (docs/portal-api.md), and the
+/* sync_report.h - one bucket's totals as a portal report (docs/portal-api.md), and the
  * portal's reports read back.
  *
  * Pure functions: no I/O, no globals besides const tables, thread-safe.

@@ -1,4 +1,4 @@
-/* model.h - the monthly report's numbers, computed from period_totals rows
+/* report_model.h - the monthly report's numbers, computed from period_totals rows
  * (pure: no I/O).
  *
  * The loader fills a report_data with the rows of one province for the

@@ -1,5 +1,5 @@
-/* store.c - PostgreSQL storage of the portal stub; see store.h. */
-#include "store.h"
+/* stub_store.c - PostgreSQL storage of the portal stub; see stub_store.h. */
+#include "stub_store.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* metrics.h - tthc-sync's counters and gauges, and the HTTP endpoint that
+/* sync_metrics.h - tthc-sync's counters and gauges, and the HTTP endpoint that
  * serves them (/metrics in the Prometheus text format, /healthz, /readyz).
  *
  * All functions are thread-safe (one mutex): workers record, the dispatcher

@@ -1,4 +1,4 @@
-/* render.h - tthc-lag's output: an aligned table (like kafka-consumer-groups
+/* lag_render.h - tthc-lag's output: an aligned table (like kafka-consumer-groups
  * --describe) or one JSON object.  Unknown values print as "-" / null. */
 #ifndef LAG_RENDER_H
 #define LAG_RENDER_H
@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "err.h"
-#include "model.h"
+#include "lag_model.h"
 
 typedef struct {
     const char *group;

@@ -1,4 +1,4 @@
-/* render.h - the report's four outputs (each with the QĐ 766 section when
+/* report_render.h - the report's four outputs (each with the QĐ 766 section when
  * the context has one, or only that section with qd_only), written from a computed view (pure
  * apart from writing to the given stream).
  *
@@ -16,8 +16,8 @@
 
 #include "err.h"
 #include "i18n.h"
-#include "model.h"
 #include "qd766.h"
+#include "report_model.h"
 
 typedef struct {
     const report_data *d;

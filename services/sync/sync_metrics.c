@@ -1,4 +1,4 @@
-#include "metrics.h"
+#include "sync_metrics.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "render.h"
+#include "lag_render.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

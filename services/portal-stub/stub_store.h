@@ -1,4 +1,4 @@
-/* store.h - the portal stub's PostgreSQL storage, in its own schema `portal`.
+/* stub_store.h - the portal stub's PostgreSQL storage, in its own schema `portal`.
  *
  * Tables (created idempotently at each new connection, under an advisory
  * lock so that concurrent starts do not race):
@@ -15,11 +15,11 @@
  * the next call (at most one attempt per second); meanwhile calls fail with
  * TTHC_ERETRY, which the API answers 503.  Other database errors are
  * TTHC_EDB. */
-#ifndef PORTAL_STORE_H
-#define PORTAL_STORE_H
+#ifndef STUB_STORE_H
+#define STUB_STORE_H
 
 #include "err.h"
-#include "report.h"
+#include "stub_report.h"
 #include "targets.h"
 
 struct cJSON;

@@ -1,4 +1,4 @@
-#include "report.h"
+#include "sync_report.h"
 
 #include <math.h>
 #include <stdio.h>
