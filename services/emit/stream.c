@@ -219,17 +219,18 @@ static tthc_rc check(emit_stream *s, const item *it, int bad, tthc_err *err)
 {
     tthc_event ev;
     tthc_reject rej;
-    int r = tthc_event_parse(s->val.p, s->val.len, &ev, &rej);
+    tthc_rc r = tthc_event_parse(s->val.p, s->val.len, &ev, &rej, err);
+    if (r == TTHC_ENOMEM) return r;
     const char *id = it->d->d.id;
     if (bad >= 0) {
-        if (r == 0 || rej.reason != emit_bad_reason((emit_bad_kind)bad))
+        if (r == TTHC_OK || rej.reason != emit_bad_reason((emit_bad_kind)bad))
             return tthc_fail(err, TTHC_EINVAL, "self-check: malformed message %s of dossier %s was %s, not %s",
                              emit_bad_name((emit_bad_kind)bad), id,
-                             r == 0 ? "accepted" : tthc_reject_reason_name(rej.reason),
+                             r == TTHC_OK ? "accepted" : tthc_reject_reason_name(rej.reason),
                              tthc_reject_reason_name(emit_bad_reason((emit_bad_kind)bad)));
         return TTHC_OK;
     }
-    if (r != 0)
+    if (r != TTHC_OK)
         return tthc_fail(err, TTHC_EINVAL, "self-check: event %u of dossier %s rejected: %s %s (%s)",
                          (unsigned)it->d->d.ev[it->ev].seq, id, tthc_reject_reason_name(rej.reason), rej.field,
                          rej.detail);

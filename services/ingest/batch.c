@@ -214,7 +214,7 @@ int batch_add(batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const 
     batch_item *it = &b->items[b->nitems];
     tthc_event ev;
     tthc_reject rej;
-    if (tthc_event_parse(value, value_len, &ev, &rej)) {
+    if (tthc_event_parse(value, value_len, &ev, &rej, NULL)) {
         if (add_reject(b, partition, offset, ts_ms, key, key_len, value ? value : "", value ? value_len : 0, &rej,
                        TTHC_EV__COUNT))
             return -1;

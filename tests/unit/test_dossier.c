@@ -11,7 +11,7 @@ static tthc_event ev_of(const char *json)
 {
     tthc_event ev;
     tthc_reject rej;
-    if (tthc_event_parse(json, strlen(json), &ev, &rej)) {
+    if (tthc_event_parse(json, strlen(json), &ev, &rej, NULL)) {
         fprintf(stderr, "bad fixture (%s %s): %s\n", tthc_reject_reason_name(rej.reason), rej.field, json);
         exit(2);
     }

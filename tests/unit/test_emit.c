@@ -267,9 +267,9 @@ static void test_profiles(void)
 
 /* ---- lifecycles and encoding ------------------------------------------------------------------ */
 
-static int parse_sb(const tthc_sb *sb, tthc_event *ev, tthc_reject *rej)
+static tthc_rc parse_sb(const tthc_sb *sb, tthc_event *ev, tthc_reject *rej)
 {
-    return tthc_event_parse(sb->p, sb->len, ev, rej);
+    return tthc_event_parse(sb->p, sb->len, ev, rej, NULL);
 }
 
 static void test_lifecycles(void)
@@ -415,7 +415,7 @@ static int run_stream(const emit_stream_config *cfg, const emit_model *m, const 
         dg->late += msg.late;
         tthc_event ev;
         tthc_reject rej;
-        if (tthc_event_parse(msg.value, msg.len, &ev, &rej)) {
+        if (tthc_event_parse(msg.value, msg.len, &ev, &rej, NULL)) {
             fprintf(stderr, "stream: invalid message %s\n", msg.value);
             dg->order_kept = 0;
             continue;
