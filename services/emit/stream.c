@@ -241,8 +241,8 @@ static tthc_rc check(emit_stream *s, const item *it, int bad, tthc_err *err)
     if (seen != ((it->flags & F_DUP) != 0))
         return tthc_fail(err, TTHC_EINVAL, "self-check: dossier %s: duplicate bookkeeping differs", id);
     if (seen) return TTHC_OK; /* its event_id was applied: changes nothing */
-    int a = tthc_dossier_apply(&it->d->state, &ev);
-    if (a < 0) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    tthc_apply_result a;
+    if ((r = tthc_dossier_apply(&it->d->state, &ev, &a, err))) return r;
     if (a == TTHC_APPLY_CONFLICT)
         return tthc_fail(err, TTHC_EINVAL, "self-check: dossier %s: a conflicting receipt", id);
     it->d->applied |= 1u << it->ev;
