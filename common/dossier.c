@@ -84,7 +84,7 @@ tthc_rc tthc_dossier_apply(tthc_dossier *d, const tthc_event *ev, tthc_apply_res
         d->received_at = ev->received_at;
         d->has_due = ev->has_due;
         d->due_at = ev->due_at;
-        (void)tthc_cohort_month(ev->received_at, d->period); /* in range: the event was validated */
+        (void)tthc_cohort_month(ev->received_at, d->period, NULL); /* in range: the event was validated */
         break;
     case TTHC_EV_DIGITIZED:
         if (ev->scope == TTHC_SCOPE_COMPONENTS) {

@@ -85,5 +85,5 @@ int64_t emit_add_working_days(int64_t day, int n)
 
 void emit_day_month(int64_t day, char out[8])
 {
-    tthc_cohort_month(emit_day_at(day, 12 * 60), out);
+    (void)tthc_cohort_month(emit_day_at(day, 12 * 60), out, NULL); /* "0000-00" outside 1970-9999 */
 }

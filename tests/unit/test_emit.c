@@ -120,7 +120,7 @@ static void test_calendar(void)
     CHECK_STR(out, "2025-07-31T23:30:00+07:00");
     CHECK_INT(emit_day_of(t), day_of("2025-07-31"));
     CHECK_INT(emit_minute_of(t), 23 * 60 + 30);
-    tthc_cohort_month(t, month);
+    CHECK(tthc_cohort_month(t, month, NULL) == TTHC_OK, "month");
     CHECK_STR(month, "2025-07");
     emit_day_month(day_of("2025-12-31"), month);
     CHECK_STR(month, "2025-12");
