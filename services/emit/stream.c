@@ -276,11 +276,11 @@ static tthc_rc encode(emit_stream *s, const item *it, int bad, emit_msg *msg, tt
     return TTHC_OK;
 }
 
-int emit_stream_next(emit_stream *s, emit_msg *msg, tthc_err *err)
+emit_next emit_stream_next(emit_stream *s, emit_msg *msg, tthc_err *err)
 {
     if (s->cfg.max_messages > 0 && s->st.messages >= s->cfg.max_messages) {
         emit_stream_finish(s);
-        return 0;
+        return EMIT_NEXT_END;
     }
     item it;
     if (s->have_pending) {
@@ -289,18 +289,18 @@ int emit_stream_next(emit_stream *s, emit_msg *msg, tthc_err *err)
     } else {
         int r = window_next(s, &it);
         if (r < 0) {
-            tthc_fail(err, TTHC_ENOMEM, "out of memory");
-            return -1;
+            (void)tthc_fail(err, TTHC_ENOMEM, "out of memory");
+            return EMIT_NEXT_FAILED;
         }
-        if (r == 0) return 0;
+        if (r == 0) return EMIT_NEXT_END;
         if (s->cfg.malformed_rate > 0 && emit_rng_chance(&s->bad, s->cfg.malformed_rate)) {
             int kind = (int)emit_rng_range(&s->bad, 0, EMIT_BAD__COUNT - 1);
             s->pending = it;
             s->have_pending = true;
-            if (encode(s, &it, kind, msg, err)) return -1;
+            if (encode(s, &it, kind, msg, err)) return EMIT_NEXT_FAILED;
             s->st.malformed++;
             s->st.bad[kind]++;
-            return 1;
+            return EMIT_NEXT_MSG;
         }
     }
     tthc_rc rc = encode(s, &it, -1, msg, err);
@@ -310,7 +310,7 @@ int emit_stream_next(emit_stream *s, emit_msg *msg, tthc_err *err)
         if (msg->late) s->st.late++;
     }
     retire(s, it.d);
-    return rc ? -1 : 1;
+    return rc ? EMIT_NEXT_FAILED : EMIT_NEXT_MSG;
 }
 
 void emit_stream_finish(emit_stream *s)
