@@ -30,23 +30,25 @@ void tthc_dossier_clear(tthc_dossier *d)
     d->npay = d->paycap = 0;
 }
 
-int tthc_dossier_add_payment(tthc_dossier *d, const char *payment_id, bool online)
+tthc_rc tthc_dossier_add_payment(tthc_dossier *d, const char *payment_id, bool online, tthc_err *err)
 {
     if (d->npay == d->paycap) {
         uint32_t cap = d->paycap ? d->paycap * 2 : 4;
         char **p = realloc(d->pay_ids, cap * sizeof *p);
-        if (!p) return -1;
+        if (!p) goto oom;
         d->pay_ids = p;
         bool *o = realloc(d->pay_online, cap * sizeof *o);
-        if (!o) return -1;
+        if (!o) goto oom;
         d->pay_online = o;
         d->paycap = cap;
     }
     char *copy = strdup(payment_id);
-    if (!copy) return -1;
+    if (!copy) goto oom;
     d->pay_ids[d->npay] = copy;
     d->pay_online[d->npay++] = online;
-    return 0;
+    return TTHC_OK;
+oom:
+    return tthc_fail(err, TTHC_ENOMEM, "dossier %s: out of memory adding a payment", d->dossier_id);
 }
 
 static bool has_payment(const tthc_dossier *d, const char *payment_id)
@@ -63,13 +65,17 @@ static bool receipt_agrees(const tthc_dossier *d, const tthc_event *ev)
            d->channel == ev->channel && d->received_at == ev->received_at;
 }
 
-/* Sets a fact once: 0 (d->changes grows if a fact was set), 1 for a
- * disagreeing receipt, -1 on allocation failure. */
-static int apply_fact(tthc_dossier *d, const tthc_event *ev)
+/* Sets a fact once (d->changes grows if a fact was set); a disagreeing
+ * receipt is TTHC_APPLY_CONFLICT.  Fails only when memory runs out. */
+tthc_rc tthc_dossier_apply(tthc_dossier *d, const tthc_event *ev, tthc_apply_result *res, tthc_err *err)
 {
+    *res = TTHC_APPLY_CHANGED;
     switch (ev->type) {
     case TTHC_EV_RECEIVED:
-        if (d->received) return receipt_agrees(d, ev) ? 0 : 1;
+        if (d->received) {
+            if (!receipt_agrees(d, ev)) *res = TTHC_APPLY_CONFLICT;
+            return TTHC_OK;
+        }
         d->received = true;
         memcpy(d->unit_code, ev->unit_code, sizeof d->unit_code);
         memcpy(d->procedure_code, ev->procedure_code, sizeof d->procedure_code);
@@ -78,56 +84,51 @@ static int apply_fact(tthc_dossier *d, const tthc_event *ev)
         d->received_at = ev->received_at;
         d->has_due = ev->has_due;
         d->due_at = ev->due_at;
-        tthc_cohort_month(ev->received_at, d->period);
+        (void)tthc_cohort_month(ev->received_at, d->period, NULL); /* in range: the event was validated */
         break;
     case TTHC_EV_DIGITIZED:
         if (ev->scope == TTHC_SCOPE_COMPONENTS) {
-            if (d->comp_digitized) return 0;
+            if (d->comp_digitized) return TTHC_OK;
             d->comp_digitized = true;
         } else {
-            if (d->result_digitized) return 0;
+            if (d->result_digitized) return TTHC_OK;
             d->result_digitized = true;
         }
         break;
     case TTHC_EV_DATA_REUSED:
-        if (d->data_reused) return 0;
+        if (d->data_reused) return TTHC_OK;
         d->data_reused = true;
         d->reuse_source = ev->reuse_source; /* the first event's source, like its other values */
         break;
     case TTHC_EV_ID_TAGGED:
-        if (d->id_tagged) return 0;
+        if (d->id_tagged) return TTHC_OK;
         d->id_tagged = true;
         break;
-    case TTHC_EV_PAID:
-        if (has_payment(d, ev->payment_id)) return 0;
-        if (tthc_dossier_add_payment(d, ev->payment_id, ev->pay_online)) return -1;
+    case TTHC_EV_PAID: {
+        if (has_payment(d, ev->payment_id)) return TTHC_OK;
+        tthc_rc rc = tthc_dossier_add_payment(d, ev->payment_id, ev->pay_online, err);
+        if (rc) return rc;
         break;
+    }
     case TTHC_EV_RESULT_ISSUED:
-        if (d->issued) return 0;
+        if (d->issued) return TTHC_OK;
         d->issued = true;
         d->electronic = ev->electronic;
         d->finished_at = ev->finished_at;
         break;
     case TTHC_EV_SYNCED:
-        if (d->synced) return 0;
+        if (d->synced) return TTHC_OK;
         d->synced = true;
         break;
     case TTHC_EV_RATED:
-        if (d->rated) return 0;
+        if (d->rated) return TTHC_OK;
         d->rated = true;
         d->satisfied = ev->satisfied;
         break;
-    case TTHC_EV__COUNT: return 0;
+    case TTHC_EV__COUNT: return TTHC_OK;
     }
     d->changes++;
-    return 0;
-}
-
-int tthc_dossier_apply(tthc_dossier *d, const tthc_event *ev)
-{
-    int r = apply_fact(d, ev);
-    if (r) return r > 0 ? TTHC_APPLY_CONFLICT : -1;
-    return TTHC_APPLY_CHANGED;
+    return TTHC_OK;
 }
 
 void tthc_dossier_contrib(const tthc_dossier *d, tthc_counts *out)

@@ -76,13 +76,16 @@ typedef enum {
 void tthc_dossier_init(tthc_dossier *d, const char *dossier_id);
 void tthc_dossier_clear(tthc_dossier *d);
 
-/* Returns the result, or -1 on allocation failure (state unchanged). */
-int tthc_dossier_apply(tthc_dossier *d, const tthc_event *ev) TTHC_MUSTCHECK;
+/* Folds ev into d and says in *res whether it counts (CHANGED) or conflicts.
+ * TTHC_ENOMEM (err filled, state unchanged) when memory ran out; then *res is
+ * meaningless. */
+tthc_rc tthc_dossier_apply(tthc_dossier *d, const tthc_event *ev, tthc_apply_result *res, tthc_err *err) TTHC_MUSTCHECK;
 
 /* Contribution of one dossier to its bucket's counters (all zero if not received). */
 void tthc_dossier_contrib(const tthc_dossier *d, tthc_counts *out);
 
-/* Appends (copies) a payment; used when loading stored state. */
-int tthc_dossier_add_payment(tthc_dossier *d, const char *payment_id, bool online) TTHC_MUSTCHECK;
+/* Appends (copies) a payment; used when loading stored state.  TTHC_ENOMEM
+ * (err filled) when memory ran out. */
+tthc_rc tthc_dossier_add_payment(tthc_dossier *d, const char *payment_id, bool online, tthc_err *err) TTHC_MUSTCHECK;
 
 #endif

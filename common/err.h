@@ -1,12 +1,36 @@
 /* err.h - the project's one error convention.
  *
  * Every fallible function returns a tthc_rc (0 = TTHC_OK) and, when it fails,
- * writes a human-readable detail into a caller-owned tthc_err.  Callers do:
+ * writes a human-readable detail into a caller-owned tthc_err (with the
+ * SQLSTATE for a PostgreSQL failure: tthc_fail_sql).  Callers do:
  *
  *     tthc_rc rc = f(..., &err);
  *     if (rc) goto fail;
  *
- * The detail never contains secrets or personal data (see events.md). */
+ * err may be NULL where a caller has no use for the detail (tthc_fail
+ * accepts it).  What a call found, as opposed to whether it worked, goes to
+ * an out-parameter or a named enum, never into extra int values: e.g.
+ * tthc_dossier_apply(..., &result, &err), tthc_event_parse() (TTHC_EINVAL
+ * plus a tthc_reject saying why).  The detail never contains secrets or
+ * personal data (see events.md).
+ *
+ * Not tthc_rc, by design (each says so where it is declared):
+ *   - predicates that cannot fail return bool (tthc_valid_unit_code,
+ *     portal_token_valid, tthc_pg_alive, ...);
+ *   - functions returning a value that is not a status: a count, an index or
+ *     -1 when absent (tthc_indicator_find, emit_unitlist_find), a comparison
+ *     (<0, 0, >0), a length, a name;
+ *   - functions returning an allocated object or a pointer into one, NULL
+ *     meaning out of memory (portal_report_canonical, portal_json_add_int);
+ *   - the tthc_sb_* appenders (strbuf.h) and the tthc_prom_* writers
+ *     (prom.h), which only append to a tthc_sb: they return int 0, or -1 when
+ *     the buffer reached its max or memory ran out.  Writers OR a run of
+ *     appends and check once (`r |= tthc_sb_adds(...)`); the only failure is
+ *     the buffer's, which the caller knows, so a tthc_err would add nothing,
+ *     and OR-ing tthc_rc values would mix codes.  Over 150 call sites use
+ *     that idiom; changing them all would touch every writer for no gain.
+ * A tthc_rc that may be ignored says so where it is declared (the
+ * tthc_http_resp_* setters: a failure turns the response into a 500). */
 #ifndef TTHC_ERR_H
 #define TTHC_ERR_H
 

@@ -127,96 +127,119 @@ void tthc_unit_province(const char *unit, char *out, size_t len)
     out[n] = '\0';
 }
 
-/* ---- field access: 0 = present and valid, 1 = absent (optional), -1 = rejected ---- */
+/* ---- field access ---- */
 
-static int reject(tthc_reject *rej, tthc_reject_reason r, const char *field, const char *detail)
+/* What a field lookup found. */
+typedef enum {
+    FIELD_PRESENT = 0, /* present and valid: *out is set */
+    FIELD_ABSENT,      /* absent (or null) and optional: *out untouched */
+    FIELD_REJECTED,    /* missing though required, or invalid: *rej says why */
+} field_state;
+
+static void set_reject(tthc_reject *rej, tthc_reject_reason r, const char *field, const char *detail)
 {
     rej->reason = r;
     snprintf(rej->field, sizeof rej->field, "%s", field ? field : "");
     snprintf(rej->detail, sizeof rej->detail, "%s", detail);
-    return -1;
 }
 
-static int field_string(const cJSON *obj, const char *name, bool required, const char **out, tthc_reject *rej)
+/* A rejection of the message: fills *rej, returns TTHC_EINVAL. */
+static tthc_rc reject(tthc_reject *rej, tthc_reject_reason r, const char *field, const char *detail)
+{
+    set_reject(rej, r, field, detail);
+    return TTHC_EINVAL;
+}
+
+/* A rejection found while reading one field. */
+static field_state reject_field(tthc_reject *rej, tthc_reject_reason r, const char *field, const char *detail)
+{
+    set_reject(rej, r, field, detail);
+    return FIELD_REJECTED;
+}
+
+static field_state field_string(const cJSON *obj, const char *name, bool required, const char **out, tthc_reject *rej)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
     if (!it || cJSON_IsNull(it)) {
-        if (required) return reject(rej, TTHC_REJ_MISSING_FIELD, name, "required field is missing");
-        return 1;
+        if (required) return reject_field(rej, TTHC_REJ_MISSING_FIELD, name, "required field is missing");
+        return FIELD_ABSENT;
     }
-    if (!cJSON_IsString(it) || !it->valuestring) return reject(rej, TTHC_REJ_WRONG_TYPE, name, "must be a string");
+    if (!cJSON_IsString(it) || !it->valuestring)
+        return reject_field(rej, TTHC_REJ_WRONG_TYPE, name, "must be a string");
     *out = it->valuestring;
-    return 0;
+    return FIELD_PRESENT;
 }
 
 /* A string of [A-Za-z0-9] plus `extra`, min..max chars, copied into out. */
-static int field_token(const cJSON *obj, const char *name, bool required, size_t max, const char *extra, char *out,
-                       tthc_reject *rej)
+static field_state field_token(const cJSON *obj, const char *name, bool required, size_t max, const char *extra,
+                               char *out, tthc_reject *rej)
 {
     const char *s;
-    int r = field_string(obj, name, required, &s, rej);
-    if (r) return r;
+    field_state r = field_string(obj, name, required, &s, rej);
+    if (r != FIELD_PRESENT) return r;
     if (!tthc_valid_charset(s, 1, max, extra)) {
         char d[160];
         snprintf(d, sizeof d, "must be 1-%zu characters of [A-Za-z0-9%s]", max, extra);
-        return reject(rej, TTHC_REJ_INVALID_VALUE, name, d);
+        return reject_field(rej, TTHC_REJ_INVALID_VALUE, name, d);
     }
     memcpy(out, s, strlen(s) + 1);
-    return 0;
+    return FIELD_PRESENT;
 }
 
-static int field_time(const cJSON *obj, const char *name, bool required, int64_t *out, tthc_reject *rej)
+static field_state field_time(const cJSON *obj, const char *name, bool required, int64_t *out, tthc_reject *rej)
 {
     const char *s;
-    int r = field_string(obj, name, required, &s, rej);
-    if (r) return r;
-    if (tthc_rfc3339_parse(s, out))
-        return reject(rej, TTHC_REJ_INVALID_VALUE, name, "must be an RFC 3339 date-time with an offset");
+    field_state r = field_string(obj, name, required, &s, rej);
+    if (r != FIELD_PRESENT) return r;
+    if (tthc_rfc3339_parse(s, out) != TTHC_OK)
+        return reject_field(rej, TTHC_REJ_INVALID_VALUE, name, "must be an RFC 3339 date-time with an offset");
     if (!tthc_instant_in_range(*out))
-        return reject(rej, TTHC_REJ_INVALID_VALUE, name,
-                      "must lie in 1970-01-01T00:00:00Z..9999-12-31T23:59:59Z with a Vietnam-time year in 1970-9999");
-    return 0;
+        return reject_field(
+            rej, TTHC_REJ_INVALID_VALUE, name,
+            "must lie in 1970-01-01T00:00:00Z..9999-12-31T23:59:59Z with a Vietnam-time year in 1970-9999");
+    return FIELD_PRESENT;
 }
 
 /* One of names[1..n-1]; *out = index. */
-static int field_enum(const cJSON *obj, const char *name, bool required, const char *const *names, int n, uint8_t *out,
-                      tthc_reject *rej)
+static field_state field_enum(const cJSON *obj, const char *name, bool required, const char *const *names, int n,
+                              uint8_t *out, tthc_reject *rej)
 {
     const char *s;
-    int r = field_string(obj, name, required, &s, rej);
-    if (r) return r;
+    field_state r = field_string(obj, name, required, &s, rej);
+    if (r != FIELD_PRESENT) return r;
     for (int i = 1; i < n; i++)
         if (!strcmp(s, names[i])) {
             *out = (uint8_t)i;
-            return 0;
+            return FIELD_PRESENT;
         }
-    return reject(rej, TTHC_REJ_INVALID_VALUE, name, "value is not one of the allowed values");
+    return reject_field(rej, TTHC_REJ_INVALID_VALUE, name, "value is not one of the allowed values");
 }
 
-static int field_bool(const cJSON *obj, const char *name, bool *out, tthc_reject *rej)
+static field_state field_bool(const cJSON *obj, const char *name, bool *out, tthc_reject *rej)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (!it || cJSON_IsNull(it)) return reject(rej, TTHC_REJ_MISSING_FIELD, name, "required field is missing");
-    if (!cJSON_IsBool(it)) return reject(rej, TTHC_REJ_WRONG_TYPE, name, "must be a boolean");
+    if (!it || cJSON_IsNull(it)) return reject_field(rej, TTHC_REJ_MISSING_FIELD, name, "required field is missing");
+    if (!cJSON_IsBool(it)) return reject_field(rej, TTHC_REJ_WRONG_TYPE, name, "must be a boolean");
     *out = cJSON_IsTrue(it);
-    return 0;
+    return FIELD_PRESENT;
 }
 
 /* A JSON integer (no fractional value) within [min, 2^53). */
-static int field_int(const cJSON *obj, const char *name, bool required, int64_t min, int64_t *out, tthc_reject *rej)
+static field_state field_int(const cJSON *obj, const char *name, bool required, int64_t min, int64_t *out,
+                             tthc_reject *rej)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
     if (!it || cJSON_IsNull(it)) {
-        if (required) return reject(rej, TTHC_REJ_MISSING_FIELD, name, "required field is missing");
-        return 1;
+        if (required) return reject_field(rej, TTHC_REJ_MISSING_FIELD, name, "required field is missing");
+        return FIELD_ABSENT;
     }
-    if (!cJSON_IsNumber(it)) return reject(rej, TTHC_REJ_WRONG_TYPE, name, "must be an integer");
+    if (!cJSON_IsNumber(it)) return reject_field(rej, TTHC_REJ_WRONG_TYPE, name, "must be an integer");
     double v = it->valuedouble;
     if (!isfinite(v) || v != floor(v) || v < -9007199254740991.0 || v > 9007199254740991.0)
-        return reject(rej, TTHC_REJ_INVALID_VALUE, name, "must be an integer");
-    if (v < (double)min) return reject(rej, TTHC_REJ_INVALID_VALUE, name, "is below the allowed minimum");
+        return reject_field(rej, TTHC_REJ_INVALID_VALUE, name, "must be an integer");
+    if (v < (double)min) return reject_field(rej, TTHC_REJ_INVALID_VALUE, name, "is below the allowed minimum");
     *out = (int64_t)v;
-    return 0;
+    return FIELD_PRESENT;
 }
 
 static const char *const channel_names[] = {NULL, "online", "in_person", "postal"};
@@ -225,10 +248,9 @@ static const char *const id_kind_names[] = {NULL, "citizen_id", "vneid"};
 static const char *const method_names[] = {NULL, "online", "offline"};
 static const char *const gateway_names[] = {NULL, "dvcqg", "provincial"};
 
-static int parse_received(const cJSON *o, tthc_event *ev, tthc_reject *rej)
+static tthc_rc parse_received(const cJSON *o, tthc_event *ev, tthc_reject *rej)
 {
-    int r;
-    if ((r = field_string(o, "unit_code", true, &(const char *){NULL}, rej)) < 0) return -1;
+    if (field_string(o, "unit_code", true, &(const char *){NULL}, rej) == FIELD_REJECTED) return TTHC_EINVAL;
     const char *unit = cJSON_GetObjectItemCaseSensitive(o, "unit_code")->valuestring;
     if (strlen(unit) > TTHC_UNIT_MAX || !tthc_valid_unit_code(unit))
         return reject(rej, TTHC_REJ_INVALID_VALUE, "unit_code",
@@ -237,22 +259,25 @@ static int parse_received(const cJSON *o, tthc_event *ev, tthc_reject *rej)
     size_t n = strlen(unit);
     for (size_t i = 0; i <= n; i++)
         ev->unit_code[i] = (char)(unit[i] >= 'a' && unit[i] <= 'z' ? unit[i] - 'a' + 'A' : unit[i]);
-    if (field_token(o, "procedure_code", true, TTHC_ID_MAX, "._-", ev->procedure_code, rej) < 0) return -1;
-    if (field_enum(o, "channel", true, channel_names, 4, &ev->channel, rej) < 0) return -1;
-    if (field_time(o, "received_at", true, &ev->received_at, rej) < 0) return -1;
-    if ((r = field_time(o, "due_at", false, &ev->due_at, rej)) < 0) return -1;
-    ev->has_due = r == 0;
-    if (field_enum(o, "applicant_type", false, applicant_names, 5, &ev->applicant_type, rej) < 0) return -1;
-    return 0;
+    if (field_token(o, "procedure_code", true, TTHC_ID_MAX, "._-", ev->procedure_code, rej) == FIELD_REJECTED)
+        return TTHC_EINVAL;
+    if (field_enum(o, "channel", true, channel_names, 4, &ev->channel, rej) == FIELD_REJECTED) return TTHC_EINVAL;
+    if (field_time(o, "received_at", true, &ev->received_at, rej) == FIELD_REJECTED) return TTHC_EINVAL;
+    field_state due = field_time(o, "due_at", false, &ev->due_at, rej);
+    if (due == FIELD_REJECTED) return TTHC_EINVAL;
+    ev->has_due = due == FIELD_PRESENT;
+    if (field_enum(o, "applicant_type", false, applicant_names, 5, &ev->applicant_type, rej) == FIELD_REJECTED)
+        return TTHC_EINVAL;
+    return TTHC_OK;
 }
 
-static int parse_id_tagged(const cJSON *o, tthc_event *ev, tthc_reject *rej)
+static tthc_rc parse_id_tagged(const cJSON *o, tthc_event *ev, tthc_reject *rej)
 {
-    if (field_enum(o, "id_kind", true, id_kind_names, 3, &ev->id_kind, rej) < 0) return -1;
+    if (field_enum(o, "id_kind", true, id_kind_names, 3, &ev->id_kind, rej) == FIELD_REJECTED) return TTHC_EINVAL;
     const char *num;
-    int r = field_string(o, "id_number", false, &num, rej);
-    if (r < 0) return -1;
-    if (r == 0) {
+    field_state r = field_string(o, "id_number", false, &num, rej);
+    if (r == FIELD_REJECTED) return TTHC_EINVAL;
+    if (r == FIELD_PRESENT) {
         /* Personal data: checked, then dropped.  Never echoed anywhere. */
         size_t n = strlen(num);
         if (ev->id_kind == 1) {
@@ -265,13 +290,13 @@ static int parse_id_tagged(const cJSON *o, tthc_event *ev, tthc_reject *rej)
             return reject(rej, TTHC_REJ_INVALID_VALUE, "id_number", "must be 1-64 characters");
         }
     }
-    return 0;
+    return TTHC_OK;
 }
 
-static int parse_paid(const cJSON *o, tthc_event *ev, tthc_reject *rej)
+static tthc_rc parse_paid(const cJSON *o, tthc_event *ev, tthc_reject *rej)
 {
     const char *pid;
-    if (field_string(o, "payment_id", true, &pid, rej) < 0) return -1;
+    if (field_string(o, "payment_id", true, &pid, rej) == FIELD_REJECTED) return TTHC_EINVAL;
     size_t n = strlen(pid);
     bool ok = n >= 1 && n <= TTHC_PAYMENT_ID_MAX;
     for (size_t i = 0; ok && i < n; i++) ok = (unsigned char)pid[i] >= 0x20 && pid[i] != 0x7f;
@@ -279,64 +304,68 @@ static int parse_paid(const cJSON *o, tthc_event *ev, tthc_reject *rej)
         return reject(rej, TTHC_REJ_INVALID_VALUE, "payment_id", "must be 1-128 characters without control characters");
     memcpy(ev->payment_id, pid, n + 1);
     uint8_t method = 0, gateway = 0;
-    if (field_enum(o, "method", true, method_names, 3, &method, rej) < 0) return -1;
+    if (field_enum(o, "method", true, method_names, 3, &method, rej) == FIELD_REJECTED) return TTHC_EINVAL;
     ev->pay_online = method == 1;
-    if (field_int(o, "amount_vnd", true, 0, &ev->amount_vnd, rej) < 0) return -1;
-    if (field_enum(o, "gateway", false, gateway_names, 3, &gateway, rej) < 0) return -1;
-    return 0;
+    if (field_int(o, "amount_vnd", true, 0, &ev->amount_vnd, rej) == FIELD_REJECTED) return TTHC_EINVAL;
+    if (field_enum(o, "gateway", false, gateway_names, 3, &gateway, rej) == FIELD_REJECTED) return TTHC_EINVAL;
+    return TTHC_OK;
 }
 
 /* `source` was checked with the envelope (any string of at most 256 bytes:
  * the name is shared with the emitting system).  One of the contract's three
  * values is kept as the fact's source; anything else counts as unknown. */
-static int parse_data_reused(const cJSON *o, tthc_event *ev)
+static tthc_rc parse_data_reused(const cJSON *o, tthc_event *ev)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, "source");
     for (uint8_t i = 1; cJSON_IsString(it) && i <= 3; i++)
         if (!strcmp(it->valuestring, reuse_source_names[i])) ev->reuse_source = i;
-    return 0;
+    return TTHC_OK;
 }
 
-static int parse_body(const cJSON *o, tthc_event *ev, tthc_reject *rej)
+static tthc_rc parse_body(const cJSON *o, tthc_event *ev, tthc_reject *rej)
 {
     switch (ev->type) {
     case TTHC_EV_RECEIVED: return parse_received(o, ev, rej);
-    case TTHC_EV_DIGITIZED: return field_enum(o, "scope", true, scope_names, 3, &ev->scope, rej) < 0 ? -1 : 0;
+    case TTHC_EV_DIGITIZED:
+        return field_enum(o, "scope", true, scope_names, 3, &ev->scope, rej) == FIELD_REJECTED ? TTHC_EINVAL : TTHC_OK;
     case TTHC_EV_DATA_REUSED: return parse_data_reused(o, ev);
     case TTHC_EV_ID_TAGGED: return parse_id_tagged(o, ev, rej);
     case TTHC_EV_PAID: return parse_paid(o, ev, rej);
     case TTHC_EV_RESULT_ISSUED:
-        if (field_time(o, "finished_at", true, &ev->finished_at, rej) < 0) return -1;
-        return field_bool(o, "electronic", &ev->electronic, rej);
-    case TTHC_EV_SYNCED: return 0;
-    case TTHC_EV_RATED: return field_bool(o, "satisfied", &ev->satisfied, rej);
+        if (field_time(o, "finished_at", true, &ev->finished_at, rej) == FIELD_REJECTED) return TTHC_EINVAL;
+        return field_bool(o, "electronic", &ev->electronic, rej) == FIELD_REJECTED ? TTHC_EINVAL : TTHC_OK;
+    case TTHC_EV_SYNCED: return TTHC_OK;
+    case TTHC_EV_RATED:
+        return field_bool(o, "satisfied", &ev->satisfied, rej) == FIELD_REJECTED ? TTHC_EINVAL : TTHC_OK;
     case TTHC_EV__COUNT: break;
     }
     return reject(rej, TTHC_REJ_UNKNOWN_EVENT_TYPE, "event_type", "unknown event type");
 }
 
-static int parse_envelope(const cJSON *o, tthc_event *ev, tthc_reject *rej)
+static tthc_rc parse_envelope(const cJSON *o, tthc_event *ev, tthc_reject *rej)
 {
     int64_t ver = TTHC_SCHEMA_VERSION;
-    int r = field_int(o, "schema_version", false, 1, &ver, rej);
-    if (r < 0) return -1;
+    if (field_int(o, "schema_version", false, 1, &ver, rej) == FIELD_REJECTED) return TTHC_EINVAL;
     if (ver > TTHC_SCHEMA_VERSION)
         return reject(rej, TTHC_REJ_UNSUPPORTED_SCHEMA_VERSION, "schema_version", "newer than this service knows (1)");
-    if (field_token(o, "event_id", true, TTHC_EVENT_ID_MAX, "._:-", ev->event_id, rej) < 0) return -1;
+    if (field_token(o, "event_id", true, TTHC_EVENT_ID_MAX, "._:-", ev->event_id, rej) == FIELD_REJECTED)
+        return TTHC_EINVAL;
     const char *type;
-    if (field_string(o, "event_type", true, &type, rej) < 0) return -1;
+    if (field_string(o, "event_type", true, &type, rej) == FIELD_REJECTED) return TTHC_EINVAL;
     int t = -1;
     for (int i = 0; i < TTHC_EV__COUNT; i++)
         if (!strcmp(type, type_names[i])) t = i;
     if (t < 0) return reject(rej, TTHC_REJ_UNKNOWN_EVENT_TYPE, "event_type", "unknown event type");
     ev->type = (tthc_event_type)t;
-    if (field_time(o, "occurred_at", true, &ev->occurred_at, rej) < 0) return -1;
-    if (field_token(o, "dossier_id", true, TTHC_ID_MAX, "._-", ev->dossier_id, rej) < 0) return -1;
+    if (field_time(o, "occurred_at", true, &ev->occurred_at, rej) == FIELD_REJECTED) return TTHC_EINVAL;
+    if (field_token(o, "dossier_id", true, TTHC_ID_MAX, "._-", ev->dossier_id, rej) == FIELD_REJECTED)
+        return TTHC_EINVAL;
     const char *source;
-    if ((r = field_string(o, "source", false, &source, rej)) < 0) return -1;
-    if (r == 0 && strlen(source) > 256)
+    field_state r = field_string(o, "source", false, &source, rej);
+    if (r == FIELD_REJECTED) return TTHC_EINVAL;
+    if (r == FIELD_PRESENT && strlen(source) > 256)
         return reject(rej, TTHC_REJ_INVALID_VALUE, "source", "must be at most 256 bytes");
-    return 0;
+    return TTHC_OK;
 }
 
 /* ---- JSON rules cJSON does not enforce ---- */
@@ -404,27 +433,30 @@ static bool contract_field(const char *name)
     return false;
 }
 
-/* Walks every object and array (cJSON bounds the depth at CJSON_NESTING_LIMIT). */
-static int check_unique_keys(const cJSON *it, tthc_reject *rej)
+/* Walks every object and array (cJSON bounds the depth at CJSON_NESTING_LIMIT).
+ * TTHC_EINVAL for a repeated name, TTHC_ENOMEM when the check ran out of memory
+ * (both fill *rej). */
+static tthc_rc check_unique_keys(const cJSON *it, tthc_reject *rej)
 {
     if (cJSON_IsObject(it)) {
         bool oom = false;
         const char *dup = duplicate_name(it, &oom);
-        if (oom) return reject(rej, TTHC_REJ_TOO_LARGE, NULL, "out of memory");
+        if (oom) {
+            set_reject(rej, TTHC_REJ_TOO_LARGE, NULL, "out of memory");
+            return TTHC_ENOMEM;
+        }
         if (dup) /* a member name is the sender's text: named only when it is one of the contract's */
             return reject(rej, TTHC_REJ_DUPLICATE_KEY, contract_field(dup) ? dup : NULL,
                           "an object has the same member name twice");
     }
+    tthc_rc rc = TTHC_OK;
     if (cJSON_IsObject(it) || cJSON_IsArray(it))
-        for (const cJSON *c = it->child; c; c = c->next)
-            if (check_unique_keys(c, rej)) return -1;
-    return 0;
+        for (const cJSON *c = it->child; c && !rc; c = c->next) rc = check_unique_keys(c, rej);
+    return rc;
 }
 
-int tthc_event_parse(const char *buf, size_t len, tthc_event *ev, tthc_reject *rej)
+static tthc_rc validate(const char *buf, size_t len, tthc_event *ev, tthc_reject *rej)
 {
-    memset(ev, 0, sizeof *ev);
-    memset(rej, 0, sizeof *rej);
     if (len > TTHC_EVENT_MAX_BYTES) return reject(rej, TTHC_REJ_TOO_LARGE, NULL, "message larger than 64 KiB");
     if (!buf || len == 0) return reject(rej, TTHC_REJ_INVALID_JSON, NULL, "empty message");
     if (!tthc_utf8_valid((const unsigned char *)buf, len))
@@ -432,24 +464,37 @@ int tthc_event_parse(const char *buf, size_t len, tthc_event *ev, tthc_reject *r
     if (memchr(buf, '\0', len)) return reject(rej, TTHC_REJ_INVALID_JSON, NULL, "not valid JSON (NUL byte)");
     /* cJSON needs a terminated buffer to reject trailing garbage. */
     char stack[1024], *copy = len < sizeof stack ? stack : malloc(len + 1);
-    if (!copy) return reject(rej, TTHC_REJ_TOO_LARGE, NULL, "out of memory");
+    if (!copy) {
+        set_reject(rej, TTHC_REJ_TOO_LARGE, NULL, "out of memory");
+        return TTHC_ENOMEM;
+    }
     memcpy(copy, buf, len);
     copy[len] = '\0';
     cJSON *root = cJSON_ParseWithLengthOpts(copy, len + 1, NULL, 1);
-    int rc;
+    tthc_rc rc;
     if (!root) {
         rc = reject(rej, TTHC_REJ_INVALID_JSON, NULL, "not valid JSON");
     } else if (!cJSON_IsObject(root)) {
         rc = reject(rej, TTHC_REJ_NOT_OBJECT, NULL, "not a JSON object");
     } else if (has_escaped_nul(copy, len)) {
         rc = reject(rej, TTHC_REJ_NUL_CHARACTER, NULL, "a string holds U+0000 (\\u0000)");
-    } else if (check_unique_keys(root, rej)) {
-        rc = -1;
-    } else {
+    } else if ((rc = check_unique_keys(root, rej)) == TTHC_OK) {
         rc = parse_envelope(root, ev, rej);
-        if (rc == 0) rc = parse_body(root, ev, rej);
+        if (rc == TTHC_OK) rc = parse_body(root, ev, rej);
     }
     cJSON_Delete(root);
     if (copy != stack) free(copy);
     return rc;
+}
+
+tthc_rc tthc_event_parse(const char *buf, size_t len, tthc_event *ev, tthc_reject *rej, tthc_err *err)
+{
+    memset(ev, 0, sizeof *ev);
+    memset(rej, 0, sizeof *rej);
+    tthc_rc rc = validate(buf, len, ev, rej);
+    if (rc == TTHC_ENOMEM) return tthc_fail(err, rc, "event: out of memory while validating a message");
+    if (rc) /* the detail names the rule, never a value of the message */
+        return tthc_fail(err, rc, "event rejected: %s%s%s: %s", tthc_reject_reason_name(rej->reason),
+                         rej->field[0] ? " " : "", rej->field, rej->detail);
+    return TTHC_OK;
 }

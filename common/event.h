@@ -92,10 +92,17 @@ typedef struct {
     char detail[160]; /* the rule broken; never a value from the message */
 } tthc_reject;
 
-/* Validates len bytes (any bytes: no terminating NUL needed).  Returns 0 and
- * fills *ev, or -1 and fills *rej.  Instants are checked against
- * tthc_instant_in_range() (timeutil.h). */
-int tthc_event_parse(const char *buf, size_t len, tthc_event *ev, tthc_reject *rej) TTHC_MUSTCHECK;
+/* Validates len bytes (any bytes: no terminating NUL needed).  Instants are
+ * checked against tthc_instant_in_range() (timeutil.h).  Returns
+ *   TTHC_OK      valid: *ev is filled;
+ *   TTHC_EINVAL  rejected: *rej says why (reason, field, rule broken) and err
+ *                holds the same as one line ("event rejected: <reason>
+ *                <field>: <rule>"), never a value from the message;
+ *   TTHC_ENOMEM  memory ran out: err says so, and *rej is TTHC_REJ_TOO_LARGE
+ *                "out of memory" (what earlier versions reported), so a
+ *                caller that dead-letters on any failure keeps working.
+ * err may be NULL. */
+tthc_rc tthc_event_parse(const char *buf, size_t len, tthc_event *ev, tthc_reject *rej, tthc_err *err) TTHC_MUSTCHECK;
 
 const char *tthc_event_type_name(tthc_event_type t);
 const char *tthc_reject_reason_name(tthc_reject_reason r);

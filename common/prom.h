@@ -1,7 +1,9 @@
 /* prom.h - Prometheus text exposition (format 0.0.4) into a tthc_sb.
  *
  * Helpers only format; the caller owns the values and their locking.
- * Label values are escaped (backslash, quote, newline). */
+ * Label values are escaped (backslash, quote, newline).  The writers return
+ * int 0, or -1 when the buffer is full or memory ran out, like the tthc_sb_*
+ * appenders they are made of (OR them, check once; see err.h). */
 #ifndef TTHC_PROM_H
 #define TTHC_PROM_H
 

@@ -1,7 +1,9 @@
 /* strbuf.h - a bounded, growable byte buffer (cf. curl's dynbuf).
  *
  * All appends fail cleanly (returning -1, buffer unchanged) past `max` bytes or
- * when memory runs out.  The buffer owns its memory; tthc_sb_free releases it. */
+ * when memory runs out.  They return int 0 / -1, not a tthc_rc, so that a
+ * writer can OR a run of appends and check once (`r |= tthc_sb_adds(...)`;
+ * see err.h).  The buffer owns its memory; tthc_sb_free releases it. */
 #ifndef TTHC_STRBUF_H
 #define TTHC_STRBUF_H
 

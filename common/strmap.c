@@ -1,5 +1,6 @@
 #include "strmap.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,12 +53,14 @@ static void insert(uint32_t *slots, size_t cap, uint64_t h, uint32_t v)
     slots[i] = v;
 }
 
-int tthc_strmap_put(tthc_strmap *m, uint32_t idx)
+tthc_rc tthc_strmap_put(tthc_strmap *m, uint32_t idx, tthc_err *err)
 {
+    if (idx == UINT32_MAX) /* slots hold idx + 1 */
+        return tthc_fail(err, TTHC_EINVAL, "strmap: index %" PRIu32 " out of range", idx);
     if ((m->n + 1) * 2 > m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 1024;
         uint32_t *s = calloc(cap, sizeof *s);
-        if (!s) return -1;
+        if (!s) return tthc_fail(err, TTHC_ENOMEM, "strmap: out of memory growing to %zu slots", cap);
         for (size_t i = 0; i < m->cap; i++)
             if (m->slots[i]) insert(s, cap, tthc_hash(m->key(m->ctx, m->slots[i] - 1)), m->slots[i]);
         free(m->slots);
@@ -66,5 +69,5 @@ int tthc_strmap_put(tthc_strmap *m, uint32_t idx)
     }
     insert(m->slots, m->cap, tthc_hash(m->key(m->ctx, idx)), idx + 1);
     m->n++;
-    return 0;
+    return TTHC_OK;
 }

@@ -26,8 +26,10 @@ void tthc_strmap_free(tthc_strmap *m);
 void tthc_strmap_clear(tthc_strmap *m); /* keeps memory */
 /* Index of key, or -1. */
 int64_t tthc_strmap_get(const tthc_strmap *m, const char *key);
-/* Records idx under its key (the key must not be present yet). -1 on ENOMEM. */
-int tthc_strmap_put(tthc_strmap *m, uint32_t idx) TTHC_MUSTCHECK;
+/* Records idx under its key (the key must not be present yet).  TTHC_ENOMEM
+ * when memory ran out, TTHC_EINVAL for idx UINT32_MAX (err filled; the map
+ * is unchanged). */
+tthc_rc tthc_strmap_put(tthc_strmap *m, uint32_t idx, tthc_err *err) TTHC_MUSTCHECK;
 
 uint64_t tthc_hash(const char *s);
 

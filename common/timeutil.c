@@ -46,15 +46,16 @@ static int days_in_month(int y, int m)
     return dm[m - 1];
 }
 
-int tthc_rfc3339_parse(const char *s, int64_t *us)
+tthc_rc tthc_rfc3339_parse(const char *s, int64_t *us)
 {
     int Y, M, D, h, mi, sec;
-    if (!s) return -1;
-    if (digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' || digits(s + 8, 2, &D)) return -1;
-    if (s[10] != 'T' && s[10] != 't') return -1;
+    if (!s) return TTHC_EINVAL;
+    if (digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' || digits(s + 8, 2, &D))
+        return TTHC_EINVAL;
+    if (s[10] != 'T' && s[10] != 't') return TTHC_EINVAL;
     if (digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &sec))
-        return -1;
-    if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || mi > 59 || sec > 60) return -1;
+        return TTHC_EINVAL;
+    if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || mi > 59 || sec > 60) return TTHC_EINVAL;
     const char *p = s + 19;
     int64_t frac_us = 0;
     if (*p == '.') {
@@ -67,24 +68,24 @@ int tthc_rfc3339_parse(const char *s, int64_t *us)
             nd++;
             p++;
         }
-        if (nd == 0 || nd > 9) return -1;
+        if (nd == 0 || nd > 9) return TTHC_EINVAL;
     }
     int off = 0;
     if (*p == 'Z' || *p == 'z') {
         p++;
     } else if (*p == '+' || *p == '-') {
         int oh, om;
-        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59) return -1;
+        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59) return TTHC_EINVAL;
         off = (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
         p += 6;
     } else {
-        return -1;
+        return TTHC_EINVAL;
     }
-    if (*p) return -1;
+    if (*p) return TTHC_EINVAL;
     int64_t days = tthc_days_from_civil(Y, (unsigned)M, (unsigned)D);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - off;
     *us = secs * 1000000 + frac_us;
-    return 0;
+    return TTHC_OK;
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -99,7 +100,7 @@ bool tthc_instant_in_range(int64_t us)
     return us >= TTHC_INSTANT_MIN_US && us <= TTHC_INSTANT_MAX_US;
 }
 
-int tthc_cohort_month(int64_t us, char out[8])
+tthc_rc tthc_cohort_month(int64_t us, char out[8], tthc_err *err)
 {
     int64_t secs = floor_div(us, 1000000) + TTHC_VN_OFFSET_SECONDS;
     int64_t y;
@@ -107,7 +108,7 @@ int tthc_cohort_month(int64_t us, char out[8])
     tthc_civil_from_days(floor_div(secs, 86400), &y, &m, &d);
     if (y < 1970 || y > 9999) {
         memcpy(out, "0000-00", 8);
-        return -1;
+        return tthc_fail(err, TTHC_EINVAL, "cohort month: year %lld outside 1970-9999", (long long)y);
     }
     unsigned yy = (unsigned)y;
     out[0] = (char)('0' + yy / 1000);
@@ -118,7 +119,7 @@ int tthc_cohort_month(int64_t us, char out[8])
     out[5] = (char)('0' + m / 10);
     out[6] = (char)('0' + m % 10);
     out[7] = '\0';
-    return 0;
+    return TTHC_OK;
 }
 
 static void split(int64_t us, int64_t shift, int64_t *y, unsigned *mo, unsigned *d, int *h, int *mi, int *s, int *frac)

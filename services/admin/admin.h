@@ -14,6 +14,8 @@
 #ifndef ADMIN_ADMIN_H
 #define ADMIN_ADMIN_H
 
+#include <stdbool.h>
+
 #include "err.h"
 
 typedef struct {
@@ -28,7 +30,7 @@ int admin_drill(const admin_config *cfg, tthc_err *err);
 int admin_replay(const admin_config *cfg, tthc_err *err);
 int admin_reload_token(const admin_config *cfg, tthc_err *err);
 
-/* Shared checks. */
-int admin_period_ok(const char *p);
+/* Shared checks.  true for a month "YYYY-MM". */
+bool admin_period_ok(const char *p);
 
 #endif

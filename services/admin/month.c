@@ -23,7 +23,7 @@ static const struct {
     {"on_time", 10, 9},          {"satisfaction", 14, 13},
 };
 
-int admin_period_ok(const char *p)
+bool admin_period_ok(const char *p)
 {
     return p && strlen(p) == 7 && p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
            p[2] <= '9' && p[3] >= '0' && p[3] <= '9' && p[4] == '-' &&

@@ -237,7 +237,7 @@ static tthc_rc collect(PGconn *c, batch *b, tthc_err *err)
     for (size_t i = 0; i < b->nitems; i++) {
         batch_item_event(b, &b->items[i], &ev);
         month[0] = '\0';
-        if (ev.type == TTHC_EV_RECEIVED && tthc_cohort_month(ev.received_at, month)) month[0] = '\0';
+        if (ev.type == TTHC_EV_RECEIVED && tthc_cohort_month(ev.received_at, month, NULL)) month[0] = '\0';
         r |= array_add(&d, ev.dossier_id) | array_add(&e, ev.event_id) | array_add(&m, month);
     }
     r |= tthc_sb_addc(&d, '}') | tthc_sb_addc(&d, '\0') | tthc_sb_addc(&e, '}') | tthc_sb_addc(&e, '\0');

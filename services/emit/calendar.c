@@ -13,19 +13,19 @@ static int64_t floor_div(int64_t a, int64_t b)
     return q;
 }
 
-int emit_parse_day(const char *s, int64_t *day)
+tthc_rc emit_parse_day(const char *s, int64_t *day)
 {
     int y, m, d;
     char tail;
-    if (!s || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return -1;
-    if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31) return -1;
+    if (!s || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return TTHC_EINVAL;
+    if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31) return TTHC_EINVAL;
     int64_t z = tthc_days_from_civil(y, (unsigned)m, (unsigned)d);
     int64_t yy;
     unsigned mm, dd;
     tthc_civil_from_days(z, &yy, &mm, &dd);
-    if (yy != y || (int)mm != m || (int)dd != d) return -1; /* 2025-02-30 */
+    if (yy != y || (int)mm != m || (int)dd != d) return TTHC_EINVAL; /* 2025-02-30 */
     *day = z;
-    return 0;
+    return TTHC_OK;
 }
 
 int64_t emit_day_at(int64_t day, int64_t minute_of_day)
@@ -85,5 +85,5 @@ int64_t emit_add_working_days(int64_t day, int n)
 
 void emit_day_month(int64_t day, char out[8])
 {
-    tthc_cohort_month(emit_day_at(day, 12 * 60), out);
+    (void)tthc_cohort_month(emit_day_at(day, 12 * 60), out, NULL); /* "0000-00" outside 1970-9999 */
 }

@@ -10,12 +10,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "err.h"
+
 #define EMIT_US_PER_MIN  INT64_C(60000000)
 #define EMIT_US_PER_HOUR (60 * EMIT_US_PER_MIN)
 #define EMIT_US_PER_DAY  (24 * EMIT_US_PER_HOUR)
 
-/* "YYYY-MM-DD" -> Vietnam day number; -1 on a malformed or impossible date. */
-int emit_parse_day(const char *s, int64_t *day);
+/* "YYYY-MM-DD" (years 1970-9999) -> Vietnam day number in *day: TTHC_OK, or
+ * TTHC_EINVAL on a malformed or impossible date.  No tthc_err: the caller
+ * names the option in its message (an err parameter is to come with the next
+ * rewrite of services/emit/main.c, its caller). */
+tthc_rc emit_parse_day(const char *s, int64_t *day) TTHC_MUSTCHECK;
 
 /* Instant of hh:mm (minutes since midnight) of a Vietnam day. */
 int64_t emit_day_at(int64_t day, int64_t minute_of_day);

@@ -219,17 +219,18 @@ static tthc_rc check(emit_stream *s, const item *it, int bad, tthc_err *err)
 {
     tthc_event ev;
     tthc_reject rej;
-    int r = tthc_event_parse(s->val.p, s->val.len, &ev, &rej);
+    tthc_rc r = tthc_event_parse(s->val.p, s->val.len, &ev, &rej, err);
+    if (r == TTHC_ENOMEM) return r;
     const char *id = it->d->d.id;
     if (bad >= 0) {
-        if (r == 0 || rej.reason != emit_bad_reason((emit_bad_kind)bad))
+        if (r == TTHC_OK || rej.reason != emit_bad_reason((emit_bad_kind)bad))
             return tthc_fail(err, TTHC_EINVAL, "self-check: malformed message %s of dossier %s was %s, not %s",
                              emit_bad_name((emit_bad_kind)bad), id,
-                             r == 0 ? "accepted" : tthc_reject_reason_name(rej.reason),
+                             r == TTHC_OK ? "accepted" : tthc_reject_reason_name(rej.reason),
                              tthc_reject_reason_name(emit_bad_reason((emit_bad_kind)bad)));
         return TTHC_OK;
     }
-    if (r != 0)
+    if (r != TTHC_OK)
         return tthc_fail(err, TTHC_EINVAL, "self-check: event %u of dossier %s rejected: %s %s (%s)",
                          (unsigned)it->d->d.ev[it->ev].seq, id, tthc_reject_reason_name(rej.reason), rej.field,
                          rej.detail);
@@ -240,8 +241,8 @@ static tthc_rc check(emit_stream *s, const item *it, int bad, tthc_err *err)
     if (seen != ((it->flags & F_DUP) != 0))
         return tthc_fail(err, TTHC_EINVAL, "self-check: dossier %s: duplicate bookkeeping differs", id);
     if (seen) return TTHC_OK; /* its event_id was applied: changes nothing */
-    int a = tthc_dossier_apply(&it->d->state, &ev);
-    if (a < 0) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+    tthc_apply_result a;
+    if ((r = tthc_dossier_apply(&it->d->state, &ev, &a, err))) return r;
     if (a == TTHC_APPLY_CONFLICT)
         return tthc_fail(err, TTHC_EINVAL, "self-check: dossier %s: a conflicting receipt", id);
     it->d->applied |= 1u << it->ev;
@@ -275,11 +276,11 @@ static tthc_rc encode(emit_stream *s, const item *it, int bad, emit_msg *msg, tt
     return TTHC_OK;
 }
 
-int emit_stream_next(emit_stream *s, emit_msg *msg, tthc_err *err)
+emit_next emit_stream_next(emit_stream *s, emit_msg *msg, tthc_err *err)
 {
     if (s->cfg.max_messages > 0 && s->st.messages >= s->cfg.max_messages) {
         emit_stream_finish(s);
-        return 0;
+        return EMIT_NEXT_END;
     }
     item it;
     if (s->have_pending) {
@@ -288,18 +289,18 @@ int emit_stream_next(emit_stream *s, emit_msg *msg, tthc_err *err)
     } else {
         int r = window_next(s, &it);
         if (r < 0) {
-            tthc_fail(err, TTHC_ENOMEM, "out of memory");
-            return -1;
+            (void)tthc_fail(err, TTHC_ENOMEM, "out of memory");
+            return EMIT_NEXT_FAILED;
         }
-        if (r == 0) return 0;
+        if (r == 0) return EMIT_NEXT_END;
         if (s->cfg.malformed_rate > 0 && emit_rng_chance(&s->bad, s->cfg.malformed_rate)) {
             int kind = (int)emit_rng_range(&s->bad, 0, EMIT_BAD__COUNT - 1);
             s->pending = it;
             s->have_pending = true;
-            if (encode(s, &it, kind, msg, err)) return -1;
+            if (encode(s, &it, kind, msg, err)) return EMIT_NEXT_FAILED;
             s->st.malformed++;
             s->st.bad[kind]++;
-            return 1;
+            return EMIT_NEXT_MSG;
         }
     }
     tthc_rc rc = encode(s, &it, -1, msg, err);
@@ -309,7 +310,7 @@ int emit_stream_next(emit_stream *s, emit_msg *msg, tthc_err *err)
         if (msg->late) s->st.late++;
     }
     retire(s, it.d);
-    return rc ? -1 : 1;
+    return rc ? EMIT_NEXT_FAILED : EMIT_NEXT_MSG;
 }
 
 void emit_stream_finish(emit_stream *s)

@@ -215,7 +215,7 @@ int batch_add(batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const 
     batch_item *it = &b->items[b->nitems];
     tthc_event ev;
     tthc_reject rej;
-    if (tthc_event_parse(value, value_len, &ev, &rej)) {
+    if (tthc_event_parse(value, value_len, &ev, &rej, NULL)) {
         if (add_reject(b, partition, offset, ts_ms, key, key_len, value ? value : "", value ? value_len : 0, &rej,
                        TTHC_EV__COUNT))
             return -1;
@@ -256,7 +256,7 @@ int batch_prepare_slots(batch *b)
         batch_item *it = &b->items[i];
         it->flags &= (uint8_t) ~(BATCH_DB_APPLIED | BATCH_APPLIED);
         if (it->flags & BATCH_EXCLUDED) continue;
-        if (tthc_strmap_get(&b->evmap, b->arena.p + it->event_id) < 0 && tthc_strmap_put(&b->evmap, (uint32_t)i))
+        if (tthc_strmap_get(&b->evmap, b->arena.p + it->event_id) < 0 && tthc_strmap_put(&b->evmap, (uint32_t)i, NULL))
             return -1;
         const char *id = batch_item_dossier(b, it);
         if (tthc_strmap_get(&b->slotmap, id) >= 0) continue;
@@ -264,7 +264,7 @@ int batch_prepare_slots(batch *b)
         batch_slot *s = &b->slots[b->nslots];
         memset(s, 0, sizeof *s);
         tthc_dossier_init(&s->d, id);
-        if (tthc_strmap_put(&b->slotmap, (uint32_t)b->nslots)) return -1;
+        if (tthc_strmap_put(&b->slotmap, (uint32_t)b->nslots, NULL)) return -1;
         b->nslots++;
     }
     return 0;
@@ -368,7 +368,7 @@ static int add_delta(batch *b, const char *unit, const char *period, const tthc_
         memcpy(bk->key, key, sizeof key);
         snprintf(bk->unit, sizeof bk->unit, "%s", unit);
         memcpy(bk->period, period, sizeof bk->period);
-        if (tthc_strmap_put(&b->bucketmap, (uint32_t)b->nbuckets)) return -1;
+        if (tthc_strmap_put(&b->bucketmap, (uint32_t)b->nbuckets, NULL)) return -1;
         i = (int64_t)b->nbuckets++;
     }
     for (int c = 0; c < TTHC_C__COUNT; c++) b->buckets[i].delta.c[c] += delta->c[c];
@@ -408,8 +408,8 @@ int batch_fold(batch *b, size_t limit)
         tthc_event ev;
         batch_item_event(b, it, &ev);
         batch_slot *s = batch_slot_find(b, ev.dossier_id);
-        int r = tthc_dossier_apply(&s->d, &ev);
-        if (r < 0) return -1;
+        tthc_apply_result r;
+        if (tthc_dossier_apply(&s->d, &ev, &r, NULL)) return -1;
         if (r == TTHC_APPLY_CHANGED) {
             fi->flags |= BATCH_APPLIED;
             b->applied_by_type[ev.type]++;

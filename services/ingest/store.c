@@ -224,7 +224,7 @@ static int load_row(batch_slot *sl, const PGresult *r, int row)
         if (n > TTHC_PAYMENT_ID_MAX || k >= nonline) return -2;
         memcpy(id, p, n);
         id[n] = '\0';
-        if (tthc_dossier_add_payment(d, id, online[k++] == 't')) return -1;
+        if (tthc_dossier_add_payment(d, id, online[k++] == 't', NULL)) return -1;
         if (!p[n]) break;
         p += n + 1;
     }

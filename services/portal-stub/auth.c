@@ -20,23 +20,23 @@ static int equal_ct(const char *given, const char *expected)
     return diff == 0;
 }
 
-int portal_bearer_ok(const char *authorization, const char *expected)
+bool portal_bearer_ok(const char *authorization, const char *expected)
 {
-    if (!authorization || !expected) return 0;
-    if (strncasecmp(authorization, "Bearer ", 7)) return 0;
+    if (!authorization || !expected) return false;
+    if (strncasecmp(authorization, "Bearer ", 7)) return false;
     const char *t = authorization + 7;
     while (*t == ' ') t++;
     return equal_ct(t, expected);
 }
 
-int portal_token_valid(const char *token)
+bool portal_token_valid(const char *token)
 {
-    if (!token) return 0;
+    if (!token) return false;
     size_t n = strlen(token);
-    if (n == 0 || n > 4096) return 0;
+    if (n == 0 || n > 4096) return false;
     for (size_t i = 0; i < n; i++)
-        if ((unsigned char)token[i] <= 0x20 || (unsigned char)token[i] >= 0x7F) return 0;
-    return 1;
+        if ((unsigned char)token[i] <= 0x20 || (unsigned char)token[i] >= 0x7F) return false;
+    return true;
 }
 
 void portal_tokens_init(portal_tokens *t)
@@ -82,12 +82,12 @@ tthc_rc portal_tokens_set(portal_tokens *t, const char *current, const char *nex
     return TTHC_OK;
 }
 
-int portal_tokens_ok(portal_tokens *t, const char *authorization)
+bool portal_tokens_ok(portal_tokens *t, const char *authorization)
 {
     pthread_rwlock_rdlock(&t->lock);
     /* Both compared, whatever the first says: timing tells nothing. */
-    int a = portal_bearer_ok(authorization, t->current);
-    int b = t->next ? portal_bearer_ok(authorization, t->next) : 0;
+    bool a = portal_bearer_ok(authorization, t->current);
+    bool b = t->next ? portal_bearer_ok(authorization, t->next) : false;
     pthread_rwlock_unlock(&t->lock);
     return a | b;
 }

@@ -3,17 +3,18 @@
 #define PORTAL_AUTH_H
 
 #include <pthread.h>
+#include <stdbool.h>
 
 #include "err.h"
 
-/* 1 when authorization (an Authorization header value, may be NULL) is
+/* true when authorization (an Authorization header value, may be NULL) is
  * "Bearer <token>" (scheme in any case, one or more spaces) with <token>
  * equal to expected.  The comparison takes a time that depends only on the
  * length of what the client sent, never on the content of expected. */
-int portal_bearer_ok(const char *authorization, const char *expected);
+bool portal_bearer_ok(const char *authorization, const char *expected);
 
-/* 1 when token is usable as a bearer token: 1..4096 visible ASCII characters. */
-int portal_token_valid(const char *token);
+/* true when token is usable as a bearer token: 1..4096 visible ASCII characters. */
+bool portal_token_valid(const char *token);
 
 /* The tokens the stub accepts: the current one and, during a rotation, the
  * next one too.  Replaced at run time (SIGHUP) while requests are checked. */
@@ -29,6 +30,6 @@ void portal_tokens_destroy(portal_tokens *t);
  * both with portal_token_valid(); on failure the old tokens stay. */
 tthc_rc portal_tokens_set(portal_tokens *t, const char *current, const char *next, tthc_err *err) TTHC_MUSTCHECK;
 /* portal_bearer_ok() against the current or the next token. */
-int portal_tokens_ok(portal_tokens *t, const char *authorization);
+bool portal_tokens_ok(portal_tokens *t, const char *authorization);
 
 #endif

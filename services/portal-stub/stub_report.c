@@ -29,9 +29,9 @@ static int span_alnum(const char *s, size_t n, int dots)
     return 1;
 }
 
-int portal_unit_code_valid(const char *s)
+bool portal_unit_code_valid(const char *s)
 {
-    if (!s) return 0;
+    if (!s) return false;
     size_t n = strlen(s);
     const char *dot = memchr(s, '.', n);
     if (!dot) return n >= 1 && n <= 10 && span_alnum(s, n, 0);
@@ -50,9 +50,9 @@ static int num_at(const char *s, int n)
     return v;
 }
 
-int portal_period_valid(const char *s)
+bool portal_period_valid(const char *s)
 {
-    if (!s || strlen(s) != 7 || s[4] != '-' || num_at(s, 4) < 0) return 0;
+    if (!s || strlen(s) != 7 || s[4] != '-' || num_at(s, 4) < 0) return false;
     int m = num_at(s + 5, 2);
     return m >= 1 && m <= 12;
 }
@@ -64,24 +64,24 @@ static int days_in_month(int y, int m)
     return dim[m - 1];
 }
 
-int portal_rfc3339_valid(const char *s)
+bool portal_rfc3339_valid(const char *s)
 {
-    if (!s) return 0;
+    if (!s) return false;
     size_t n = strlen(s);
-    if (n < 20 || n > PORTAL_GENERATED_AT_MAX) return 0;
-    if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':') return 0;
+    if (n < 20 || n > PORTAL_GENERATED_AT_MAX) return false;
+    if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':') return false;
     int y = num_at(s, 4), mo = num_at(s + 5, 2), d = num_at(s + 8, 2);
     int h = num_at(s + 11, 2), mi = num_at(s + 14, 2), se = num_at(s + 17, 2);
-    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return 0;
-    if (h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) return 0;
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return false;
+    if (h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60) return false;
     size_t i = 19;
     if (s[i] == '.') {
         size_t f = ++i;
         while (is_digit(s[i])) i++;
-        if (i == f || i - f > 9) return 0;
+        if (i == f || i - f > 9) return false;
     }
-    if ((s[i] == 'Z' || s[i] == 'z') && s[i + 1] == '\0') return 1;
-    if ((s[i] != '+' && s[i] != '-') || strlen(s + i) != 6 || s[i + 3] != ':') return 0;
+    if ((s[i] == 'Z' || s[i] == 'z') && s[i + 1] == '\0') return true;
+    if ((s[i] != '+' && s[i] != '-') || strlen(s + i) != 6 || s[i + 3] != ':') return false;
     int oh = num_at(s + i + 1, 2), om = num_at(s + i + 4, 2);
     return oh >= 0 && oh <= 23 && om >= 0 && om <= 59;
 }
@@ -121,14 +121,14 @@ fail:
     return 0;
 }
 
-int portal_idempotency_key_valid(const char *s)
+bool portal_idempotency_key_valid(const char *s)
 {
-    if (!s) return 0;
+    if (!s) return false;
     size_t n = strlen(s), bad, chars = 0;
-    if (!utf8_valid((const unsigned char *)s, n, &bad)) return 0;
+    if (!utf8_valid((const unsigned char *)s, n, &bad)) return false;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c == 0x7F) return 0;
+        if (c < 0x20 || c == 0x7F) return false;
         if ((c & 0xC0) != 0x80) chars++;
     }
     return chars >= 1 && chars <= PORTAL_IDEMPOTENCY_KEY_MAX;
@@ -140,19 +140,19 @@ static const char *skip_ows(const char *s)
     return s;
 }
 
-int portal_content_type_is_json(const char *s)
+bool portal_content_type_is_json(const char *s)
 {
     static const char mt[] = "application/json";
-    if (!s) return 0;
+    if (!s) return false;
     s = skip_ows(s);
-    if (strncasecmp(s, mt, sizeof mt - 1)) return 0;
+    if (strncasecmp(s, mt, sizeof mt - 1)) return false;
     s = skip_ows(s + sizeof mt - 1);
     while (*s == ';') { /* parameters: only charset is checked */
         s = skip_ows(s + 1);
         const char *name = s;
         while (*s && *s != '=' && *s != ';' && *s != ' ' && *s != '\t') s++;
         size_t nlen = (size_t)(s - name);
-        if (*s != '=') return 0;
+        if (*s != '=') return false;
         s++;
         int quoted = *s == '"';
         const char *val = s + quoted;
@@ -160,10 +160,11 @@ int portal_content_type_is_json(const char *s)
         while (*s && (quoted ? *s != '"' : (*s != ';' && *s != ' ' && *s != '\t'))) s++;
         size_t vlen = (size_t)(s - val);
         if (quoted) {
-            if (*s != '"') return 0;
+            if (*s != '"') return false;
             s++;
         }
-        if (nlen == 7 && !strncasecmp(name, "charset", 7) && !(vlen == 5 && !strncasecmp(val, "utf-8", 5))) return 0;
+        if (nlen == 7 && !strncasecmp(name, "charset", 7) && !(vlen == 5 && !strncasecmp(val, "utf-8", 5)))
+            return false;
         s = skip_ows(s);
     }
     return *s == '\0';
@@ -538,12 +539,12 @@ tthc_rc portal_report_validate(const char *body, size_t len, portal_report *out,
     return TTHC_OK;
 }
 
-int portal_json_add_int(cJSON *obj, const char *name, long long v)
+cJSON *portal_json_add_int(cJSON *obj, const char *name, long long v)
 {
-    if (v >= INT_MIN && v <= INT_MAX) return cJSON_AddNumberToObject(obj, name, (double)v) != NULL;
+    if (v >= INT_MIN && v <= INT_MAX) return cJSON_AddNumberToObject(obj, name, (double)v);
     char num[24];
     snprintf(num, sizeof num, "%lld", v);
-    return cJSON_AddRawToObject(obj, name, num) != NULL;
+    return cJSON_AddRawToObject(obj, name, num);
 }
 
 char *portal_report_canonical(const portal_report *r)

@@ -22,6 +22,7 @@
 #ifndef STUB_REPORT_H
 #define STUB_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -57,17 +58,18 @@ tthc_rc portal_report_validate(const char *body, size_t len, portal_report *out,
  * malloc'd string owned by the caller, or NULL when memory ran out. */
 char *portal_report_canonical(const portal_report *r);
 
-/* Field checks, also used for query parameters.  1 if valid, else 0. */
-int portal_unit_code_valid(const char *s);
-int portal_period_valid(const char *s);
-int portal_rfc3339_valid(const char *s);
+/* Field checks, also used for query parameters: true if valid. */
+bool portal_unit_code_valid(const char *s);
+bool portal_period_valid(const char *s);
+bool portal_rfc3339_valid(const char *s);
 /* 1..200 characters (UTF-8 code points counted), valid UTF-8, no control characters. */
-int portal_idempotency_key_valid(const char *s);
+bool portal_idempotency_key_valid(const char *s);
 /* "application/json", any case, optional parameters; a charset parameter must be utf-8. */
-int portal_content_type_is_json(const char *s);
+bool portal_content_type_is_json(const char *s);
 
 /* Adds an integer member to obj, printed exactly (cJSON would print integers
- * above INT_MAX as doubles, e.g. 1e+15).  Returns 0 when memory ran out. */
-int portal_json_add_int(struct cJSON *obj, const char *name, long long v) TTHC_MUSTCHECK;
+ * above INT_MAX as doubles, e.g. 1e+15).  Returns the member added, or NULL
+ * when memory ran out, as cJSON's own cJSON_Add*ToObject() do. */
+struct cJSON *portal_json_add_int(struct cJSON *obj, const char *name, long long v) TTHC_MUSTCHECK;
 
 #endif

@@ -83,7 +83,7 @@ void portal_store_free(portal_store *s)
     free(s);
 }
 
-int portal_store_up(const portal_store *s)
+bool portal_store_up(const portal_store *s)
 {
     return s->up;
 }
@@ -342,7 +342,7 @@ tthc_rc portal_store_put(portal_store *s, const portal_report *r, const char *ke
 
 static int add_json_int_text(cJSON *o, const char *name, const char *text)
 {
-    return portal_json_add_int(o, name, strtoll(text, NULL, 10));
+    return portal_json_add_int(o, name, strtoll(text, NULL, 10)) != NULL;
 }
 
 /* Rows: unit_code, revision, generated_at, received_at, code, numerator,

@@ -18,6 +18,8 @@
 #ifndef STUB_STORE_H
 #define STUB_STORE_H
 
+#include <stdbool.h>
+
 #include "err.h"
 #include "stub_report.h"
 #include "targets.h"
@@ -48,8 +50,8 @@ void portal_store_free(portal_store *s);
 /* Connects if needed (and ensures the schema); cheap when connected. */
 tthc_rc portal_store_ping(portal_store *s, tthc_err *err) TTHC_MUSTCHECK;
 
-/* 1 if the last operation found the database reachable. */
-int portal_store_up(const portal_store *s);
+/* true if the last operation found the database reachable. */
+bool portal_store_up(const portal_store *s);
 
 /* Applies one validated report in one transaction (see portal_put_outcome).
  * canonical is portal_report_canonical(r), hashed to recognise a key sent

@@ -74,7 +74,7 @@ static int met_level(const report_data *d, int i, report_nd nd)
     if (!d->ntargets[i] || nd.den <= 0) return -1;
     int met = 0;
     int64_t b;
-    for (int t = 0; t < d->ntargets[i]; t++) met += report_status(nd, d->targets[i][t].centi, &b) > 0;
+    for (int t = 0; t < d->ntargets[i]; t++) met += report_status(nd, d->targets[i][t].centi, &b) == REPORT_TARGET_MET;
     return met == d->ntargets[i] ? 2 : met ? 1 : 0;
 }
 
@@ -138,10 +138,10 @@ static void cards(const report_ctx *x, FILE *f)
     int64_t b;
     for (int i = 0; i < TTHC_INDICATOR_COUNT; i++)
         for (int t = 0; t < d->ntargets[i]; t++) {
-            int s = report_status(v->total[i], d->targets[i][t].centi, &b);
-            if (s < 0) continue;
+            report_target_status s = report_status(v->total[i], d->targets[i][t].centi, &b);
+            if (s == REPORT_TARGET_NO_DATA) continue;
             targets++;
-            met += s > 0;
+            met += s == REPORT_TARGET_MET;
         }
     report_nd rec = v->total[TTHC_IND_ONLINE_SUBMISSION], iss = v->total[TTHC_IND_E_RESULT];
     fprintf(f, "<div class=\"cards\"><div class=\"card\"><b>%d / %d</b><span>%s</span></div>", met, targets,
@@ -195,11 +195,14 @@ static void summary_table(const report_ctx *x, FILE *f)
         if (!d->ntargets[i]) fprintf(f, "<span class=\"badge none\">%s</span>", T->no_target);
         for (int t = 0; t < d->ntargets[i]; t++) {
             int64_t b;
-            int s = report_status(nd, d->targets[i][t].centi, &b);
+            report_target_status s = report_status(nd, d->targets[i][t].centi, &b);
             fprintf(f, "%s%s <small>(", t ? "<br>" : "",
                     report_fmt_pct(d->targets[i][t].centi, x->lang, tgt, sizeof tgt));
             html(f, d->targets[i][t].source_doc);
-            fprintf(f, ")</small> <span class=\"badge %s\">", s > 0 ? "met" : s == 0 ? "behind" : "none");
+            fprintf(f, ")</small> <span class=\"badge %s\">",
+                    s == REPORT_TARGET_MET      ? "met"
+                    : s == REPORT_TARGET_BEHIND ? "behind"
+                                                : "none");
             html(f, report_status_text(d, i, nd, t, x->lang, st, sizeof st));
             fputs("</span>", f);
         }

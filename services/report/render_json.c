@@ -34,11 +34,11 @@ static cJSON *indicator_json(const report_ctx *x, int i)
     for (int t = 0; t < d->ntargets[i]; t++) {
         cJSON *tg = cJSON_CreateObject();
         int64_t behind;
-        int s = report_status(v->total[i], d->targets[i][t].centi, &behind);
+        report_target_status s = report_status(v->total[i], d->targets[i][t].centi, &behind);
         cJSON_AddStringToObject(tg, "source_doc", d->targets[i][t].source_doc);
         cJSON_AddNumberToObject(tg, "target_pct", (double)d->targets[i][t].centi / 100.0);
-        if (s < 0) cJSON_AddNullToObject(tg, "met");
-        else cJSON_AddBoolToObject(tg, "met", s > 0);
+        if (s == REPORT_TARGET_NO_DATA) cJSON_AddNullToObject(tg, "met");
+        else cJSON_AddBoolToObject(tg, "met", s == REPORT_TARGET_MET);
         cJSON_AddNumberToObject(tg, "behind_pts", (double)behind / 100.0);
         cJSON_AddItemToArray(targets, tg);
     }

@@ -17,9 +17,9 @@ const char *report_rate_str(report_nd nd, char *buf, size_t len)
 const char *report_status_str(report_nd nd, int64_t target_centi, char *buf, size_t len)
 {
     int64_t behind;
-    int s = report_status(nd, target_centi, &behind);
-    if (s < 0) snprintf(buf, len, "no data");
-    else if (s > 0) snprintf(buf, len, "met");
+    report_target_status s = report_status(nd, target_centi, &behind);
+    if (s == REPORT_TARGET_NO_DATA) snprintf(buf, len, "no data");
+    else if (s == REPORT_TARGET_MET) snprintf(buf, len, "met");
     else {
         char b[32];
         report_fmt_centi(behind, b, sizeof b);
@@ -58,9 +58,10 @@ const char *report_status_text(const report_data *d, int i, report_nd nd, int tk
     const report_text *T = report_text_of(l);
     int64_t t[REPORT_MAX_TARGETS], c, behind;
     targets_of(d, i, t);
-    int s = report_status(nd, t[tk], &behind);
-    if (s < 0 || !report_display_centi(nd, t, d->ntargets[i], &c)) snprintf(buf, len, "%s", T->st_no_data);
-    else if (s > 0) snprintf(buf, len, "%s", T->st_met);
+    report_target_status s = report_status(nd, t[tk], &behind);
+    if (s == REPORT_TARGET_NO_DATA || !report_display_centi(nd, t, d->ntargets[i], &c))
+        snprintf(buf, len, "%s", T->st_no_data);
+    else if (s == REPORT_TARGET_MET) snprintf(buf, len, "%s", T->st_met);
     else {
         char b[48];
         report_fmt_hundredths(t[tk] - c, l, b, sizeof b); /* from the rate shown: never past the target */
@@ -518,14 +519,17 @@ tthc_rc report_render_csv(const report_ctx *x, FILE *f, tthc_err *err)
                                      rank};
             if (d->ntargets[i]) {
                 int64_t b;
-                int s = report_status(nd, d->targets[i][t].centi, &b);
+                report_target_status s = report_status(nd, d->targets[i][t].centi, &b);
                 report_fmt_centi(d->targets[i][t].centi, tgt, sizeof tgt);
-                snprintf(st, sizeof st, "%s", s < 0 ? "no_data" : s ? "met" : "behind");
+                snprintf(st, sizeof st, "%s",
+                         s == REPORT_TARGET_NO_DATA ? "no_data"
+                         : s == REPORT_TARGET_MET   ? "met"
+                                                    : "behind");
                 report_fmt_centi(b, behind, sizeof behind);
                 row[C_TARGET] = tgt;
                 row[C_SOURCE] = d->targets[i][t].source_doc;
                 row[C_STATUS] = st;
-                row[C_BEHIND] = s == 0 ? behind : NULL;
+                row[C_BEHIND] = s == REPORT_TARGET_BEHIND ? behind : NULL;
             } else {
                 row[C_STATUS] = nd.den ? "no_target" : "no_data";
             }
@@ -585,7 +589,7 @@ tthc_rc report_render_csv(const report_ctx *x, FILE *f, tthc_err *err)
         for (int t = 0; t < d->ntargets[i]; t++) {
             report_nd nd = v->ytd[i];
             int64_t b;
-            int s = report_status(nd, d->targets[i][t].centi, &b);
+            report_target_status s = report_status(nd, d->targets[i][t].centi, &b);
             snprintf(num, sizeof num, "%lld", (long long)nd.num);
             snprintf(den, sizeof den, "%lld", (long long)nd.den);
             report_fmt_centi(d->targets[i][t].centi, tgt, sizeof tgt);
@@ -603,10 +607,10 @@ tthc_rc report_render_csv(const report_ctx *x, FILE *f, tthc_err *err)
                                      report_rate_str(nd, rate, sizeof rate),
                                      tgt,
                                      d->targets[i][t].source_doc,
-                                     s < 0 ? "no_data"
-                                     : s   ? "met"
-                                           : "behind",
-                                     s == 0 ? behind : NULL,
+                                     s == REPORT_TARGET_NO_DATA ? "no_data"
+                                     : s == REPORT_TARGET_MET   ? "met"
+                                                                : "behind",
+                                     s == REPORT_TARGET_BEHIND ? behind : NULL,
                                      NULL};
             csv_row_ind(f, row, qd);
         }

@@ -6,37 +6,37 @@
 
 typedef __int128 i128;
 
-int report_period_parse(const char *s, bool ytd, report_period *p)
+tthc_rc report_period_parse(const char *s, bool ytd, report_period *p)
 {
     int y = 0, m = 0, n = 0;
     char c = 0, tail = 0;
     memset(p, 0, sizeof *p);
-    if (!s) return -1;
+    if (!s) return TTHC_EINVAL;
     size_t len = strlen(s);
     if (len == 4 && sscanf(s, "%4d%c", &y, &tail) == 1 && !ytd) {
         p->kind = REPORT_YEAR;
         p->first = 1;
         p->last = 12;
     } else if (len == 7 && sscanf(s, "%4d-%c%1d%c", &y, &c, &n, &tail) == 3 && (c == 'Q' || c == 'q') && !ytd) {
-        if (n < 1 || n > 4) return -1;
+        if (n < 1 || n > 4) return TTHC_EINVAL;
         p->kind = REPORT_QUARTER;
         p->first = 3 * n - 2;
         p->last = 3 * n;
     } else if (len == 7 && s[4] == '-' && sscanf(s, "%4d-%2d%c", &y, &m, &tail) == 2) {
-        if (m < 1 || m > 12 || s[5] < '0' || s[5] > '9' || s[6] < '0' || s[6] > '9') return -1;
+        if (m < 1 || m > 12 || s[5] < '0' || s[5] > '9' || s[6] < '0' || s[6] > '9') return TTHC_EINVAL;
         p->kind = ytd ? REPORT_YTD : REPORT_MONTH;
         p->first = ytd ? 1 : m;
         p->last = m;
     } else {
-        return -1;
+        return TTHC_EINVAL;
     }
     for (int i = 0; i < 4; i++)
-        if (s[i] < '0' || s[i] > '9') return -1;
-    if (y < 1970 || y > 9999) return -1;
+        if (s[i] < '0' || s[i] > '9') return TTHC_EINVAL;
+    if (y < 1970 || y > 9999) return TTHC_EINVAL;
     p->year = y;
     if (p->kind == REPORT_YTD) snprintf(p->label, sizeof p->label, "%04d-%02d YTD", y % 10000, m % 100);
     else memcpy(p->label, s, len + 1);
-    return 0;
+    return TTHC_OK;
 }
 
 void report_month_str(int year, int month, char out[8])
@@ -49,21 +49,21 @@ static bool province_code(const char *s)
     return tthc_valid_charset(s, 1, 10, NULL);
 }
 
-int report_data_init(report_data *d, const char *scope, const report_period *p)
+tthc_rc report_data_init(report_data *d, const char *scope, const report_period *p)
 {
     memset(d, 0, sizeof *d);
-    if (!scope) return -1;
+    if (!scope) return TTHC_EINVAL;
     if (province_code(scope)) {
         d->province_scope = true;
     } else if (strlen(scope) > TTHC_UNIT_MAX || !tthc_valid_unit_code(scope)) {
-        return -1;
+        return TTHC_EINVAL;
     }
     snprintf(d->scope, sizeof d->scope, "%s", scope);
     tthc_unit_province(scope, d->province, sizeof d->province);
     snprintf(d->rollup.code, sizeof d->rollup.code, "%s", d->province);
     d->period = *p;
     d->min_den = 1;
-    return 0;
+    return TTHC_OK;
 }
 
 static report_unit *find_unit(report_data *d, const char *code)
@@ -154,14 +154,14 @@ bool report_rate_centi(report_nd nd, int64_t *centi)
     return true;
 }
 
-int report_status(report_nd nd, int64_t target_centi, int64_t *behind_centi)
+report_target_status report_status(report_nd nd, int64_t target_centi, int64_t *behind_centi)
 {
     *behind_centi = 0;
-    if (nd.den <= 0) return -1;
+    if (nd.den <= 0) return REPORT_TARGET_NO_DATA;
     i128 have = (i128)10000 * nd.num, need = (i128)target_centi * nd.den;
-    if (have >= need) return 1;
+    if (have >= need) return REPORT_TARGET_MET;
     *behind_centi = (int64_t)((need - have + nd.den - 1) / nd.den); /* rounded up: never "behind by 0.00" */
-    return 0;
+    return REPORT_TARGET_BEHIND;
 }
 
 bool report_display_centi(report_nd nd, const int64_t *targets_centi, int ntargets, int64_t *centi)
@@ -169,7 +169,7 @@ bool report_display_centi(report_nd nd, const int64_t *targets_centi, int ntarge
     if (!report_rate_centi(nd, centi)) return false;
     int64_t behind;
     for (int t = 0; t < ntargets; t++)
-        if (report_status(nd, targets_centi[t], &behind) == 0 && *centi >= targets_centi[t]) {
+        if (report_status(nd, targets_centi[t], &behind) == REPORT_TARGET_BEHIND && *centi >= targets_centi[t]) {
             *centi = (int64_t)(((i128)10000 * nd.num) / nd.den); /* rounded down: below the target */
             break;
         }

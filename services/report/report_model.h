@@ -37,8 +37,10 @@ typedef struct {
 } report_period;
 
 /* Parses "YYYY-MM" (a month), "YYYY-Qn" (a quarter) or "YYYY" (a year); with
- * ytd, "YYYY-MM" means January to that month.  -1 on anything else. */
-int report_period_parse(const char *s, bool ytd, report_period *out);
+ * ytd, "YYYY-MM" means January to that month.  TTHC_EINVAL on anything else
+ * (no tthc_err yet: its caller, main.c, names the option; to come with the
+ * next rewrite of main.c). */
+tthc_rc report_period_parse(const char *s, bool ytd, report_period *out) TTHC_MUSTCHECK;
 
 /* "YYYY-MM" into out (8 bytes). */
 void report_month_str(int year, int month, char out[8]);
@@ -94,8 +96,9 @@ typedef struct {
     bool rollup_from_units;               /* no roll-up rows: the province is the sum of its units */
 } report_view;
 
-/* Sets scope and province from a unit or province code; -1 if invalid. */
-int report_data_init(report_data *d, const char *scope, const report_period *p);
+/* Sets scope and province from a unit or province code; TTHC_EINVAL if
+ * invalid (no tthc_err yet, as report_period_parse). */
+tthc_rc report_data_init(report_data *d, const char *scope, const report_period *p) TTHC_MUSTCHECK;
 /* Adds one period_totals row (period "YYYY-MM" within the year). */
 tthc_rc report_data_add_row(report_data *d, const char *unit_code, const char *period, const tthc_counts *c,
                             tthc_err *err) TTHC_MUSTCHECK;
@@ -110,8 +113,13 @@ void report_view_free(report_view *v);
 report_nd report_nd_of(const tthc_counts *c, int ind);
 /* Rate in hundredths of a percent, rounded half up; false when den == 0. */
 bool report_rate_centi(report_nd nd, int64_t *centi);
-/* 1 met, 0 behind (*behind_centi = target - rate, rounded up to 0.01), -1 no data. */
-int report_status(report_nd nd, int64_t target_centi, int64_t *behind_centi);
+/* How a rate stands against one target (not an error code). */
+typedef enum {
+    REPORT_TARGET_NO_DATA = -1, /* den == 0 */
+    REPORT_TARGET_BEHIND = 0,   /* *behind_centi = target - rate, rounded up to 0.01 */
+    REPORT_TARGET_MET = 1,
+} report_target_status;
+report_target_status report_status(report_nd nd, int64_t target_centi, int64_t *behind_centi);
 /* The rate shown next to targets: rounded half up, except that it is never
  * shown at or above a target it misses (then rounded down), so that "rate +
  * behind" is the target exactly.  false when den == 0. */

@@ -21,7 +21,7 @@ static void check_accepted(const tthc_event *ev)
         FUZZ_ASSERT(tthc_valid_charset(ev->procedure_code, 1, TTHC_ID_MAX, "._-"), "procedure_code");
         FUZZ_ASSERT(ev->channel >= 1 && ev->channel <= 3, "channel %u", ev->channel);
         FUZZ_ASSERT(tthc_instant_in_range(ev->received_at), "received_at %lld", (long long)ev->received_at);
-        FUZZ_ASSERT(tthc_cohort_month(ev->received_at, month) == 0, "cohort month of an accepted receipt");
+        FUZZ_ASSERT(tthc_cohort_month(ev->received_at, month, NULL) == TTHC_OK, "cohort month of an accepted receipt");
         FUZZ_ASSERT(!ev->has_due || tthc_instant_in_range(ev->due_at), "due_at");
         break;
     case TTHC_EV_PAID: {
@@ -39,11 +39,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     tthc_event ev;
     tthc_reject rej;
-    int r = tthc_event_parse((const char *)data, size, &ev, &rej);
+    tthc_err err = {{0}};
+    tthc_rc r = tthc_event_parse((const char *)data, size, &ev, &rej, &err);
     if (r == 0) {
         check_accepted(&ev);
     } else {
-        FUZZ_ASSERT(r == -1, "returned %d", r);
+        FUZZ_ASSERT(r == TTHC_EINVAL || r == TTHC_ENOMEM, "returned %d", (int)r);
+        FUZZ_ASSERT(err.msg[0], "no message in err");
         FUZZ_ASSERT(rej.reason > TTHC_REJ_NONE && rej.reason < TTHC_REJ__COUNT &&
                         rej.reason != TTHC_REJ_RECEIPT_CONFLICT && rej.reason != TTHC_REJ_REJECTED_BY_STORE,
                     "reason %d", (int)rej.reason);
@@ -54,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Pure: the same bytes give the same answer. */
     tthc_event ev2;
     tthc_reject rej2;
-    int r2 = tthc_event_parse((const char *)data, size, &ev2, &rej2);
+    tthc_rc r2 = tthc_event_parse((const char *)data, size, &ev2, &rej2, NULL);
     FUZZ_ASSERT(r2 == r && (r ? rej2.reason == rej.reason : !strcmp(ev2.event_id, ev.event_id)), "not deterministic");
     return 0;
 }

@@ -11,7 +11,7 @@ static tthc_event ev_of(const char *json)
 {
     tthc_event ev;
     tthc_reject rej;
-    if (tthc_event_parse(json, strlen(json), &ev, &rej)) {
+    if (tthc_event_parse(json, strlen(json), &ev, &rej, NULL)) {
         fprintf(stderr, "bad fixture (%s %s): %s\n", tthc_reject_reason_name(rej.reason), rej.field, json);
         exit(2);
     }
@@ -24,10 +24,15 @@ static tthc_event ev_of(const char *json)
     E(id, "\"event_type\":\"dossier.received\",\"unit_code\":\"" unit "\",\"procedure_code\":\"P1\",\"channel\":\"" ch \
           "\",\"received_at\":\"" at "\",\"due_at\":\"2025-03-20T00:00:00+07:00\"")
 
+/* The tthc_apply_result of applying json, or -1 if the call failed. */
 static int apply(tthc_dossier *d, const char *json)
 {
     tthc_event ev = ev_of(json);
-    return tthc_dossier_apply(d, &ev);
+    tthc_apply_result res;
+    tthc_err err = {{0}};
+    tthc_rc rc = tthc_dossier_apply(d, &ev, &res, &err);
+    CHECK(rc == TTHC_OK, "apply: %s %s", tthc_rc_name(rc), err.msg);
+    return rc ? -1 : (int)res;
 }
 
 static tthc_counts contrib(const tthc_dossier *d)

@@ -236,21 +236,27 @@ int main(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         tthc_event ev;
         tthc_reject rej;
-        int r = tthc_event_parse(cases[i].json, strlen(cases[i].json), &ev, &rej);
+        tthc_err err = {{0}};
+        tthc_rc r = tthc_event_parse(cases[i].json, strlen(cases[i].json), &ev, &rej, &err);
         if (cases[i].reason == TTHC_REJ_NONE) {
-            CHECK(r == 0, "case %zu rejected (%s %s: %s): %s", i, tthc_reject_reason_name(rej.reason), rej.field,
+            CHECK(r == TTHC_OK, "case %zu rejected (%s %s: %s): %s", i, tthc_reject_reason_name(rej.reason), rej.field,
                   rej.detail, cases[i].json);
         } else {
-            CHECK(r == -1 && rej.reason == cases[i].reason && !strcmp(rej.field, cases[i].field),
+            CHECK(r == TTHC_EINVAL && rej.reason == cases[i].reason && !strcmp(rej.field, cases[i].field),
                   "case %zu: got %s/%s, want %s/%s: %s", i, r ? tthc_reject_reason_name(rej.reason) : "accepted",
                   rej.field, tthc_reject_reason_name(cases[i].reason), cases[i].field, cases[i].json);
+            /* err carries the same as one line: "event rejected: <reason> <field>: <rule>". */
+            CHECK(!strncmp(err.msg, "event rejected: ", 16) &&
+                      strstr(err.msg, tthc_reject_reason_name(cases[i].reason)) && strstr(err.msg, rej.field) &&
+                      strstr(err.msg, rej.detail),
+                  "case %zu: err '%s'", i, err.msg);
         }
     }
     /* Parsed values. */
     const char *j = "{" ENV RECV ",\"due_at\":\"2025-03-20T17:00:00+07:00\"}";
     tthc_event ev;
     tthc_reject rej;
-    CHECK(tthc_event_parse(j, strlen(j), &ev, &rej) == 0, "parse");
+    CHECK(tthc_event_parse(j, strlen(j), &ev, &rej, NULL) == 0, "parse");
     CHECK_STR(ev.unit_code, "H61.07");
     CHECK_STR(ev.dossier_id, "D1");
     CHECK_INT(ev.channel, TTHC_CH_ONLINE);
@@ -258,32 +264,39 @@ int main(void)
     /* The personal ID number is checked and dropped: no detail echoes it. */
     const char *bad =
         "{" ENV "\"event_type\":\"dossier.id_tagged\",\"id_kind\":\"citizen_id\",\"id_number\":\"98765432109\"}";
-    CHECK(tthc_event_parse(bad, strlen(bad), &ev, &rej) == -1, "rejected");
+    CHECK(tthc_event_parse(bad, strlen(bad), &ev, &rej, NULL) == TTHC_EINVAL, "rejected");
     CHECK(!strstr(rej.detail, "98765432109") && !strstr(rej.field, "98765432109"), "ID echoed");
+    tthc_err err = {{0}};
+    CHECK(tthc_event_parse(bad, strlen(bad), &ev, &rej, &err) == TTHC_EINVAL, "rejected");
+    CHECK_STR(err.msg, "event rejected: invalid_value id_number: a citizen_id number must be exactly 12 digits");
+    CHECK(!strstr(err.msg, "98765432109"), "ID echoed in err");
+    CHECK(tthc_event_parse("[]", 2, &ev, &rej, &err) == TTHC_EINVAL, "not an object");
+    CHECK_STR(err.msg, "event rejected: not_object: not a JSON object");
     /* Invalid UTF-8 (overlong, surrogate, truncated, stray continuation). */
     const char *utf8_bad[] = {"{\"a\":\"\xC0\xAF\"}", "{\"a\":\"\xED\xA0\x80\"}", "{\"a\":\"\xE1\x80\"}",
                               "{\"a\":\"\x80\"}", "{\"a\":\"\xF5\x80\x80\x80\"}"};
     for (size_t i = 0; i < sizeof utf8_bad / sizeof *utf8_bad; i++) {
-        CHECK(tthc_event_parse(utf8_bad[i], strlen(utf8_bad[i]), &ev, &rej) == -1 &&
+        CHECK(tthc_event_parse(utf8_bad[i], strlen(utf8_bad[i]), &ev, &rej, NULL) == TTHC_EINVAL &&
                   rej.reason == TTHC_REJ_INVALID_UTF8,
               "utf8 case %zu: %s", i, tthc_reject_reason_name(rej.reason));
     }
     const char *utf8_ok = "{" ENV RECV ",\"note\":\"Vĩnh Long – 𝔘\"}";
-    CHECK(tthc_event_parse(utf8_ok, strlen(utf8_ok), &ev, &rej) == 0, "valid UTF-8 rejected: %s", rej.detail);
+    CHECK(tthc_event_parse(utf8_ok, strlen(utf8_ok), &ev, &rej, NULL) == 0, "valid UTF-8 rejected: %s", rej.detail);
     /* An embedded NUL is not JSON. */
     const char nul[] = "{\"a\":1}\0{}";
-    CHECK(tthc_event_parse(nul, sizeof nul - 1, &ev, &rej) == -1 && rej.reason == TTHC_REJ_INVALID_JSON, "NUL");
+    CHECK(tthc_event_parse(nul, sizeof nul - 1, &ev, &rej, NULL) == TTHC_EINVAL && rej.reason == TTHC_REJ_INVALID_JSON,
+          "NUL");
     /* Oversize: 64 KiB + 1 byte, even if it were valid JSON. */
     size_t n = TTHC_EVENT_MAX_BYTES + 1;
     char *big = malloc(n);
     memset(big, ' ', n);
     memcpy(big, "{" ENV RECV, strlen("{" ENV RECV));
     big[n - 1] = '}';
-    CHECK(tthc_event_parse(big, n, &ev, &rej) == -1 && rej.reason == TTHC_REJ_TOO_LARGE, "too large");
-    CHECK(tthc_event_parse(big, n - 1, &ev, &rej) == -1 && rej.reason == TTHC_REJ_INVALID_JSON,
+    CHECK(tthc_event_parse(big, n, &ev, &rej, NULL) == TTHC_EINVAL && rej.reason == TTHC_REJ_TOO_LARGE, "too large");
+    CHECK(tthc_event_parse(big, n - 1, &ev, &rej, NULL) == TTHC_EINVAL && rej.reason == TTHC_REJ_INVALID_JSON,
           "64 KiB exactly is parsed");
     big[n - 2] = '}';
-    CHECK(tthc_event_parse(big, n - 1, &ev, &rej) == 0, "64 KiB exactly accepted: %s", rej.detail);
+    CHECK(tthc_event_parse(big, n - 1, &ev, &rej, NULL) == 0, "64 KiB exactly accepted: %s", rej.detail);
     free(big);
     /* data_reused: the contract's sources are kept; any other string (the
      * envelope's emitting system) is accepted and counts as unknown. */
@@ -301,7 +314,7 @@ int main(void)
     for (size_t i = 0; i < sizeof reuse / sizeof *reuse; i++) {
         char buf[256];
         snprintf(buf, sizeof buf, "{" ENV "\"event_type\":\"dossier.data_reused\"%s}", reuse[i].body);
-        CHECK(tthc_event_parse(buf, strlen(buf), &ev, &rej) == 0 && ev.reuse_source == reuse[i].source,
+        CHECK(tthc_event_parse(buf, strlen(buf), &ev, &rej, NULL) == 0 && ev.reuse_source == reuse[i].source,
               "reuse source %zu: %d", i, ev.reuse_source);
     }
     CHECK_STR(tthc_reuse_source_name(TTHC_REUSE_DIGITIZED_STORE), "digitized_store");
@@ -312,7 +325,7 @@ int main(void)
     /* Unit codes are case-insensitive: h61.07 is H61.07, and its province is H61 (never h61). */
     const char *lower = "{" ENV "\"event_type\":\"dossier.received\",\"unit_code\":\"h61.a7b\",\"procedure_code\":\"p-"
                         "1\",\"channel\":\"online\",\"received_at\":\"2025-03-06T08:15:00Z\"}";
-    CHECK(tthc_event_parse(lower, strlen(lower), &ev, &rej) == 0, "lower-case unit rejected: %s", rej.detail);
+    CHECK(tthc_event_parse(lower, strlen(lower), &ev, &rej, NULL) == 0, "lower-case unit rejected: %s", rej.detail);
     CHECK_STR(ev.unit_code, "H61.A7B");
     CHECK_STR(ev.procedure_code, "p-1");
     tthc_unit_province(ev.unit_code, prov, sizeof prov);
@@ -321,7 +334,7 @@ int main(void)
     const char *cut =
         "{" ENV
         "\"event_type\":\"dossier.id_tagged\",\"id_kind\":\"citizen_id\",\"id_number\":\"079203001299\\u0000tail\"}";
-    CHECK(tthc_event_parse(cut, strlen(cut), &ev, &rej) == -1 && !strstr(rej.detail, "0792") &&
+    CHECK(tthc_event_parse(cut, strlen(cut), &ev, &rej, NULL) == TTHC_EINVAL && !strstr(rej.detail, "0792") &&
               !strstr(rej.field, "0792"),
           "cut id number: %s", rej.detail);
     /* The reason names are the DLQ header values of docs/events.md. */

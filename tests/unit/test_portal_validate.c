@@ -246,7 +246,7 @@ typedef struct {
     int ok;
 } scase;
 
-static void run_strings(const char *what, int (*fn)(const char *), const scase *t, size_t n)
+static void run_strings(const char *what, bool (*fn)(const char *), const scase *t, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         CHECK(fn(t[i].s) == t[i].ok, "%s(\"%s\") = %d, want %d", what, t[i].s ? t[i].s : "(null)", !t[i].ok, t[i].ok);

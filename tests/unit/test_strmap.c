@@ -31,7 +31,7 @@ static void test_basics(void)
     snprintf(keys[1], sizeof keys[1], "%s", "dossier-2");
     snprintf(keys[2], sizeof keys[2], "%s", "");
     snprintf(keys[3], sizeof keys[3], "%s", "Dossier-1");
-    for (uint32_t i = 0; i < 4; i++) CHECK(tthc_strmap_put(&m, i) == 0, "put %u", i);
+    for (uint32_t i = 0; i < 4; i++) CHECK(tthc_strmap_put(&m, i, NULL) == TTHC_OK, "put %u", i);
     for (uint32_t i = 0; i < 4; i++) CHECK_INT(tthc_strmap_get(&m, keys[i]), i);
     CHECK(tthc_strmap_get(&m, "dossier-") == -1, "prefix is absent");
     CHECK(tthc_strmap_get(&m, "dossier-10") == -1, "extension is absent");
@@ -48,7 +48,7 @@ static void test_growth_and_clear(void)
     for (uint32_t i = 0; i < N; i++) snprintf(keys[i], sizeof keys[i], "H61.%u:%u", i % 144, i);
     int ok = 1;
     for (uint32_t i = 0; i < N; i++) {
-        ok &= tthc_strmap_put(&m, i) == 0;
+        ok &= tthc_strmap_put(&m, i, NULL) == TTHC_OK;
         ok &= m.cap >= 2 * m.n; /* load factor at most one half, after every put */
         ok &= (m.cap & (m.cap - 1)) == 0;
     }
@@ -66,8 +66,13 @@ static void test_growth_and_clear(void)
     int gone = 1;
     for (uint32_t i = 0; i < N; i += 97) gone &= tthc_strmap_get(&m, keys[i]) == -1;
     CHECK(gone, "clear removes every entry");
-    CHECK(tthc_strmap_put(&m, 7) == 0 && tthc_strmap_get(&m, keys[7]) == 7, "usable after clear");
+    CHECK(tthc_strmap_put(&m, 7, NULL) == TTHC_OK && tthc_strmap_get(&m, keys[7]) == 7, "usable after clear");
     CHECK(m.cap == cap, "no growth for one entry after clear");
+    /* The one index a slot cannot hold (slots store idx + 1): refused, map unchanged. */
+    tthc_err err = {{0}};
+    size_t n = m.n;
+    CHECK(tthc_strmap_put(&m, UINT32_MAX, &err) == TTHC_EINVAL && m.n == n, "UINT32_MAX refused");
+    CHECK(strstr(err.msg, "out of range") != NULL, "err: '%s'", err.msg);
     tthc_strmap_free(&m);
 }
 
