@@ -140,9 +140,39 @@ tthc_rc store_load_offsets(store *s, const int32_t *parts, size_t n, int64_t *ne
     return rc;
 }
 
+tthc_rc store_begin(store *s, tthc_err *err)
+{
+    return tthc_pg_exec(s->conn, "BEGIN", err);
+}
+
+tthc_rc store_commit(store *s, tthc_err *err)
+{
+    return tthc_pg_exec(s->conn, "COMMIT", err);
+}
+
+tthc_rc store_rollback(store *s, tthc_err *err)
+{
+    return tthc_pg_exec(s->conn, "ROLLBACK", err);
+}
+
+tthc_rc store_savepoint(store *s, tthc_err *err)
+{
+    return tthc_pg_exec(s->conn, "SAVEPOINT attempt", err);
+}
+
+tthc_rc store_savepoint_rollback(store *s, tthc_err *err)
+{
+    return tthc_pg_exec(s->conn, "ROLLBACK TO SAVEPOINT attempt", err);
+}
+
+tthc_rc store_savepoint_release(store *s, tthc_err *err)
+{
+    return tthc_pg_exec(s->conn, "RELEASE SAVEPOINT attempt", err);
+}
+
 /* 1. Guarded move of every partition's offset: fails with TTHC_EFENCED when
  * the stored value is not the one this consumer started the batch from. */
-static tthc_rc move_offsets(store *s, const batch *b, tthc_err *err)
+tthc_rc store_move_offsets(store *s, const batch *b, tthc_err *err)
 {
     for (size_t i = 0; i < b->nparts; i++) {
         char part[16], next[24], exp[24];
@@ -185,7 +215,7 @@ static bool get_bool(const PGresult *r, int row, int col)
     return PQgetvalue(r, row, col)[0] == 't';
 }
 
-/* Fills a slot from one row of the SELECT in load_dossiers.  0, -1 on
+/* Fills a slot from one row of the SELECT in store_load_dossiers.  0, -1 on
  * allocation failure, -2 if the stored payments do not parse.  The row's
  * values belong to libpq: they are read, never written. */
 static int load_row(batch_slot *sl, const PGresult *r, int row)
@@ -274,8 +304,8 @@ static tthc_rc id_array(store *s, batch *b, size_t limit, bool (*want)(batch *, 
  * transaction or by a concurrent one that committed meanwhile (the insert
  * waits for it), on any dossier.  One index probe and insert per event,
  * whatever its dossier holds.  Ids claimed but then not applied (a
- * conflicting receipt) are given back by release_unapplied. */
-static tthc_rc claim_ids(store *s, batch *b, size_t limit, tthc_err *err)
+ * conflicting receipt) are given back by store_release_unapplied. */
+tthc_rc store_claim_ids(store *s, batch *b, size_t limit, tthc_err *err)
 {
     size_t n;
     tthc_rc rc = id_array(s, b, limit, first_of_id, &n, err);
@@ -299,7 +329,7 @@ static bool claimed_unapplied(batch *b, size_t i)
 }
 
 /* 4c. Gives back the ids claimed in 2a whose events were not applied. */
-static tthc_rc release_unapplied(store *s, batch *b, size_t limit, tthc_err *err)
+tthc_rc store_release_unapplied(store *s, batch *b, size_t limit, tthc_err *err)
 {
     size_t n;
     tthc_rc rc = id_array(s, b, limit, claimed_unapplied, &n, err);
@@ -313,7 +343,7 @@ static tthc_rc release_unapplied(store *s, batch *b, size_t limit, tthc_err *err
 }
 
 /* 2. Locks and loads the stored state of every dossier the batch touches. */
-static tthc_rc load_dossiers(store *s, batch *b, tthc_err *err)
+tthc_rc store_load_dossiers(store *s, batch *b, tthc_err *err)
 {
     tthc_sb_reset(&s->ids);
     int w = tthc_sb_addc(&s->ids, '{');
@@ -419,7 +449,7 @@ static tthc_rc exec_count(store *s, const char *sql, const char *what, long *cou
  * the key-to-partition rule) fails the COPY with a unique violation, and the
  * batch is retried, then finding and locking that row.  Existing rows, locked
  * in 2, are updated from a staged copy. */
-static tthc_rc write_dossiers(store *s, const batch *b, tthc_err *err)
+tthc_rc store_write_dossiers(store *s, const batch *b, tthc_err *err)
 {
     long fresh = 0, old = 0;
     tthc_sb_reset(&s->copy);
@@ -461,7 +491,7 @@ static tthc_rc write_dossiers(store *s, const batch *b, tthc_err *err)
 }
 
 /* 4b. Bucket deltas, units and province roll-ups, each bumping the revision. */
-static tthc_rc write_totals(store *s, const batch *b, tthc_err *err)
+tthc_rc store_write_totals(store *s, const batch *b, tthc_err *err)
 {
     tthc_sb_reset(&s->copy);
     int w = 0, any = 0;
@@ -497,27 +527,27 @@ static bool data_error(tthc_rc rc, const tthc_err *err)
  * of the bisection) it is rolled back like a failure. */
 static tthc_rc attempt(store *s, batch *b, size_t limit, bool keep, int64_t *t, tthc_err *err)
 {
-    tthc_rc rc = tthc_pg_exec(s->conn, "SAVEPOINT attempt", err);
+    tthc_rc rc = store_savepoint(s, err);
     if (rc) return rc;
     t[0] = tthc_mono_us();
     if (batch_prepare_slots(b)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory preparing the batch");
-    if (!rc) rc = claim_ids(s, b, limit, err);
+    if (!rc) rc = store_claim_ids(s, b, limit, err);
     t[1] = tthc_mono_us();
-    if (!rc) rc = load_dossiers(s, b, err);
+    if (!rc) rc = store_load_dossiers(s, b, err);
     t[2] = tthc_mono_us();
     if (!rc && batch_fold(b, limit)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory folding the batch");
     t[3] = tthc_mono_us();
-    if (!rc) rc = write_dossiers(s, b, err);
+    if (!rc) rc = store_write_dossiers(s, b, err);
     t[4] = tthc_mono_us();
-    if (!rc) rc = write_totals(s, b, err);
-    if (!rc) rc = release_unapplied(s, b, limit, err);
+    if (!rc) rc = store_write_totals(s, b, err);
+    if (!rc) rc = store_release_unapplied(s, b, limit, err);
     t[5] = tthc_mono_us();
     tthc_err ignored;
     if (rc || !keep) {
-        if (tthc_pg_exec(s->conn, "ROLLBACK TO SAVEPOINT attempt", &ignored) && !rc)
+        if (store_savepoint_rollback(s, &ignored) && !rc)
             rc = tthc_fail(err, TTHC_ERETRY, "rollback to savepoint: %s", ignored.msg);
     } else {
-        rc = tthc_pg_exec(s->conn, "RELEASE SAVEPOINT attempt", err);
+        rc = store_savepoint_release(s, err);
     }
     return rc;
 }
@@ -582,9 +612,9 @@ tthc_rc store_apply(store *s, batch *b, const store_hooks *h, tthc_err *err)
         if (!b->nparts) return TTHC_OK; /* every partition was blocked by the DLQ */
         /* t: begin, offsets moved, then attempt()'s six marks, applied, DLQ done, committed */
         int64_t t[11] = {0};
-        if ((rc = tthc_pg_exec(s->conn, "BEGIN", err))) break;
+        if ((rc = store_begin(s, err))) break;
         t[0] = tthc_mono_us();
-        rc = move_offsets(s, b, err);
+        rc = store_move_offsets(s, b, err);
         t[1] = tthc_mono_us();
         if (!rc) rc = apply_items(s, b, h, t + 2, err);
         t[8] = tthc_mono_us();
@@ -598,7 +628,7 @@ tthc_rc store_apply(store *s, batch *b, const store_hooks *h, tthc_err *err)
         if (dlq_blocked) {
             /* Those partitions stop here; the others are applied without them. */
             tthc_err ignored;
-            if (tthc_pg_exec(s->conn, "ROLLBACK", &ignored)) {
+            if (store_rollback(s, &ignored)) {
                 rc = tthc_fail(err, TTHC_ERETRY, "rollback: %s", ignored.msg);
                 break;
             }
@@ -611,7 +641,7 @@ tthc_rc store_apply(store *s, batch *b, const store_hooks *h, tthc_err *err)
             rc = TTHC_OK;
             continue;
         }
-        if (!rc) rc = tthc_pg_exec(s->conn, "COMMIT", err);
+        if (!rc) rc = store_commit(s, err);
         t[10] = tthc_mono_us();
         /* One line per batch (debug): scripts/bench sums them into its phase breakdown.
          * parse_us is the main thread's, spent while the previous batch was applied. */
@@ -625,7 +655,7 @@ tthc_rc store_apply(store *s, batch *b, const store_hooks *h, tthc_err *err)
     }
     if (rc) {
         tthc_err ignored;
-        if (store_connected(s) && tthc_pg_exec(s->conn, "ROLLBACK", &ignored)) store_disconnect(s);
+        if (store_connected(s) && store_rollback(s, &ignored)) store_disconnect(s);
         if (!store_connected(s)) store_disconnect(s);
     }
     return rc;

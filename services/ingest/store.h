@@ -68,6 +68,28 @@ void store_disconnect(store *s);
 /* For each partition, the stored next offset or -1 if none. */
 tthc_rc store_load_offsets(store *s, const int32_t *parts, size_t n, int64_t *next, tthc_err *err) TTHC_MUSTCHECK;
 
+/* Transaction helpers: BEGIN, COMMIT, ROLLBACK of the session's transaction. */
+tthc_rc store_begin(store *s, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc store_commit(store *s, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc store_rollback(store *s, tthc_err *err) TTHC_MUSTCHECK;
+/* The one savepoint, `attempt`: set, rolled back to, released. */
+tthc_rc store_savepoint(store *s, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc store_savepoint_rollback(store *s, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc store_savepoint_release(store *s, tthc_err *err) TTHC_MUSTCHECK;
+
+/* Moves each partition's offset from parts[i].expected to parts[i].next; TTHC_EFENCED if one was not there. */
+tthc_rc store_move_offsets(store *s, const batch *b, tthc_err *err) TTHC_MUSTCHECK;
+/* Claims the event ids of the items [0, limit) in applied_event; those claimed before get BATCH_DB_APPLIED. */
+tthc_rc store_claim_ids(store *s, batch *b, size_t limit, tthc_err *err) TTHC_MUSTCHECK;
+/* Locks (FOR NO KEY UPDATE) and loads into b's slots every stored dossier the batch touches. */
+tthc_rc store_load_dossiers(store *s, batch *b, tthc_err *err) TTHC_MUSTCHECK;
+/* Writes the changed dossiers (COPY new ones; TTHC_ERETRY if one was created concurrently). */
+tthc_rc store_write_dossiers(store *s, const batch *b, tthc_err *err) TTHC_MUSTCHECK;
+/* Adds the buckets' deltas to period_totals (bumping revisions) and notifies tthc_totals. */
+tthc_rc store_write_totals(store *s, const batch *b, tthc_err *err) TTHC_MUSTCHECK;
+/* Gives back the ids claimed among the items [0, limit) whose events were not applied. */
+tthc_rc store_release_unapplied(store *s, batch *b, size_t limit, tthc_err *err) TTHC_MUSTCHECK;
+
 /* Records a gap (docs/events.md, semantics 6) in consumer_gap and, for
  * action "continue", moves the partition's stored offset from `expected` to
  * `resume_at` (guarded like a batch: TTHC_EFENCED when another owner moved it)
