@@ -25,6 +25,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "admin.h"
+#include "apply.h"
 #include "batch.h"
 #include "kafka.h"
 #include "log.h"
@@ -190,21 +191,21 @@ static tthc_rc finish_month(PGconn *c, const char *period, const char *group, co
     return rc;
 }
 
-/* Applies b (store_apply, retried while transient), then resets it. */
+/* Applies b (apply_batch, retried while transient), then resets it. */
 static tthc_rc apply(store *st, batch *b, topic_state *t, unsigned long long *applied, tthc_err *err)
 {
     if (!batch_count(b)) return TTHC_OK;
     size_t np = b->nparts; /* at most one part per partition */
     if (np > (size_t)t->nparts) return tthc_fail(err, TTHC_EINVAL, "more parts than partitions in a batch");
     for (size_t i = 0; i < np; i++) b->parts[i].expected = t->expected[b->parts[i].partition];
-    static const store_hooks no_hooks; /* a replay dead-letters nothing: ingest did */
+    static const apply_hooks no_hooks; /* a replay dead-letters nothing: ingest did */
     tthc_rc rc;
     for (int attempt = 1;; attempt++) {
-        rc = store_apply(st, b, &no_hooks, err);
+        rc = apply_batch(st, b, &no_hooks, err);
         if (rc != TTHC_ERETRY || attempt >= 5) break;
         LOG_WARN("batch_retry", "attempt=%d error=%s", attempt, err->msg);
         if (!store_connected(st) && (rc = store_connect(st, err))) break;
-        /* store_apply() left the batch's fold state; the stored offsets did not move: same batch again. */
+        /* apply_batch() left the batch's fold state; the stored offsets did not move: same batch again. */
     }
     if (rc) return rc;
     for (size_t i = 0; i < np; i++) t->expected[b->parts[i].partition] = b->parts[i].next;

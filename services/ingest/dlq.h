@@ -37,7 +37,7 @@ tthc_rc dlq_new(const char *brokers, const char *topic, const char *source_topic
                 tthc_err *err) TTHC_MUSTCHECK;
 void dlq_free(dlq *d);
 
-/* Matches store_dlq_fn: sends every reject of the batch not acked yet, waits
+/* Matches apply_dlq_fn: sends every reject of the batch not acked yet, waits
  * for the acks, marks them acked. */
 tthc_rc dlq_send_batch(void *d, batch *b, tthc_err *err) TTHC_MUSTCHECK;
 

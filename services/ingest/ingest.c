@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "batch.h"
 #include "dlq.h"
 #include "kafka.h"
@@ -38,7 +39,7 @@ typedef struct {
  * behind it (one request at a time per connection) time the session out. */
 enum { KAFKA_COMMIT_EVERY_MS = 1000 };
 
-/* The apply worker: one thread that runs store_apply() on a full batch while
+/* The apply worker: one thread that runs apply_batch() on a full batch while
  * the main thread polls and parses the next one.  Hand-off protocol: the main
  * thread only touches the store (and the in-flight batch) when the worker is
  * idle, i.e. after worker_collect(). */
@@ -59,7 +60,7 @@ typedef struct {
     store *st;
     dlq *dq;
     refetch *rf;
-    store_hooks hooks;
+    apply_hooks hooks;
     observe *obs;
     batch bufs[2];
     batch *cur;      /* being filled by the main thread */
@@ -293,7 +294,7 @@ static void *worker_main(void *arg)
         tthc_err err = {{0}};
         tthc_rc rc;
         for (int attempt = 1;; attempt++) {
-            rc = store_apply(a->st, b, &a->hooks, &err);
+            rc = apply_batch(a->st, b, &a->hooks, &err);
             if (rc != TTHC_ERETRY || !store_connected(a->st) || attempt >= 5) break;
             LOG_WARN("batch_retry", "attempt=%d error=\"%s\"", attempt, err.msg);
             struct timespec ts = {0, 20000000L * attempt};
@@ -739,7 +740,7 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
     if ((rc = store_new(cfg->dsn, cfg->group, cfg->topic, (int)cfg->statement_timeout_ms, &a.st, err))) goto done;
     if ((rc = dlq_new(cfg->brokers, cfg->dlq_topic, cfg->topic, (int)cfg->dlq_flush_ms, &a.dq, err))) goto done;
     if ((rc = refetch_new(cfg->brokers, cfg->topic, 10000, &a.rf, err))) goto done;
-    a.hooks = (store_hooks){.dlq = dlq_send_batch, .dlq_ctx = a.dq, .fetch = refetch_one, .fetch_ctx = a.rf};
+    a.hooks = (apply_hooks){.dlq = dlq_send_batch, .dlq_ctx = a.dq, .fetch = refetch_one, .fetch_ctx = a.rf};
     tthc_err cerr = {{0}};
     if (store_connect(a.st, &cerr)) LOG_WARN("database_connect_failed", "error=\"%s\"", cerr.msg);
     else a.db_up = true;

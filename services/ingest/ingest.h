@@ -1,4 +1,4 @@
-/* ingest.h - the consumer loop of tthc-ingest: Kafka in, store_apply out.
+/* ingest.h - the consumer loop of tthc-ingest: Kafka in, apply_batch out.
  *
  * The loop polls messages into a batch until it holds batch_max messages or
  * batch_ms passed since its first one, then applies it in one transaction.

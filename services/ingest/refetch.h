@@ -23,7 +23,7 @@ tthc_rc refetch_new(const char *brokers, const char *topic, int timeout_ms, refe
                     tthc_err *err) TTHC_MUSTCHECK;
 void refetch_free(refetch *r);
 
-/* Matches store_fetch_fn: the key and value of (partition, offset) appended
+/* Matches apply_fetch_fn: the key and value of (partition, offset) appended
  * to key / value.  TTHC_ETIMEOUT if it did not arrive within the timeout,
  * TTHC_EKAFKA if the log no longer has it. */
 tthc_rc refetch_one(void *r, int32_t partition, int64_t offset, tthc_sb *key, bool *has_key, tthc_sb *value,

@@ -140,9 +140,39 @@ tthc_rc store_load_offsets(store *s, const int32_t *parts, size_t n, int64_t *ne
     return rc;
 }
 
+tthc_rc store_begin(store *s, tthc_err *err)
+{
+    return tthc_pg_exec(s->conn, "BEGIN", err);
+}
+
+tthc_rc store_commit(store *s, tthc_err *err)
+{
+    return tthc_pg_exec(s->conn, "COMMIT", err);
+}
+
+tthc_rc store_rollback(store *s, tthc_err *err)
+{
+    return tthc_pg_exec(s->conn, "ROLLBACK", err);
+}
+
+tthc_rc store_savepoint(store *s, tthc_err *err)
+{
+    return tthc_pg_exec(s->conn, "SAVEPOINT attempt", err);
+}
+
+tthc_rc store_savepoint_rollback(store *s, tthc_err *err)
+{
+    return tthc_pg_exec(s->conn, "ROLLBACK TO SAVEPOINT attempt", err);
+}
+
+tthc_rc store_savepoint_release(store *s, tthc_err *err)
+{
+    return tthc_pg_exec(s->conn, "RELEASE SAVEPOINT attempt", err);
+}
+
 /* 1. Guarded move of every partition's offset: fails with TTHC_EFENCED when
  * the stored value is not the one this consumer started the batch from. */
-static tthc_rc move_offsets(store *s, const batch *b, tthc_err *err)
+tthc_rc store_move_offsets(store *s, const batch *b, tthc_err *err)
 {
     for (size_t i = 0; i < b->nparts; i++) {
         char part[16], next[24], exp[24];
@@ -185,7 +215,7 @@ static bool get_bool(const PGresult *r, int row, int col)
     return PQgetvalue(r, row, col)[0] == 't';
 }
 
-/* Fills a slot from one row of the SELECT in load_dossiers.  0, -1 on
+/* Fills a slot from one row of the SELECT in store_load_dossiers.  0, -1 on
  * allocation failure, -2 if the stored payments do not parse.  The row's
  * values belong to libpq: they are read, never written. */
 static int load_row(batch_slot *sl, const PGresult *r, int row)
@@ -274,8 +304,8 @@ static tthc_rc id_array(store *s, batch *b, size_t limit, bool (*want)(batch *, 
  * transaction or by a concurrent one that committed meanwhile (the insert
  * waits for it), on any dossier.  One index probe and insert per event,
  * whatever its dossier holds.  Ids claimed but then not applied (a
- * conflicting receipt) are given back by release_unapplied. */
-static tthc_rc claim_ids(store *s, batch *b, size_t limit, tthc_err *err)
+ * conflicting receipt) are given back by store_release_unapplied. */
+tthc_rc store_claim_ids(store *s, batch *b, size_t limit, tthc_err *err)
 {
     size_t n;
     tthc_rc rc = id_array(s, b, limit, first_of_id, &n, err);
@@ -299,7 +329,7 @@ static bool claimed_unapplied(batch *b, size_t i)
 }
 
 /* 4c. Gives back the ids claimed in 2a whose events were not applied. */
-static tthc_rc release_unapplied(store *s, batch *b, size_t limit, tthc_err *err)
+tthc_rc store_release_unapplied(store *s, batch *b, size_t limit, tthc_err *err)
 {
     size_t n;
     tthc_rc rc = id_array(s, b, limit, claimed_unapplied, &n, err);
@@ -313,7 +343,7 @@ static tthc_rc release_unapplied(store *s, batch *b, size_t limit, tthc_err *err
 }
 
 /* 2. Locks and loads the stored state of every dossier the batch touches. */
-static tthc_rc load_dossiers(store *s, batch *b, tthc_err *err)
+tthc_rc store_load_dossiers(store *s, batch *b, tthc_err *err)
 {
     tthc_sb_reset(&s->ids);
     int w = tthc_sb_addc(&s->ids, '{');
@@ -419,7 +449,7 @@ static tthc_rc exec_count(store *s, const char *sql, const char *what, long *cou
  * the key-to-partition rule) fails the COPY with a unique violation, and the
  * batch is retried, then finding and locking that row.  Existing rows, locked
  * in 2, are updated from a staged copy. */
-static tthc_rc write_dossiers(store *s, const batch *b, tthc_err *err)
+tthc_rc store_write_dossiers(store *s, const batch *b, tthc_err *err)
 {
     long fresh = 0, old = 0;
     tthc_sb_reset(&s->copy);
@@ -461,7 +491,7 @@ static tthc_rc write_dossiers(store *s, const batch *b, tthc_err *err)
 }
 
 /* 4b. Bucket deltas, units and province roll-ups, each bumping the revision. */
-static tthc_rc write_totals(store *s, const batch *b, tthc_err *err)
+tthc_rc store_write_totals(store *s, const batch *b, tthc_err *err)
 {
     tthc_sb_reset(&s->copy);
     int w = 0, any = 0;
@@ -484,150 +514,6 @@ static tthc_rc write_totals(store *s, const batch *b, tthc_err *err)
     tthc_rc rc = copy_in(s, sql, "copy totals", err);
     if (!rc) rc = exec_count(s, s->totals_sql, "upsert totals", NULL, err);
     if (!rc) rc = tthc_pg_exec(s->conn, "NOTIFY tthc_totals", err);
-    return rc;
-}
-
-static bool data_error(tthc_rc rc, const tthc_err *err)
-{
-    return rc == TTHC_EDB && tthc_sql_classify(tthc_err_sqlstate(err)) == TTHC_SQL_DATA;
-}
-
-/* One attempt at the items [0, limit), inside SAVEPOINT attempt: load, fold,
- * write.  With keep, a success stays in the transaction; otherwise (a probe
- * of the bisection) it is rolled back like a failure. */
-static tthc_rc attempt(store *s, batch *b, size_t limit, bool keep, int64_t *t, tthc_err *err)
-{
-    tthc_rc rc = tthc_pg_exec(s->conn, "SAVEPOINT attempt", err);
-    if (rc) return rc;
-    t[0] = tthc_mono_us();
-    if (batch_prepare_slots(b)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory preparing the batch");
-    if (!rc) rc = claim_ids(s, b, limit, err);
-    t[1] = tthc_mono_us();
-    if (!rc) rc = load_dossiers(s, b, err);
-    t[2] = tthc_mono_us();
-    if (!rc && batch_fold(b, limit)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory folding the batch");
-    t[3] = tthc_mono_us();
-    if (!rc) rc = write_dossiers(s, b, err);
-    t[4] = tthc_mono_us();
-    if (!rc) rc = write_totals(s, b, err);
-    if (!rc) rc = release_unapplied(s, b, limit, err);
-    t[5] = tthc_mono_us();
-    tthc_err ignored;
-    if (rc || !keep) {
-        if (tthc_pg_exec(s->conn, "ROLLBACK TO SAVEPOINT attempt", &ignored) && !rc)
-            rc = tthc_fail(err, TTHC_ERETRY, "rollback to savepoint: %s", ignored.msg);
-    } else {
-        rc = tthc_pg_exec(s->conn, "RELEASE SAVEPOINT attempt", err);
-    }
-    return rc;
-}
-
-/* 2-4 with the bad values taken out: a data error (SQLSTATE class 22 or 23)
- * means some item's values are refused.  The first such item is found by
- * bisection over prefixes of the batch (a prefix without it succeeds, one
- * with it fails: log2(n) probes, only when it happens), excluded, and sent to
- * the DLQ as rejected_by_store; then the batch is tried again. */
-static tthc_rc apply_items(store *s, batch *b, const store_hooks *h, int64_t *t, tthc_err *err)
-{
-    for (;;) {
-        tthc_rc rc = attempt(s, b, b->nitems, true, t, err);
-        if (!data_error(rc, err)) return rc;
-        tthc_err first = *err;
-        size_t lo = 0, hi = b->nitems; /* the prefix [0, lo) is accepted, [0, hi) refused */
-        int probes = 0;
-        while (hi - lo > 1) {
-            size_t mid = lo + (hi - lo) / 2;
-            probes++;
-            int64_t ignored_t[6];
-            rc = attempt(s, b, mid, false, ignored_t, err);
-            if (data_error(rc, err)) hi = mid;
-            else if (rc) return rc;
-            else lo = mid;
-        }
-        size_t bad = hi - 1;
-        if (!hi || (b->items[bad].flags & BATCH_EXCLUDED)) { /* not one message's values: give up */
-            *err = first;
-            return TTHC_EDB;
-        }
-        const batch_item *it = &b->items[bad];
-        /* The detail names the rule, never a value: the SQLSTATE and the statement. */
-        char detail[sizeof((tthc_reject *)0)->detail], what[64];
-        snprintf(what, sizeof what, "%.*s", (int)strcspn(first.msg, ":"), first.msg);
-        tthc_sb key, value;
-        tthc_sb_init(&key, (size_t)1 << 20);
-        tthc_sb_init(&value, (size_t)64 << 20);
-        bool has_key = false, fetched = false;
-        tthc_err ferr = {{0}};
-        if (h && h->fetch) fetched = !h->fetch(h->fetch_ctx, it->partition, it->offset, &key, &has_key, &value, &ferr);
-        snprintf(detail, sizeof detail, "PostgreSQL refused the values (SQLSTATE %s in %s)%s",
-                 tthc_err_sqlstate(&first), what, fetched ? "" : "; the original bytes could not be read again");
-        if (!fetched)
-            LOG_WARN("store_reject_unreadable", "partition=%d offset=%lld error=\"%s\"", (int)it->partition,
-                     (long long)it->offset, ferr.msg);
-        LOG_WARN("rejected_by_store", "partition=%d offset=%lld probes=%d error=\"%s\"", (int)it->partition,
-                 (long long)it->offset, probes, first.msg);
-        int x = batch_exclude_item(b, bad, detail, has_key ? (key.p ? key.p : "") : NULL, key.len,
-                                   fetched ? (value.p ? value.p : "") : NULL, value.len);
-        tthc_sb_free(&key);
-        tthc_sb_free(&value);
-        if (x) return tthc_fail(err, TTHC_ENOMEM, "out of memory excluding a refused message");
-    }
-}
-
-tthc_rc store_apply(store *s, batch *b, const store_hooks *h, tthc_err *err)
-{
-    if (!store_connected(s)) return tthc_fail(err, TTHC_ERETRY, "not connected to PostgreSQL");
-    tthc_rc rc = TTHC_OK;
-    for (;;) {
-        if (!b->nparts) return TTHC_OK; /* every partition was blocked by the DLQ */
-        /* t: begin, offsets moved, then attempt()'s six marks, applied, DLQ done, committed */
-        int64_t t[11] = {0};
-        if ((rc = tthc_pg_exec(s->conn, "BEGIN", err))) break;
-        t[0] = tthc_mono_us();
-        rc = move_offsets(s, b, err);
-        t[1] = tthc_mono_us();
-        if (!rc) rc = apply_items(s, b, h, t + 2, err);
-        t[8] = tthc_mono_us();
-        bool dlq_blocked = false;
-        if (!rc && h && h->dlq) {
-            for (size_t i = 0; i < b->nparts; i++) b->parts[i].dlq_failed = false;
-            rc = h->dlq(h->dlq_ctx, b, err);
-            dlq_blocked = rc == TTHC_EKAFKA;
-        }
-        t[9] = tthc_mono_us();
-        if (dlq_blocked) {
-            /* Those partitions stop here; the others are applied without them. */
-            tthc_err ignored;
-            if (tthc_pg_exec(s->conn, "ROLLBACK", &ignored)) {
-                rc = tthc_fail(err, TTHC_ERETRY, "rollback: %s", ignored.msg);
-                break;
-            }
-            for (size_t i = b->nparts; i-- > 0;)
-                if (b->parts[i].dlq_failed && batch_drop_partition(b, b->parts[i].partition)) {
-                    rc = tthc_fail(err, TTHC_ENOMEM, "out of memory dropping a partition");
-                    break;
-                }
-            if (rc == TTHC_ENOMEM) break;
-            rc = TTHC_OK;
-            continue;
-        }
-        if (!rc) rc = tthc_pg_exec(s->conn, "COMMIT", err);
-        t[10] = tthc_mono_us();
-        /* One line per batch (debug): scripts/bench sums them into its phase breakdown.
-         * parse_us is the main thread's, spent while the previous batch was applied. */
-        LOG_DEBUG("apply_phases",
-                  "messages=%zu parse_us=%lld offsets_us=%lld claim_us=%lld load_us=%lld fold_us=%lld "
-                  "dossiers_us=%lld totals_us=%lld dlq_us=%lld commit_us=%lld slots=%zu",
-                  batch_count(b), (long long)b->parse_us, (long long)(t[1] - t[0]), (long long)(t[3] - t[2]),
-                  (long long)(t[4] - t[3]), (long long)(t[5] - t[4]), (long long)(t[6] - t[5]),
-                  (long long)(t[8] - t[6]), (long long)(t[9] - t[8]), (long long)(t[10] - t[9]), b->nslots);
-        break;
-    }
-    if (rc) {
-        tthc_err ignored;
-        if (store_connected(s) && tthc_pg_exec(s->conn, "ROLLBACK", &ignored)) store_disconnect(s);
-        if (!store_connected(s)) store_disconnect(s);
-    }
     return rc;
 }
 
