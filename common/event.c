@@ -191,7 +191,7 @@ static field_state field_time(const cJSON *obj, const char *name, bool required,
     const char *s;
     field_state r = field_string(obj, name, required, &s, rej);
     if (r != FIELD_PRESENT) return r;
-    if (tthc_rfc3339_parse(s, out) != TTHC_OK)
+    if (tthc_rfc3339_parse(s, out, NULL) != TTHC_OK)
         return reject_field(rej, TTHC_REJ_INVALID_VALUE, name, "must be an RFC 3339 date-time with an offset");
     if (!tthc_instant_in_range(*out))
         return reject_field(

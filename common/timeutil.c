@@ -46,16 +46,24 @@ static int days_in_month(int y, int m)
     return dm[m - 1];
 }
 
-tthc_rc tthc_rfc3339_parse(const char *s, int64_t *us)
+/* The value itself is not echoed: the caller names the field. */
+static tthc_rc bad_rfc3339(tthc_err *err)
+{
+    return tthc_fail(
+        err, TTHC_EINVAL,
+        "must be an RFC 3339 date-time with an offset (YYYY-MM-DDTHH:MM:SS[.frac] then Z, +HH:MM or -HH:MM)");
+}
+
+tthc_rc tthc_rfc3339_parse(const char *s, int64_t *us, tthc_err *err)
 {
     int Y, M, D, h, mi, sec;
-    if (!s) return TTHC_EINVAL;
+    if (!s) return tthc_fail(err, TTHC_EINVAL, "missing: an RFC 3339 date-time is required");
     if (digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) || s[7] != '-' || digits(s + 8, 2, &D))
-        return TTHC_EINVAL;
-    if (s[10] != 'T' && s[10] != 't') return TTHC_EINVAL;
+        return bad_rfc3339(err);
+    if (s[10] != 'T' && s[10] != 't') return bad_rfc3339(err);
     if (digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &sec))
-        return TTHC_EINVAL;
-    if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || mi > 59 || sec > 60) return TTHC_EINVAL;
+        return bad_rfc3339(err);
+    if (M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) || h > 23 || mi > 59 || sec > 60) return bad_rfc3339(err);
     const char *p = s + 19;
     int64_t frac_us = 0;
     if (*p == '.') {
@@ -68,20 +76,21 @@ tthc_rc tthc_rfc3339_parse(const char *s, int64_t *us)
             nd++;
             p++;
         }
-        if (nd == 0 || nd > 9) return TTHC_EINVAL;
+        if (nd == 0 || nd > 9) return bad_rfc3339(err);
     }
     int off = 0;
     if (*p == 'Z' || *p == 'z') {
         p++;
     } else if (*p == '+' || *p == '-') {
         int oh, om;
-        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59) return TTHC_EINVAL;
+        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
+            return bad_rfc3339(err);
         off = (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
         p += 6;
     } else {
-        return TTHC_EINVAL;
+        return bad_rfc3339(err);
     }
-    if (*p) return TTHC_EINVAL;
+    if (*p) return bad_rfc3339(err);
     int64_t days = tthc_days_from_civil(Y, (unsigned)M, (unsigned)D);
     int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - off;
     *us = secs * 1000000 + frac_us;

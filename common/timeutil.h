@@ -15,10 +15,10 @@
 /* Parses `YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)` (T and Z in either case;
  * the offset is required).  Returns TTHC_OK and sets *us, or TTHC_EINVAL if s
  * is not a valid RFC 3339 date-time with an offset (bad field ranges
- * included).  No tthc_err: the caller names the field in its message (an
- * err parameter is to come with the next rewrite of services/report/main.c,
- * its one caller outside common/ and the tests). */
-tthc_rc tthc_rfc3339_parse(const char *s, int64_t *us) TTHC_MUSTCHECK;
+ * included), with err filled (err may be NULL).  The message ("must be an
+ * RFC 3339 ...") neither echoes s nor names the field: the caller prefixes
+ * the field's name. */
+tthc_rc tthc_rfc3339_parse(const char *s, int64_t *us, tthc_err *err) TTHC_MUSTCHECK;
 
 /* The instants an event may carry (events.md): from 1970-01-01T00:00:00Z, up to
  * 9999-12-31T23:59:59Z, and with a Vietnam-time month in years 1970-9999, which

@@ -9,8 +9,12 @@
  *
  * Each entry point prints its result on stdout, logs through log.h, honours
  * cfg->dry_run (nothing is changed; what would change is printed) and
- * returns the exit code: 0 done (or, dry run, nothing wrong), 1 the dry run
- * found something to do / the figures disagree, 2 error (err filled). */
+ * returns TTHC_OK, or a failure code with err filled.  *found (always set)
+ * says what a successful run found: true when the dry run found something to
+ * do or something in the way (recompute: buckets differ; replay: the topic
+ * was trimmed), or the figures disagree (drill); repush and reload-token
+ * never set it.  main.c maps the two to the exit code in one place: 0 done,
+ * 1 found, 2 error. */
 #ifndef ADMIN_ADMIN_H
 #define ADMIN_ADMIN_H
 
@@ -24,11 +28,11 @@ typedef struct {
     long limit, statement_timeout_ms, timeout_s, pid;
 } admin_config;
 
-int admin_recompute(const admin_config *cfg, tthc_err *err);
-int admin_repush(const admin_config *cfg, tthc_err *err);
-int admin_drill(const admin_config *cfg, tthc_err *err);
-int admin_replay(const admin_config *cfg, tthc_err *err);
-int admin_reload_token(const admin_config *cfg, tthc_err *err);
+tthc_rc admin_recompute(const admin_config *cfg, bool *found, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc admin_repush(const admin_config *cfg, bool *found, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc admin_drill(const admin_config *cfg, bool *found, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc admin_replay(const admin_config *cfg, bool *found, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc admin_reload_token(const admin_config *cfg, bool *found, tthc_err *err) TTHC_MUSTCHECK;
 
 /* Shared checks.  true for a month "YYYY-MM". */
 bool admin_period_ok(const char *p);

@@ -48,33 +48,32 @@ static const drill_rule *find_rule(const char *code)
     " FROM dossier d WHERE d.received AND d.period = $1"                                                               \
     " AND (d.unit_code = $2 OR (strpos($2, '.') = 0 AND split_part(d.unit_code, '.', 1) = $2))"
 
-int admin_drill(const admin_config *cfg, tthc_err *err)
+tthc_rc admin_drill(const admin_config *cfg, bool *found, tthc_err *err)
 {
     PGconn *c = NULL;
     PGresult *r = NULL;
-    int code = 2;
+    tthc_rc rc;
     char sql[2048], limit[32];
     const drill_rule *rule = find_rule(cfg->indicator);
-    if (!admin_period_ok(cfg->period) || !cfg->unit || !*cfg->unit || !rule) {
-        tthc_fail(err, TTHC_EINVAL, "drill needs --unit U --period YYYY-MM --indicator CODE (%s)",
-                  cfg->indicator && !rule ? "unknown indicator" : "missing");
-        return 2;
-    }
+    *found = false;
+    if (!admin_period_ok(cfg->period) || !cfg->unit || !*cfg->unit || !rule)
+        return tthc_fail(err, TTHC_EINVAL, "drill needs --unit U --period YYYY-MM --indicator CODE (%s)",
+                         cfg->indicator && !rule ? "unknown indicator" : "missing");
     const char *where = cfg->denominator ? rule->den_where : rule->num_where;
     const char *weight = cfg->denominator ? rule->den_weight : rule->num_weight;
     const char *what = cfg->denominator ? "denominator" : "numerator";
     snprintf(limit, sizeof limit, "%ld", cfg->limit);
     const char *p[3] = {cfg->period, cfg->unit, rule->code};
-    if (tthc_pg_connect(cfg->dsn, "tthc-admin drill", (int)cfg->statement_timeout_ms, &c, err)) return 2;
+    if ((rc = tthc_pg_connect(cfg->dsn, "tthc-admin drill", (int)cfg->statement_timeout_ms, &c, err))) return rc;
     /* Repeatable read: the listing, its sum and the totals from one snapshot. */
-    if (tthc_pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err)) goto done;
+    if ((rc = tthc_pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err))) goto done;
     snprintf(sql, sizeof sql,
              "SELECT count(*), coalesce(sum(%s), 0)" BUCKET_WHERE " AND (%s)"
              " UNION ALL SELECT -1, coalesce((SELECT %s FROM indicator_totals WHERE unit_code = $2"
              "   AND period = $1 AND indicator = $3), -1)",
              weight, where, cfg->denominator ? "denominator" : "numerator");
     r = PQexecParams(c, sql, 3, NULL, p, NULL, NULL, 0);
-    if (tthc_pg_result(c, r, PGRES_TUPLES_OK, "count the dossiers", err)) goto done;
+    if ((rc = tthc_pg_result(c, r, PGRES_TUPLES_OK, "count the dossiers", err))) goto done;
     long long dossiers = strtoll(PQgetvalue(r, 0, 0), NULL, 10), sum = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
     long long total = strtoll(PQgetvalue(r, 1, 1), NULL, 10);
     PQclear(r);
@@ -89,7 +88,7 @@ int admin_drill(const admin_config *cfg, tthc_err *err)
                  weight, where);
         const char *lp[3] = {cfg->period, cfg->unit, limit};
         r = PQexecParams(c, sql, 3, NULL, lp, NULL, NULL, 0);
-        if (tthc_pg_result(c, r, PGRES_TUPLES_OK, "list the dossiers", err)) goto done;
+        if ((rc = tthc_pg_result(c, r, PGRES_TUPLES_OK, "list the dossiers", err))) goto done;
         printf("%-28s %-12s %-16s %-9s %-16s %-16s %-16s %s\n", "DOSSIER", "UNIT", "PROCEDURE", "CHANNEL",
                "RECEIVED (+07)", "DUE", "FINISHED", "WEIGHT");
         for (int i = 0; i < PQntuples(r); i++)
@@ -105,9 +104,9 @@ int admin_drill(const admin_config *cfg, tthc_err *err)
     if (cfg->dry_run) printf("dry run: counted only, nothing listed\n");
     LOG_INFO("drill", "unit=%s period=%s indicator=%s part=%s dossiers=%lld weight=%lld totals=%lld", cfg->unit,
              cfg->period, rule->code, what, dossiers, sum, total);
-    code = total == sum || (total < 0 && sum == 0) ? 0 : 1;
+    *found = !(total == sum || (total < 0 && sum == 0)); /* the figures disagree */
 done:
     PQclear(r);
     if (c) PQfinish(c);
-    return code;
+    return rc;
 }

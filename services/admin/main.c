@@ -67,7 +67,7 @@ static const tthc_cli cli = {
 
 static const struct {
     const char *name;
-    int (*run)(const admin_config *, tthc_err *);
+    tthc_rc (*run)(const admin_config *, bool *found, tthc_err *);
 } commands[] = {
     {"recompute", admin_recompute},       {"replay", admin_replay}, {"repush", admin_repush}, {"drill", admin_drill},
     {"reload-token", admin_reload_token},
@@ -98,8 +98,10 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
         if (strcmp(rest[0], commands[i].name)) continue;
-        code = commands[i].run(&cfg, &err);
-        if (code == 2) LOG_ERROR("failed", "command=%s error=%s", rest[0], err.msg);
+        bool found = false;
+        rc = commands[i].run(&cfg, &found, &err);
+        if (rc) LOG_ERROR("failed", "command=%s rc=%s error=%s", rest[0], tthc_rc_name(rc), err.msg);
+        code = rc ? 2 : found ? 1 : 0; /* the exit codes of --help and docs/operations.md */
         goto done;
     }
     LOG_ERROR("usage", "error=\"unknown command\" command=%s note=\"see --help\"", rest[0]);

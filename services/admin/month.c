@@ -131,44 +131,43 @@ static void print_diffs(const PGresult *r)
     }
 }
 
-int admin_recompute(const admin_config *cfg, tthc_err *err)
+tthc_rc admin_recompute(const admin_config *cfg, bool *found, tthc_err *err)
 {
     PGconn *c = NULL;
     PGresult *r = NULL;
-    int code = 2;
+    tthc_rc rc;
     const char *p[1] = {cfg->period};
-    if (!admin_period_ok(cfg->period)) {
-        tthc_fail(err, TTHC_EINVAL, "recompute needs --period YYYY-MM");
-        return 2;
-    }
-    if (tthc_pg_connect(cfg->dsn, "tthc-admin recompute", (int)cfg->statement_timeout_ms, &c, err)) return 2;
-    if (tthc_pg_exec(c, "BEGIN", err) || tthc_pg_exec(c, "LOCK TABLE period_totals IN SHARE ROW EXCLUSIVE MODE", err))
+    *found = false;
+    if (!admin_period_ok(cfg->period)) return tthc_fail(err, TTHC_EINVAL, "recompute needs --period YYYY-MM");
+    if ((rc = tthc_pg_connect(cfg->dsn, "tthc-admin recompute", (int)cfg->statement_timeout_ms, &c, err))) return rc;
+    if ((rc = tthc_pg_exec(c, "BEGIN", err)) ||
+        (rc = tthc_pg_exec(c, "LOCK TABLE period_totals IN SHARE ROW EXCLUSIVE MODE", err)))
         goto done;
     r = PQexecParams(c, diff_sql, 1, NULL, p, NULL, NULL, 0);
-    if (tthc_pg_result(c, r, PGRES_TUPLES_OK, "compare with the facts", err)) goto done;
+    if ((rc = tthc_pg_result(c, r, PGRES_TUPLES_OK, "compare with the facts", err))) goto done;
     int n = PQntuples(r);
     printf("%s: %d bucket(s) differ from the stored facts (dossier)%s\n", cfg->period, n, n ? ":" : "");
     print_diffs(r);
     PQclear(r);
     r = NULL;
     if (cfg->dry_run || !n) {
-        if (tthc_pg_exec(c, "ROLLBACK", err)) goto done;
+        if ((rc = tthc_pg_exec(c, "ROLLBACK", err))) goto done;
         if (cfg->dry_run) printf("dry run: nothing changed\n");
         LOG_INFO("recompute", "period=%s differ=%d dry_run=%s", cfg->period, n, cfg->dry_run ? "true" : "false");
-        code = cfg->dry_run && n ? 1 : 0;
+        *found = cfg->dry_run && n;
         goto done;
     }
     r = PQexecParams(c, write_sql, 1, NULL, p, NULL, NULL, 0);
-    if (tthc_pg_result(c, r, PGRES_TUPLES_OK, "recompute", err)) goto done;
+    if ((rc = tthc_pg_result(c, r, PGRES_TUPLES_OK, "recompute", err))) goto done;
     printf("rewritten %s, zeroed %s (revisions raised: tthc-sync pushes them)\n", PQgetvalue(r, 0, 0),
            PQgetvalue(r, 0, 1));
     LOG_INFO("recompute", "period=%s rewritten=%s zeroed=%s", cfg->period, PQgetvalue(r, 0, 0), PQgetvalue(r, 0, 1));
-    if (tthc_pg_exec(c, "NOTIFY tthc_totals", err) || tthc_pg_exec(c, "COMMIT", err)) goto done;
-    code = 0;
+    rc = tthc_pg_exec(c, "NOTIFY tthc_totals", err);
+    if (!rc) rc = tthc_pg_exec(c, "COMMIT", err);
 done:
     PQclear(r);
     PQfinish(c);
-    return code;
+    return rc;
 }
 
 /* ---- repush ------------------------------------------------------------------- */
@@ -196,24 +195,22 @@ static const char repush_sql[] =
     " RETURNING 1"
     ") SELECT (SELECT count(*) FROM raised), (SELECT count(*) FROM queued)";
 
-int admin_repush(const admin_config *cfg, tthc_err *err)
+tthc_rc admin_repush(const admin_config *cfg, bool *found, tthc_err *err)
 {
     PGconn *c = NULL;
     PGresult *r = NULL;
-    int code = 2;
+    tthc_rc rc;
     const char *p[2] = {cfg->period, cfg->unit ? cfg->unit : ""};
-    if (!admin_period_ok(cfg->period)) {
-        tthc_fail(err, TTHC_EINVAL, "repush needs --period YYYY-MM");
-        return 2;
-    }
-    if (tthc_pg_connect(cfg->dsn, "tthc-admin repush", (int)cfg->statement_timeout_ms, &c, err)) return 2;
-    if (tthc_pg_exec(c, "BEGIN", err)) goto done;
+    *found = false; /* never set: a dry run lists what would be sent and exits 0 */
+    if (!admin_period_ok(cfg->period)) return tthc_fail(err, TTHC_EINVAL, "repush needs --period YYYY-MM");
+    if ((rc = tthc_pg_connect(cfg->dsn, "tthc-admin repush", (int)cfg->statement_timeout_ms, &c, err))) return rc;
+    if ((rc = tthc_pg_exec(c, "BEGIN", err))) goto done;
     r = PQexecParams(c, repush_list_sql, 2, NULL, p, NULL, NULL, 0);
-    if (tthc_pg_result(c, r, PGRES_TUPLES_OK, "list the month's buckets", err)) goto done;
+    if ((rc = tthc_pg_result(c, r, PGRES_TUPLES_OK, "list the month's buckets", err))) goto done;
     int n = PQntuples(r);
     if (!n) {
-        tthc_fail(err, TTHC_EINVAL, "no bucket of %s%s%s in period_totals", cfg->period, cfg->unit ? " for unit " : "",
-                  cfg->unit ? cfg->unit : "");
+        rc = tthc_fail(err, TTHC_EINVAL, "no bucket of %s%s%s in period_totals", cfg->period,
+                       cfg->unit ? " for unit " : "", cfg->unit ? cfg->unit : "");
         goto done;
     }
     printf("%-24s %10s %10s %-8s  %s\n", "UNIT", "REVISION", "SENT", "STATUS", cfg->dry_run ? "WOULD SEND" : "SENDS");
@@ -225,19 +222,18 @@ int admin_repush(const admin_config *cfg, tthc_err *err)
     PQclear(r);
     r = NULL;
     if (cfg->dry_run) {
-        if (tthc_pg_exec(c, "ROLLBACK", err)) goto done;
+        if ((rc = tthc_pg_exec(c, "ROLLBACK", err))) goto done;
         printf("dry run: %d report(s) of %s would be pushed again; nothing changed\n", n, cfg->period);
-        code = 0;
         goto done;
     }
     r = PQexecParams(c, repush_sql, 2, NULL, p, NULL, NULL, 0);
-    if (tthc_pg_result(c, r, PGRES_TUPLES_OK, "repush", err)) goto done;
+    if ((rc = tthc_pg_result(c, r, PGRES_TUPLES_OK, "repush", err))) goto done;
     printf("%s report(s) of %s queued for the portal at a new revision\n", PQgetvalue(r, 0, 0), cfg->period);
     LOG_INFO("repush", "period=%s unit=%s queued=%s", cfg->period, cfg->unit ? cfg->unit : "*", PQgetvalue(r, 0, 0));
-    if (tthc_pg_exec(c, "NOTIFY tthc_totals", err) || tthc_pg_exec(c, "COMMIT", err)) goto done;
-    code = 0;
+    rc = tthc_pg_exec(c, "NOTIFY tthc_totals", err);
+    if (!rc) rc = tthc_pg_exec(c, "COMMIT", err);
 done:
     PQclear(r);
     PQfinish(c);
-    return code;
+    return rc;
 }

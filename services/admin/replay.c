@@ -313,19 +313,16 @@ static tthc_rc read_and_apply(const admin_config *cfg, rd_kafka_t *rk, topic_sta
     return rc;
 }
 
-int admin_replay(const admin_config *cfg, tthc_err *err)
+tthc_rc admin_replay(const admin_config *cfg, bool *found, tthc_err *err)
 {
-    int code = 2;
     rd_kafka_t *rk = NULL;
     PGconn *c = NULL;
     store *st = NULL;
     topic_state t = {0};
     tthc_rc rc;
-    if (!admin_period_ok(cfg->period)) {
-        tthc_fail(err, TTHC_EINVAL, "replay needs --period YYYY-MM");
-        return 2;
-    }
-    if (open_consumer(cfg, &rk, err) || read_topic(rk, cfg->topic, &t, err)) goto done;
+    *found = false;
+    if (!admin_period_ok(cfg->period)) return tthc_fail(err, TTHC_EINVAL, "replay needs --period YYYY-MM");
+    if ((rc = open_consumer(cfg, &rk, err)) || (rc = read_topic(rk, cfg->topic, &t, err))) goto done;
     long long messages = 0;
     int trimmed = 0;
     for (int32_t p = 0; p < t.nparts; p++) {
@@ -336,7 +333,7 @@ int admin_replay(const admin_config *cfg, tthc_err *err)
                    (long long)t.lo[p], (long long)t.lo[p]);
         }
     }
-    if (tthc_pg_connect(cfg->dsn, "tthc-admin replay", (int)cfg->statement_timeout_ms, &c, err)) goto done;
+    if ((rc = tthc_pg_connect(cfg->dsn, "tthc-admin replay", (int)cfg->statement_timeout_ms, &c, err))) goto done;
     long long before = one_value(c, "SELECT count(*) FROM dossier WHERE period = $1", cfg->period, err, &rc);
     if (rc) goto done;
     long long buckets = one_value(c, "SELECT count(*) FROM period_totals WHERE period = $1", cfg->period, err, &rc);
@@ -346,39 +343,45 @@ int admin_replay(const admin_config *cfg, tthc_err *err)
            cfg->period, before, buckets, cfg->topic, messages, (int)t.nparts,
            trimmed ? " but not from the beginning" : ", all from offset 0");
     if (trimmed) {
-        tthc_fail(err, TTHC_EINVAL,
-                  "the topic no longer holds every message (retention): a replay would lose dossiers; use "
-                  "tthc-admin recompute --period %s (from the stored facts) instead",
-                  cfg->period);
-        code = cfg->dry_run ? 1 : 2;
-        if (cfg->dry_run) printf("dry run: a replay is impossible: %s\n", err->msg);
+        tthc_err why = {{0}};
+        rc = tthc_fail(&why, TTHC_EINVAL,
+                       "the topic no longer holds every message (retention): a replay would lose dossiers; use "
+                       "tthc-admin recompute --period %s (from the stored facts) instead",
+                       cfg->period);
+        if (cfg->dry_run) { /* what the dry run found: exit 1, not an error */
+            printf("dry run: a replay is impossible: %s\n", why.msg);
+            *found = true;
+            rc = TTHC_OK;
+        } else {
+            *err = why;
+        }
         goto done;
     }
     if (cfg->dry_run) {
         printf("dry run: would delete the %lld dossier(s) of %s, zero its %lld bucket(s), re-read %lld message(s) "
                "and push the month again; nothing changed\n",
                before, cfg->period, buckets, messages);
-        code = 0;
         goto done;
     }
-    if (store_new(cfg->dsn, cfg->group, cfg->topic, (int)cfg->statement_timeout_ms, &st, err) || store_connect(st, err))
+    if ((rc = store_new(cfg->dsn, cfg->group, cfg->topic, (int)cfg->statement_timeout_ms, &st, err)) ||
+        (rc = store_connect(st, err)))
         goto done;
     unsigned long long read = 0, applied = 0;
-    if (tthc_pg_exec(c, "CREATE TEMP TABLE replay_event (dossier_id text, event_id text COLLATE \"C\", period text)",
-                     err) ||
-        read_and_apply(cfg, rk, &t, NULL, c, &read, &applied, err))
+    if ((rc = tthc_pg_exec(
+             c, "CREATE TEMP TABLE replay_event (dossier_id text, event_id text COLLATE \"C\", period text)", err)) ||
+        (rc = read_and_apply(cfg, rk, &t, NULL, c, &read, &applied, err)))
         goto done;
     read = 0;
-    if (clear_month(c, cfg->period, cfg->group, cfg->topic, err)) goto done;
+    if ((rc = clear_month(c, cfg->period, cfg->group, cfg->topic, err))) goto done;
     LOG_INFO("replay_cleared", "period=%s dossiers=%lld buckets=%lld", cfg->period, before, buckets);
     int64_t t0 = tthc_mono_ms();
-    if (read_and_apply(cfg, rk, &t, st, NULL, &read, &applied, err)) {
+    if ((rc = read_and_apply(cfg, rk, &t, st, NULL, &read, &applied, err))) {
         LOG_ERROR("replay_incomplete", "period=%s error=%s note=\"run the replay again: it starts over\"", cfg->period,
                   err->msg);
         goto done;
     }
     long long queued = 0;
-    if (finish_month(c, cfg->period, cfg->group, cfg->topic, &queued, err)) goto done;
+    if ((rc = finish_month(c, cfg->period, cfg->group, cfg->topic, &queued, err))) goto done;
     long long after = one_value(c, "SELECT count(*) FROM dossier WHERE period = $1", cfg->period, err, &rc);
     if (rc) goto done;
     printf("read %llu message(s) in %.1f s, %llu event(s) applied anew; %s: %lld dossier(s) before, %lld after; "
@@ -386,7 +389,6 @@ int admin_replay(const admin_config *cfg, tthc_err *err)
            read, (double)(tthc_mono_ms() - t0) / 1000.0, applied, cfg->period, before, after, queued);
     LOG_INFO("replayed", "period=%s messages=%llu applied=%llu dossiers_before=%lld dossiers_after=%lld queued=%lld",
              cfg->period, read, applied, before, after, queued);
-    code = 0;
 done:
     store_free(st);
     if (c) PQfinish(c);
@@ -395,5 +397,5 @@ done:
         rd_kafka_destroy(rk);
     }
     topic_state_free(&t);
-    return code;
+    return rc;
 }

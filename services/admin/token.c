@@ -45,35 +45,29 @@ static const char *reloader(long pid, char *cmd, size_t cap)
     return NULL;
 }
 
-int admin_reload_token(const admin_config *cfg, tthc_err *err)
+tthc_rc admin_reload_token(const admin_config *cfg, bool *found, tthc_err *err)
 {
     char cmd[4096];
+    tthc_rc rc;
+    *found = false; /* never set: a dry run says what it would signal and exits 0 */
     const char *files[2] = {cfg->token_file, cfg->next_token_file};
     for (int i = 0; i < 2; i++) {
         size_t len = 0;
         if (!files[i] || !*files[i]) continue;
-        if (check_token_file(files[i], i == 1, &len, err)) return 2;
+        if ((rc = check_token_file(files[i], i == 1, &len, err))) return rc;
         printf("%s: a valid token (%zu characters)\n", files[i], len);
     }
-    if (cfg->pid <= 0) {
-        tthc_fail(err, TTHC_EINVAL, "reload-token needs --pid PID (of tthc-sync or tthc-portal-stub)");
-        return 2;
-    }
+    if (cfg->pid <= 0)
+        return tthc_fail(err, TTHC_EINVAL, "reload-token needs --pid PID (of tthc-sync or tthc-portal-stub)");
     const char *prog = reloader(cfg->pid, cmd, sizeof cmd);
-    if (!prog) {
-        tthc_fail(err, TTHC_EINVAL, "pid %ld is not a running tthc-sync or tthc-portal-stub", cfg->pid);
-        return 2;
-    }
+    if (!prog) return tthc_fail(err, TTHC_EINVAL, "pid %ld is not a running tthc-sync or tthc-portal-stub", cfg->pid);
     if (cfg->dry_run) {
         printf("dry run: would send SIGHUP to %s (pid %ld), which re-reads its token file(s)\n", prog, cfg->pid);
-        return 0;
+        return TTHC_OK;
     }
-    if (kill((pid_t)cfg->pid, SIGHUP)) {
-        tthc_fail(err, TTHC_EIO, "kill %ld: %s", cfg->pid, strerror(errno));
-        return 2;
-    }
+    if (kill((pid_t)cfg->pid, SIGHUP)) return tthc_fail(err, TTHC_EIO, "kill %ld: %s", cfg->pid, strerror(errno));
     printf("sent SIGHUP to %s (pid %ld): it logs event=token_reloaded (tthc-sync) or event=tokens_reloaded (stub)\n",
            prog, cfg->pid);
     LOG_INFO("reload_token", "program=%s pid=%ld", prog, cfg->pid);
-    return 0;
+    return TTHC_OK;
 }

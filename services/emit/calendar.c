@@ -13,17 +13,21 @@ static int64_t floor_div(int64_t a, int64_t b)
     return q;
 }
 
-tthc_rc emit_parse_day(const char *s, int64_t *day)
+tthc_rc emit_parse_day(const char *s, int64_t *day, tthc_err *err)
 {
     int y, m, d;
     char tail;
-    if (!s || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return TTHC_EINVAL;
-    if (y < 1970 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31) return TTHC_EINVAL;
+    if (!s) return tthc_fail(err, TTHC_EINVAL, "missing: a date YYYY-MM-DD is required");
+    if (sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3) return tthc_fail(err, TTHC_EINVAL, "must be YYYY-MM-DD");
+    if (y < 1970 || y > 9999) return tthc_fail(err, TTHC_EINVAL, "must be a date YYYY-MM-DD in years 1970-9999");
+    if (m < 1 || m > 12 || d < 1 || d > 31)
+        return tthc_fail(err, TTHC_EINVAL, "must be YYYY-MM-DD (month 01-12, day 01-31)");
     int64_t z = tthc_days_from_civil(y, (unsigned)m, (unsigned)d);
     int64_t yy;
     unsigned mm, dd;
     tthc_civil_from_days(z, &yy, &mm, &dd);
-    if (yy != y || (int)mm != m || (int)dd != d) return TTHC_EINVAL; /* 2025-02-30 */
+    if (yy != y || (int)mm != m || (int)dd != d) /* 2025-02-30 */
+        return tthc_fail(err, TTHC_EINVAL, "must be an existing date YYYY-MM-DD (that month has fewer days)");
     *day = z;
     return TTHC_OK;
 }

@@ -17,10 +17,9 @@
 #define EMIT_US_PER_DAY  (24 * EMIT_US_PER_HOUR)
 
 /* "YYYY-MM-DD" (years 1970-9999) -> Vietnam day number in *day: TTHC_OK, or
- * TTHC_EINVAL on a malformed or impossible date.  No tthc_err: the caller
- * names the option in its message (an err parameter is to come with the next
- * rewrite of services/emit/main.c, its caller). */
-tthc_rc emit_parse_day(const char *s, int64_t *day) TTHC_MUSTCHECK;
+ * TTHC_EINVAL on a malformed or impossible date, with err filled (err may be
+ * NULL) by a message that follows the option's name ("must be YYYY-MM-DD"). */
+tthc_rc emit_parse_day(const char *s, int64_t *day, tthc_err *err) TTHC_MUSTCHECK;
 
 /* Instant of hh:mm (minutes since midnight) of a Vietnam day. */
 int64_t emit_day_at(int64_t day, int64_t minute_of_day);

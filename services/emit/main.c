@@ -134,8 +134,10 @@ static tthc_rc setup(emit_setup *S, tthc_err *err)
     if (rc) return rc;
     S->sc.seed = c->seed;
     S->sc.to_day = -1;
-    if (emit_parse_day(c->from, &S->sc.from_day)) return tthc_fail(err, TTHC_EINVAL, "--from must be YYYY-MM-DD");
-    if (c->to && (emit_parse_day(c->to, &S->sc.to_day) || S->sc.to_day < S->sc.from_day))
+    tthc_err e = {{0}};
+    if (emit_parse_day(c->from, &S->sc.from_day, &e)) return tthc_fail(err, TTHC_EINVAL, "--from %s", e.msg);
+    if (c->to && emit_parse_day(c->to, &S->sc.to_day, &e)) return tthc_fail(err, TTHC_EINVAL, "--to %s", e.msg);
+    if (c->to && S->sc.to_day < S->sc.from_day)
         return tthc_fail(err, TTHC_EINVAL, "--to must be a date YYYY-MM-DD not before --from");
     S->sc.max_dossiers = c->dossiers;
     S->sc.max_messages = c->events;
@@ -311,9 +313,9 @@ static tthc_rc run(emit_setup *S, emit_sink *k, emit_stream *s, tthc_err *err)
     emit_msg m;
     tthc_rc rc = TTHC_OK;
     while (!tthc_stop_requested) {
-        int r = emit_stream_next(s, &m, err);
-        if (r < 0) return TTHC_EINVAL;
-        if (r == 0) break;
+        bool end;
+        if ((rc = emit_stream_next(s, &m, &end, err))) return rc;
+        if (end) break;
         if (c->rate > 0) {
             int64_t n = 0;
             emit_stream_stats(s, &st);

@@ -276,11 +276,13 @@ static tthc_rc encode(emit_stream *s, const item *it, int bad, emit_msg *msg, tt
     return TTHC_OK;
 }
 
-emit_next emit_stream_next(emit_stream *s, emit_msg *msg, tthc_err *err)
+tthc_rc emit_stream_next(emit_stream *s, emit_msg *msg, bool *end, tthc_err *err)
 {
+    *end = false;
     if (s->cfg.max_messages > 0 && s->st.messages >= s->cfg.max_messages) {
         emit_stream_finish(s);
-        return EMIT_NEXT_END;
+        *end = true;
+        return TTHC_OK;
     }
     item it;
     if (s->have_pending) {
@@ -288,19 +290,20 @@ emit_next emit_stream_next(emit_stream *s, emit_msg *msg, tthc_err *err)
         s->have_pending = false;
     } else {
         int r = window_next(s, &it);
-        if (r < 0) {
-            (void)tthc_fail(err, TTHC_ENOMEM, "out of memory");
-            return EMIT_NEXT_FAILED;
+        if (r < 0) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
+        if (r == 0) {
+            *end = true;
+            return TTHC_OK;
         }
-        if (r == 0) return EMIT_NEXT_END;
         if (s->cfg.malformed_rate > 0 && emit_rng_chance(&s->bad, s->cfg.malformed_rate)) {
             int kind = (int)emit_rng_range(&s->bad, 0, EMIT_BAD__COUNT - 1);
             s->pending = it;
             s->have_pending = true;
-            if (encode(s, &it, kind, msg, err)) return EMIT_NEXT_FAILED;
+            tthc_rc rc = encode(s, &it, kind, msg, err);
+            if (rc) return rc;
             s->st.malformed++;
             s->st.bad[kind]++;
-            return EMIT_NEXT_MSG;
+            return TTHC_OK;
         }
     }
     tthc_rc rc = encode(s, &it, -1, msg, err);
@@ -310,7 +313,7 @@ emit_next emit_stream_next(emit_stream *s, emit_msg *msg, tthc_err *err)
         if (msg->late) s->st.late++;
     }
     retire(s, it.d);
-    return rc ? EMIT_NEXT_FAILED : EMIT_NEXT_MSG;
+    return rc;
 }
 
 void emit_stream_finish(emit_stream *s)

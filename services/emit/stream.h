@@ -66,17 +66,11 @@ typedef struct emit_stream emit_stream;
 tthc_rc emit_stream_new(const emit_stream_config *cfg, const emit_model *m, const emit_unitlist *units,
                         emit_stream **out, tthc_err *err) TTHC_MUSTCHECK;
 
-/* What emit_stream_next() did.  The values are those of the int it returned
- * before (callers comparing with 1, 0 and < 0 keep working); it is to become a
- * tthc_rc with an end-of-stream out-parameter with the next rewrite of
- * services/emit/main.c, its caller. */
-typedef enum {
-    EMIT_NEXT_FAILED = -1, /* error in err: out of memory, or a self-check failure (a bug) */
-    EMIT_NEXT_END = 0,     /* the stream has ended: nothing in *msg */
-    EMIT_NEXT_MSG = 1,     /* *msg is the next message */
-} emit_next;
-
-emit_next emit_stream_next(emit_stream *s, emit_msg *msg, tthc_err *err) TTHC_MUSTCHECK;
+/* Hands out the next message in *msg and sets *end = false; or, once the
+ * stream has ended, sets *end = true and leaves *msg alone.  A failure (out of
+ * memory, or a self-check failure, which is a bug) returns its code with err
+ * filled; *end is then false. */
+tthc_rc emit_stream_next(emit_stream *s, emit_msg *msg, bool *end, tthc_err *err) TTHC_MUSTCHECK;
 
 /* Ends the stream early: every dossier still queued is retired with the
  * messages it has sent (its totals count what was sent). */

@@ -80,9 +80,9 @@ static tthc_rc setup(const report_config *c, report_data *d, render_fn *fn, tthc
 {
     report_period p;
     if (!!c->period == !!c->ytd) return tthc_fail(err, TTHC_EINVAL, "give one of --period and --ytd");
-    if (report_period_parse(c->period ? c->period : c->ytd, c->ytd != NULL, &p))
-        return tthc_fail(err, TTHC_EINVAL,
-                         c->ytd ? "--ytd must be YYYY-MM" : "--period must be YYYY-MM, YYYY-Qn or YYYY");
+    tthc_err e = {{0}};
+    if (report_period_parse(c->period ? c->period : c->ytd, c->ytd != NULL, &p, &e))
+        return tthc_fail(err, TTHC_EINVAL, "%s %s", c->ytd ? "--ytd" : "--period", e.msg);
     *fn = NULL;
     for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++)
         if (!strcmp(c->format, formats[i].name)) *fn = formats[i].fn;
@@ -91,11 +91,9 @@ static tthc_rc setup(const report_config *c, report_data *d, render_fn *fn, tthc
     if (c->qd766_only && c->no_qd766)
         return tthc_fail(err, TTHC_EINVAL, "--qd766-only and --no-qd766 exclude each other");
     int64_t at_us;
-    if (c->at && tthc_rfc3339_parse(c->at, &at_us))
-        return tthc_fail(err, TTHC_EINVAL,
-                         "--at must be an RFC 3339 instant with an offset (2025-09-30T17:00:00+07:00)");
-    if (report_data_init(d, c->unit, &p))
-        return tthc_fail(err, TTHC_EINVAL, "--unit must be a province code (H61) or a unit code (H61.07)");
+    if (c->at && tthc_rfc3339_parse(c->at, &at_us, &e))
+        return tthc_fail(err, TTHC_EINVAL, "--at %s, e.g. 2025-09-30T17:00:00+07:00", e.msg);
+    if (report_data_init(d, c->unit, &p, &e)) return tthc_fail(err, TTHC_EINVAL, "--unit %s", e.msg);
     d->min_den = c->min_den;
     tthc_format_vn(tthc_now_us(), d->generated_at, sizeof d->generated_at);
     return TTHC_OK;

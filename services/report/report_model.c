@@ -6,33 +6,41 @@
 
 typedef __int128 i128;
 
-tthc_rc report_period_parse(const char *s, bool ytd, report_period *p)
+/* The messages follow the option's name in main.c ("--period must be ..."); s
+ * itself is not echoed. */
+static tthc_rc bad_period(bool ytd, tthc_err *err)
+{
+    return tthc_fail(err, TTHC_EINVAL, ytd ? "must be YYYY-MM" : "must be YYYY-MM, YYYY-Qn or YYYY");
+}
+
+tthc_rc report_period_parse(const char *s, bool ytd, report_period *p, tthc_err *err)
 {
     int y = 0, m = 0, n = 0;
     char c = 0, tail = 0;
     memset(p, 0, sizeof *p);
-    if (!s) return TTHC_EINVAL;
+    if (!s) return tthc_fail(err, TTHC_EINVAL, "missing: a period is required");
     size_t len = strlen(s);
     if (len == 4 && sscanf(s, "%4d%c", &y, &tail) == 1 && !ytd) {
         p->kind = REPORT_YEAR;
         p->first = 1;
         p->last = 12;
     } else if (len == 7 && sscanf(s, "%4d-%c%1d%c", &y, &c, &n, &tail) == 3 && (c == 'Q' || c == 'q') && !ytd) {
-        if (n < 1 || n > 4) return TTHC_EINVAL;
+        if (n < 1 || n > 4) return tthc_fail(err, TTHC_EINVAL, "must name a quarter Q1 to Q4 (YYYY-Qn)");
         p->kind = REPORT_QUARTER;
         p->first = 3 * n - 2;
         p->last = 3 * n;
     } else if (len == 7 && s[4] == '-' && sscanf(s, "%4d-%2d%c", &y, &m, &tail) == 2) {
-        if (m < 1 || m > 12 || s[5] < '0' || s[5] > '9' || s[6] < '0' || s[6] > '9') return TTHC_EINVAL;
+        if (s[5] < '0' || s[5] > '9' || s[6] < '0' || s[6] > '9') return bad_period(ytd, err);
+        if (m < 1 || m > 12) return tthc_fail(err, TTHC_EINVAL, "must name a month 01 to 12 (YYYY-MM)");
         p->kind = ytd ? REPORT_YTD : REPORT_MONTH;
         p->first = ytd ? 1 : m;
         p->last = m;
     } else {
-        return TTHC_EINVAL;
+        return bad_period(ytd, err);
     }
     for (int i = 0; i < 4; i++)
-        if (s[i] < '0' || s[i] > '9') return TTHC_EINVAL;
-    if (y < 1970 || y > 9999) return TTHC_EINVAL;
+        if (s[i] < '0' || s[i] > '9') return bad_period(ytd, err);
+    if (y < 1970 || y > 9999) return tthc_fail(err, TTHC_EINVAL, "must name a year in 1970-9999");
     p->year = y;
     if (p->kind == REPORT_YTD) snprintf(p->label, sizeof p->label, "%04d-%02d YTD", y % 10000, m % 100);
     else memcpy(p->label, s, len + 1);
@@ -49,14 +57,14 @@ static bool province_code(const char *s)
     return tthc_valid_charset(s, 1, 10, NULL);
 }
 
-tthc_rc report_data_init(report_data *d, const char *scope, const report_period *p)
+tthc_rc report_data_init(report_data *d, const char *scope, const report_period *p, tthc_err *err)
 {
     memset(d, 0, sizeof *d);
-    if (!scope) return TTHC_EINVAL;
+    if (!scope) return tthc_fail(err, TTHC_EINVAL, "missing: a province or unit code is required");
     if (province_code(scope)) {
         d->province_scope = true;
     } else if (strlen(scope) > TTHC_UNIT_MAX || !tthc_valid_unit_code(scope)) {
-        return TTHC_EINVAL;
+        return tthc_fail(err, TTHC_EINVAL, "must be a province code (H61) or a unit code (H61.07)");
     }
     snprintf(d->scope, sizeof d->scope, "%s", scope);
     tthc_unit_province(scope, d->province, sizeof d->province);

@@ -37,10 +37,10 @@ typedef struct {
 } report_period;
 
 /* Parses "YYYY-MM" (a month), "YYYY-Qn" (a quarter) or "YYYY" (a year); with
- * ytd, "YYYY-MM" means January to that month.  TTHC_EINVAL on anything else
- * (no tthc_err yet: its caller, main.c, names the option; to come with the
- * next rewrite of main.c). */
-tthc_rc report_period_parse(const char *s, bool ytd, report_period *out) TTHC_MUSTCHECK;
+ * ytd, "YYYY-MM" means January to that month; years 1970-9999.  TTHC_EINVAL
+ * on anything else, with err filled (err may be NULL) by a message that
+ * follows the option's name ("must be YYYY-MM, YYYY-Qn or YYYY"). */
+tthc_rc report_period_parse(const char *s, bool ytd, report_period *out, tthc_err *err) TTHC_MUSTCHECK;
 
 /* "YYYY-MM" into out (8 bytes). */
 void report_month_str(int year, int month, char out[8]);
@@ -97,8 +97,9 @@ typedef struct {
 } report_view;
 
 /* Sets scope and province from a unit or province code; TTHC_EINVAL if
- * invalid (no tthc_err yet, as report_period_parse). */
-tthc_rc report_data_init(report_data *d, const char *scope, const report_period *p) TTHC_MUSTCHECK;
+ * invalid, with err filled as report_period_parse does (the message follows
+ * the option's name). */
+tthc_rc report_data_init(report_data *d, const char *scope, const report_period *p, tthc_err *err) TTHC_MUSTCHECK;
 /* Adds one period_totals row (period "YYYY-MM" within the year). */
 tthc_rc report_data_add_row(report_data *d, const char *unit_code, const char *period, const tthc_counts *c,
                             tthc_err *err) TTHC_MUSTCHECK;

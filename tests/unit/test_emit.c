@@ -93,17 +93,20 @@ static void test_rng(void)
 static int64_t day_of(const char *s)
 {
     int64_t d = -1;
-    if (emit_parse_day(s, &d)) return -1;
+    if (emit_parse_day(s, &d, NULL)) return -1;
     return d;
 }
 
 static void test_calendar(void)
 {
     int64_t d;
-    CHECK(emit_parse_day("2025-07-01", &d) == TTHC_OK && d == tthc_days_from_civil(2025, 7, 1), "parses a date");
-    CHECK(emit_parse_day("2025-02-29", &d) == TTHC_EINVAL, "2025-02-29 does not exist");
-    CHECK(emit_parse_day("2024-02-29", &d) == TTHC_OK, "2024-02-29 exists");
-    CHECK(emit_parse_day("2025-7-1x", &d) != 0 && emit_parse_day("", &d) != 0 && emit_parse_day("2025-07-01 ", &d) != 0,
+    CHECK(emit_parse_day("2025-07-01", &d, NULL) == TTHC_OK && d == tthc_days_from_civil(2025, 7, 1), "parses a date");
+    tthc_err e = {{0}};
+    CHECK(emit_parse_day("2025-02-29", &d, &e) == TTHC_EINVAL && !strncmp(e.msg, "must be ", 8),
+          "2025-02-29 does not exist: '%s'", e.msg);
+    CHECK(emit_parse_day("2024-02-29", &d, NULL) == TTHC_OK, "2024-02-29 exists");
+    CHECK(emit_parse_day("2025-7-1x", &d, NULL) != 0 && emit_parse_day("", &d, NULL) != 0 &&
+              emit_parse_day("2025-07-01 ", &d, NULL) != 0,
           "rejects malformed dates");
     CHECK_INT(emit_weekday(day_of("2025-07-01")), 1); /* a Tuesday */
     CHECK_INT(emit_weekday(day_of("2025-07-06")), 6); /* a Sunday */
@@ -403,8 +406,9 @@ static int run_stream(const emit_stream_config *cfg, const emit_model *m, const 
     static int last[SLOTS];
     memset(ids, 0, sizeof ids);
     emit_msg msg;
-    emit_next r;
-    while ((r = emit_stream_next(s, &msg, &err)) == EMIT_NEXT_MSG) {
+    bool end = false;
+    tthc_rc rc;
+    while (!(rc = emit_stream_next(s, &msg, &end, &err)) && !end) {
         dg->hash = emit_fnv1a(emit_fnv1a(dg->hash, msg.key), msg.value);
         dg->messages++;
         if (msg.bad >= 0) {
@@ -434,8 +438,8 @@ static int run_stream(const emit_stream_config *cfg, const emit_model *m, const 
     }
     emit_stream_stats(s, st);
     emit_stream_free(s);
-    if (r < 0) fprintf(stderr, "stream: %s\n", err.msg);
-    return r;
+    if (rc) fprintf(stderr, "stream: %s (%s)\n", err.msg, tthc_rc_name(rc));
+    return rc ? -1 : 0;
 }
 
 static void test_stream(void)

@@ -42,8 +42,10 @@ static void test_periods(void)
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         report_period p;
-        tthc_rc r = report_period_parse(t[i].s, t[i].ytd, &p);
+        tthc_err e = {{0}};
+        tthc_rc r = report_period_parse(t[i].s, t[i].ytd, &p, &e);
         CHECK(r == (t[i].ok ? TTHC_OK : TTHC_EINVAL), "period '%s' ytd=%d: %s", t[i].s, t[i].ytd, tthc_rc_name(r));
+        if (r) CHECK(!strncmp(e.msg, "must ", 5), "period '%s': message '%s'", t[i].s, e.msg);
         if (r == TTHC_OK && t[i].ok)
             CHECK((int)p.kind == t[i].kind && p.year == t[i].year && p.first == t[i].first && p.last == t[i].last &&
                       !strcmp(p.label, t[i].label),
@@ -175,9 +177,9 @@ static void fill(report_data *d)
 static void test_model(void)
 {
     report_period q3;
-    CHECK(report_period_parse("2025-Q3", false, &q3) == TTHC_OK, "Q3");
+    CHECK(report_period_parse("2025-Q3", false, &q3, NULL) == TTHC_OK, "Q3");
     report_data d;
-    CHECK(report_data_init(&d, "X9", &q3) == TTHC_OK && d.province_scope && !strcmp(d.province, "X9"),
+    CHECK(report_data_init(&d, "X9", &q3, NULL) == TTHC_OK && d.province_scope && !strcmp(d.province, "X9"),
           "province scope");
     d.min_den = 10;
     fill(&d);
@@ -202,7 +204,7 @@ static void test_model(void)
 
     /* September alone: the trend starts in July (first month with data). */
     report_period sep;
-    CHECK(report_period_parse("2025-09", false, &sep) == TTHC_OK, "sep");
+    CHECK(report_period_parse("2025-09", false, &sep, NULL) == TTHC_OK, "sep");
     d.period = sep;
     CHECK(report_compute(&d, &v, &err) == TTHC_OK, "compute sep");
     CHECK(v.total[0].num == 600 && v.total[0].den == 1000 && v.nmonths == 3, "September totals and a 3-month trend");
@@ -210,7 +212,7 @@ static void test_model(void)
 
     /* Unit scope: its own rows, its place in the ranking. */
     report_data du;
-    CHECK(report_data_init(&du, "X9.1", &q3) == TTHC_OK && !du.province_scope && !strcmp(du.province, "X9"),
+    CHECK(report_data_init(&du, "X9.1", &q3, NULL) == TTHC_OK && !du.province_scope && !strcmp(du.province, "X9"),
           "unit scope");
     du.min_den = 10;
     fill(&du);
@@ -221,7 +223,7 @@ static void test_model(void)
 
     /* Ties: same rate, the bigger unit first; then by code. */
     report_data dt;
-    CHECK(report_data_init(&dt, "X9", &sep) == TTHC_OK, "init ties");
+    CHECK(report_data_init(&dt, "X9", &sep, NULL) == TTHC_OK, "init ties");
     add(&dt, "X9.5", "2025-09", bucket(10, 5, 0, 0, 0, 0));
     add(&dt, "X9.4", "2025-09", bucket(20, 10, 0, 0, 0, 0));
     add(&dt, "X9.3", "2025-09", bucket(10, 5, 0, 0, 0, 0));
@@ -238,8 +240,10 @@ static void test_model(void)
     report_view_free(&v);
     report_data_free(&dt);
 
-    CHECK(report_data_init(&dt, "X9.", &sep) == TTHC_EINVAL && report_data_init(&dt, "bad code", &sep) == TTHC_EINVAL &&
-              report_data_init(&dt, NULL, &sep) == TTHC_EINVAL,
+    tthc_err e = {{0}};
+    CHECK(report_data_init(&dt, "X9.", &sep, &e) == TTHC_EINVAL && strstr(e.msg, "province code") &&
+              report_data_init(&dt, "bad code", &sep, NULL) == TTHC_EINVAL &&
+              report_data_init(&dt, NULL, &sep, NULL) == TTHC_EINVAL,
           "bad scopes are refused");
     report_data_free(&d);
 }
@@ -259,9 +263,9 @@ static char *render(tthc_rc (*fn)(const report_ctx *, FILE *, tthc_err *), const
 static void test_render(void)
 {
     report_period q3;
-    CHECK(report_period_parse("2025-Q3", false, &q3) == TTHC_OK, "Q3");
+    CHECK(report_period_parse("2025-Q3", false, &q3, NULL) == TTHC_OK, "Q3");
     report_data d;
-    CHECK(report_data_init(&d, "X9", &q3) == TTHC_OK, "init");
+    CHECK(report_data_init(&d, "X9", &q3, NULL) == TTHC_OK, "init");
     d.min_den = 10;
     fill(&d);
     d.units[0].name = "Xã <A&B> \"quoted\", 'x'";
@@ -353,7 +357,9 @@ static void test_i18n(void)
      * "thiếu 0,01"; 63.835 % against 80 % shows 63,84 % and "thiếu 16,16" (sum: the target). */
     report_data d;
     report_period p;
-    CHECK(report_period_parse("2025-09", false, &p) == TTHC_OK && report_data_init(&d, "H61", &p) == TTHC_OK, "init");
+    CHECK(report_period_parse("2025-09", false, &p, NULL) == TTHC_OK &&
+              report_data_init(&d, "H61", &p, NULL) == TTHC_OK,
+          "init");
     tthc_err err = {{0}};
     CHECK(report_data_add_target(&d, "online_submission", "T", 313, &err) == TTHC_OK, "target");
     CHECK(report_data_add_target(&d, "e_result", "T", 8000, &err) == TTHC_OK, "target");
@@ -437,7 +443,9 @@ static void test_qd766_model(void)
     report_qd766_compute(&q, "H61", true);
     report_period p;
     report_data d;
-    CHECK(report_period_parse("2025-09", false, &p) == TTHC_OK && report_data_init(&d, "H61", &p) == TTHC_OK, "init");
+    CHECK(report_period_parse("2025-09", false, &p, NULL) == TTHC_OK &&
+              report_data_init(&d, "H61", &p, NULL) == TTHC_OK,
+          "init");
     tthc_counts c = {{0}};
     c.c[TTHC_C_RECEIVED] = 9;
     CHECK(report_data_add_row(&d, "H61", "2025-09", &c, &err) == TTHC_OK, "row");

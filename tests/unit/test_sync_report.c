@@ -143,10 +143,10 @@ int main(void)
     }
 
     int64_t gen;
-    CHECK(tthc_rfc3339_parse("2025-03-31T17:00:05Z", &gen) == TTHC_OK, "parse");
+    CHECK(tthc_rfc3339_parse("2025-03-31T17:00:05Z", &gen, NULL) == TTHC_OK, "parse");
     for (size_t i = 0; i < sizeof totals / sizeof totals[0]; i++)
         check_report(&totals[i], gen, "2025-04-01T00:00:05+07:00");
-    CHECK(tthc_rfc3339_parse("2025-12-31T23:59:59+07:00", &gen) == TTHC_OK, "parse");
+    CHECK(tthc_rfc3339_parse("2025-12-31T23:59:59+07:00", &gen, NULL) == TTHC_OK, "parse");
     check_report(&totals[1], gen, "2025-12-31T23:59:59+07:00");
 
     /* sync_values_from_counts follows the formulas; equality compares all 20 numbers. */
