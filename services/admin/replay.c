@@ -192,13 +192,13 @@ static tthc_rc finish_month(PGconn *c, const char *period, const char *group, co
 }
 
 /* Applies b (apply_batch, retried while transient), then resets it. */
-static tthc_rc apply(store *st, batch *b, topic_state *t, unsigned long long *applied, tthc_err *err)
+static tthc_rc apply(ingest_store *st, ingest_batch *b, topic_state *t, unsigned long long *applied, tthc_err *err)
 {
     if (!batch_count(b)) return TTHC_OK;
     size_t np = b->nparts; /* at most one part per partition */
     if (np > (size_t)t->nparts) return tthc_fail(err, TTHC_EINVAL, "more parts than partitions in a batch");
     for (size_t i = 0; i < np; i++) b->parts[i].expected = t->expected[b->parts[i].partition];
-    static const apply_hooks no_hooks; /* a replay dead-letters nothing: ingest did */
+    static const ingest_apply_hooks no_hooks; /* a replay dead-letters nothing: ingest did */
     tthc_rc rc;
     for (int attempt = 1;; attempt++) {
         rc = apply_batch(st, b, &no_hooks, err);
@@ -226,7 +226,7 @@ static int array_add(tthc_sb *a, const char *s)
 }
 
 /* Pass 1: the (dossier, event) pairs of b into the session's replay_event. */
-static tthc_rc collect(PGconn *c, batch *b, tthc_err *err)
+static tthc_rc collect(PGconn *c, ingest_batch *b, tthc_err *err)
 {
     tthc_sb d, e, m;
     tthc_sb_init(&d, 1u << 30);
@@ -270,7 +270,7 @@ static int all_reached(const topic_state *t)
 
 /* Step 3. */
 /* Step 3 (st) or pass 1 (c: only lists the events into replay_event). */
-static tthc_rc read_and_apply(const admin_config *cfg, rd_kafka_t *rk, topic_state *t, store *st, PGconn *c,
+static tthc_rc read_and_apply(const admin_config *cfg, rd_kafka_t *rk, topic_state *t, ingest_store *st, PGconn *c,
                               unsigned long long *messages, unsigned long long *applied, tthc_err *err)
 {
     for (int32_t p = 0; p < t->nparts; p++) t->reached[p] = t->lo[p];
@@ -280,7 +280,7 @@ static tthc_rc read_and_apply(const admin_config *cfg, rd_kafka_t *rk, topic_sta
     rd_kafka_resp_err_t e = l->cnt ? rd_kafka_assign(rk, l) : RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_topic_partition_list_destroy(l);
     if (e) return tthc_fail(err, TTHC_EKAFKA, "assign: %s", rd_kafka_err2str(e));
-    batch b;
+    ingest_batch b;
     batch_init(&b);
     tthc_rc rc = TTHC_OK;
     int64_t deadline = tthc_mono_ms() + cfg->timeout_s * 1000;
@@ -317,7 +317,7 @@ tthc_rc admin_replay(const admin_config *cfg, bool *found, tthc_err *err)
 {
     rd_kafka_t *rk = NULL;
     PGconn *c = NULL;
-    store *st = NULL;
+    ingest_store *st = NULL;
     topic_state t = {0};
     tthc_rc rc;
     *found = false;

@@ -18,7 +18,7 @@ static bool data_error(tthc_rc rc, const tthc_err *err)
 /* One attempt at the items [0, limit), inside SAVEPOINT attempt: load, fold,
  * write.  With keep, a success stays in the transaction; otherwise (a probe
  * of the bisection) it is rolled back like a failure. */
-static tthc_rc attempt(store *s, batch *b, size_t limit, bool keep, int64_t *t, tthc_err *err)
+static tthc_rc attempt(ingest_store *s, ingest_batch *b, size_t limit, bool keep, int64_t *t, tthc_err *err)
 {
     tthc_rc rc = store_savepoint(s, err);
     if (rc) return rc;
@@ -50,7 +50,7 @@ static tthc_rc attempt(store *s, batch *b, size_t limit, bool keep, int64_t *t, 
  * bisection over prefixes of the batch (a prefix without it succeeds, one
  * with it fails: log2(n) probes, only when it happens), excluded, and sent to
  * the DLQ as rejected_by_store; then the batch is tried again. */
-static tthc_rc apply_items(store *s, batch *b, const apply_hooks *h, int64_t *t, tthc_err *err)
+static tthc_rc apply_items(ingest_store *s, ingest_batch *b, const ingest_apply_hooks *h, int64_t *t, tthc_err *err)
 {
     for (;;) {
         tthc_rc rc = attempt(s, b, b->nitems, true, t, err);
@@ -72,7 +72,7 @@ static tthc_rc apply_items(store *s, batch *b, const apply_hooks *h, int64_t *t,
             *err = first;
             return TTHC_EDB;
         }
-        const batch_item *it = &b->items[bad];
+        const ingest_batch_item *it = &b->items[bad];
         /* The detail names the rule, never a value: the SQLSTATE and the statement. */
         char detail[sizeof((tthc_reject *)0)->detail], what[64];
         snprintf(what, sizeof what, "%.*s", (int)strcspn(first.msg, ":"), first.msg);
@@ -97,7 +97,7 @@ static tthc_rc apply_items(store *s, batch *b, const apply_hooks *h, int64_t *t,
     }
 }
 
-tthc_rc apply_batch(store *s, batch *b, const apply_hooks *h, tthc_err *err)
+tthc_rc apply_batch(ingest_store *s, ingest_batch *b, const ingest_apply_hooks *h, tthc_err *err)
 {
     if (!store_connected(s)) return tthc_fail(err, TTHC_ERETRY, "not connected to PostgreSQL");
     tthc_rc rc = TTHC_OK;

@@ -45,25 +45,25 @@
 
 /* Sends every reject of the batch not yet acked (marking those acked).  On
  * TTHC_EKAFKA the partitions whose rejects were not taken have dlq_failed set. */
-typedef tthc_rc (*apply_dlq_fn)(void *ctx, batch *b, tthc_err *err);
+typedef tthc_rc (*ingest_apply_dlq_fn)(void *ctx, ingest_batch *b, tthc_err *err);
 /* Reads the original key and value of one message into key / value (the
  * caller's buffers); has_key false for a message without a key. */
-typedef tthc_rc (*apply_fetch_fn)(void *ctx, int32_t partition, int64_t offset, tthc_sb *key, bool *has_key,
-                                  tthc_sb *value, tthc_err *err);
+typedef tthc_rc (*ingest_apply_fetch_fn)(void *ctx, int32_t partition, int64_t offset, tthc_sb *key, bool *has_key,
+                                         tthc_sb *value, tthc_err *err);
 
 /* h, or either hook, may be NULL: no DLQ step, or rejected_by_store rejects
  * without their original bytes. */
 typedef struct {
-    apply_dlq_fn dlq;
+    ingest_apply_dlq_fn dlq;
     void *dlq_ctx;
-    apply_fetch_fn fetch;
+    ingest_apply_fetch_fn fetch;
     void *fetch_ctx;
-} apply_hooks;
+} ingest_apply_hooks;
 
 /* b->parts[i].expected is this consumer's belief of that partition's stored
  * offset (-1: none).  On TTHC_OK the batch (without b->blocked partitions)
  * is durably applied.  On failure the transaction is rolled back (the
  * connection closed if that fails too). */
-tthc_rc apply_batch(store *s, batch *b, const apply_hooks *h, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc apply_batch(ingest_store *s, ingest_batch *b, const ingest_apply_hooks *h, tthc_err *err) TTHC_MUSTCHECK;
 
 #endif

@@ -6,21 +6,21 @@
 
 static const char *slot_key(const void *ctx, uint32_t i)
 {
-    return ((const batch *)ctx)->slots[i].d.dossier_id;
+    return ((const ingest_batch *)ctx)->slots[i].d.dossier_id;
 }
 
 static const char *bucket_key(const void *ctx, uint32_t i)
 {
-    return ((const batch *)ctx)->buckets[i].key;
+    return ((const ingest_batch *)ctx)->buckets[i].key;
 }
 
 static const char *event_key(const void *ctx, uint32_t i)
 {
-    const batch *b = ctx;
+    const ingest_batch *b = ctx;
     return b->arena.p + b->items[i].event_id;
 }
 
-void batch_init(batch *b)
+void batch_init(ingest_batch *b)
 {
     memset(b, 0, sizeof *b);
     tthc_sb_init(&b->arena, (size_t)UINT32_MAX - 1);
@@ -29,7 +29,7 @@ void batch_init(batch *b)
     tthc_strmap_init(&b->evmap, event_key, b);
 }
 
-static void free_contents(batch *b)
+static void free_contents(ingest_batch *b)
 {
     for (size_t i = 0; i < b->nrejects; i++) {
         free(b->rejects[i].key);
@@ -38,7 +38,7 @@ static void free_contents(batch *b)
     for (size_t i = 0; i < b->nslots; i++) tthc_dossier_clear(&b->slots[i].d);
 }
 
-void batch_reset(batch *b)
+void batch_reset(ingest_batch *b)
 {
     free_contents(b);
     b->nitems = b->nrejects = b->nparts = b->nslots = b->nbuckets = b->nkeep = b->nblocked = 0;
@@ -51,7 +51,7 @@ void batch_reset(batch *b)
     tthc_strmap_clear(&b->evmap);
 }
 
-void batch_free(batch *b)
+void batch_free(ingest_batch *b)
 {
     free_contents(b);
     free(b->items);
@@ -67,7 +67,7 @@ void batch_free(batch *b)
     memset(b, 0, sizeof *b);
 }
 
-size_t batch_count(const batch *b)
+size_t batch_count(const ingest_batch *b)
 {
     return b->messages;
 }
@@ -93,7 +93,7 @@ static char *dup_bytes(const void *p, size_t n)
     return c;
 }
 
-static int note_partition(batch *b, int32_t partition, int64_t offset)
+static int note_partition(ingest_batch *b, int32_t partition, int64_t offset)
 {
     for (size_t i = 0; i < b->nparts; i++)
         if (b->parts[i].partition == partition) {
@@ -101,15 +101,16 @@ static int note_partition(batch *b, int32_t partition, int64_t offset)
             return 0;
         }
     if (reserve((void **)&b->parts, &b->capparts, b->nparts, sizeof *b->parts)) return -1;
-    b->parts[b->nparts++] = (batch_part){.partition = partition, .first = offset, .next = offset + 1, .expected = -1};
+    b->parts[b->nparts++] =
+        (ingest_batch_part){.partition = partition, .first = offset, .next = offset + 1, .expected = -1};
     return 0;
 }
 
-static int add_reject(batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const void *key, size_t key_len,
-                      const void *value, size_t value_len, const tthc_reject *rej, tthc_event_type type)
+static int add_reject(ingest_batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const void *key,
+                      size_t key_len, const void *value, size_t value_len, const tthc_reject *rej, tthc_event_type type)
 {
     if (reserve((void **)&b->rejects, &b->caprejects, b->nrejects, sizeof *b->rejects)) return -1;
-    batch_reject *r = &b->rejects[b->nrejects];
+    ingest_batch_reject *r = &b->rejects[b->nrejects];
     memset(r, 0, sizeof *r);
     r->partition = partition;
     r->offset = offset;
@@ -129,7 +130,7 @@ static int add_reject(batch *b, int32_t partition, int64_t offset, int64_t ts_ms
 }
 
 /* Copies n bytes (plus a NUL) into the arena; *off = their offset. */
-static int arena_put(batch *b, const void *p, size_t n, uint32_t *off)
+static int arena_put(ingest_batch *b, const void *p, size_t n, uint32_t *off)
 {
     if (b->arena.len + n + 1 >= (size_t)UINT32_MAX) return -1;
     *off = (uint32_t)b->arena.len;
@@ -137,17 +138,17 @@ static int arena_put(batch *b, const void *p, size_t n, uint32_t *off)
     return 0;
 }
 
-static int arena_str(batch *b, const char *s, uint32_t *off)
+static int arena_str(ingest_batch *b, const char *s, uint32_t *off)
 {
     return arena_put(b, s, strlen(s), off);
 }
 
-const char *batch_item_dossier(const batch *b, const batch_item *it)
+const char *batch_item_dossier(const ingest_batch *b, const ingest_batch_item *it)
 {
     return b->arena.p + it->dossier_id;
 }
 
-static void copy_out(const batch *b, uint32_t off, char *dst, size_t cap)
+static void copy_out(const ingest_batch *b, uint32_t off, char *dst, size_t cap)
 {
     if (off == BATCH_NONE) {
         dst[0] = '\0';
@@ -156,7 +157,7 @@ static void copy_out(const batch *b, uint32_t off, char *dst, size_t cap)
     snprintf(dst, cap, "%s", b->arena.p + off);
 }
 
-void batch_item_event(const batch *b, const batch_item *it, tthc_event *ev)
+void batch_item_event(const ingest_batch *b, const ingest_batch_item *it, tthc_event *ev)
 {
     memset(ev, 0, sizeof *ev);
     ev->type = (tthc_event_type)it->type;
@@ -179,7 +180,7 @@ void batch_item_event(const batch *b, const batch_item *it, tthc_event *ev)
     ev->finished_at = it->finished_at;
 }
 
-static int pack(batch *b, batch_item *it, const tthc_event *ev)
+static int pack(ingest_batch *b, ingest_batch_item *it, const tthc_event *ev)
 {
     it->type = (uint8_t)ev->type;
     it->channel = ev->channel;
@@ -205,14 +206,14 @@ static int pack(batch *b, batch_item *it, const tthc_event *ev)
     return 0;
 }
 
-int batch_add(batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const void *key, size_t key_len,
+int batch_add(ingest_batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const void *key, size_t key_len,
               const void *value, size_t value_len)
 {
     if (note_partition(b, partition, offset)) return -1;
     b->bytes += value_len;
     b->messages++;
     if (reserve((void **)&b->items, &b->capitems, b->nitems, sizeof *b->items)) return -1;
-    batch_item *it = &b->items[b->nitems];
+    ingest_batch_item *it = &b->items[b->nitems];
     tthc_event ev;
     tthc_reject rej;
     if (tthc_event_parse(value, value_len, &ev, &rej, NULL)) {
@@ -240,20 +241,20 @@ int batch_add(batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const 
     return 0;
 }
 
-batch_slot *batch_slot_find(batch *b, const char *dossier_id)
+ingest_batch_slot *batch_slot_find(ingest_batch *b, const char *dossier_id)
 {
     int64_t i = tthc_strmap_get(&b->slotmap, dossier_id);
     return i < 0 ? NULL : &b->slots[i];
 }
 
-int batch_prepare_slots(batch *b)
+int batch_prepare_slots(ingest_batch *b)
 {
     for (size_t i = 0; i < b->nslots; i++) tthc_dossier_clear(&b->slots[i].d);
     b->nslots = 0;
     tthc_strmap_clear(&b->slotmap);
     tthc_strmap_clear(&b->evmap);
     for (size_t i = 0; i < b->nitems; i++) {
-        batch_item *it = &b->items[i];
+        ingest_batch_item *it = &b->items[i];
         it->flags &= (uint8_t) ~(BATCH_DB_APPLIED | BATCH_APPLIED);
         if (it->flags & BATCH_EXCLUDED) continue;
         if (tthc_strmap_get(&b->evmap, b->arena.p + it->event_id) < 0 && tthc_strmap_put(&b->evmap, (uint32_t)i, NULL))
@@ -261,7 +262,7 @@ int batch_prepare_slots(batch *b)
         const char *id = batch_item_dossier(b, it);
         if (tthc_strmap_get(&b->slotmap, id) >= 0) continue;
         if (reserve((void **)&b->slots, &b->capslots, b->nslots, sizeof *b->slots)) return -1;
-        batch_slot *s = &b->slots[b->nslots];
+        ingest_batch_slot *s = &b->slots[b->nslots];
         memset(s, 0, sizeof *s);
         tthc_dossier_init(&s->d, id);
         if (tthc_strmap_put(&b->slotmap, (uint32_t)b->nslots, NULL)) return -1;
@@ -270,7 +271,7 @@ int batch_prepare_slots(batch *b)
     return 0;
 }
 
-bool batch_mark_applied(batch *b, const char *event_id, bool applied)
+bool batch_mark_applied(ingest_batch *b, const char *event_id, bool applied)
 {
     int64_t i = tthc_strmap_get(&b->evmap, event_id);
     if (i < 0) return false;
@@ -280,7 +281,7 @@ bool batch_mark_applied(batch *b, const char *event_id, bool applied)
 }
 
 /* Frees the rejects a fold added (conflicts): they are found again. */
-static void drop_fold_rejects(batch *b)
+static void drop_fold_rejects(ingest_batch *b)
 {
     while (b->nrejects > b->nkeep) {
         b->nrejects--;
@@ -289,11 +290,11 @@ static void drop_fold_rejects(batch *b)
     }
 }
 
-int batch_exclude_item(batch *b, size_t i, const char *detail, const void *key, size_t key_len, const void *value,
-                       size_t value_len)
+int batch_exclude_item(ingest_batch *b, size_t i, const char *detail, const void *key, size_t key_len,
+                       const void *value, size_t value_len)
 {
     drop_fold_rejects(b);
-    batch_item *it = &b->items[i];
+    ingest_batch_item *it = &b->items[i];
     tthc_reject rej = {.reason = TTHC_REJ_REJECTED_BY_STORE};
     snprintf(rej.detail, sizeof rej.detail, "%s", detail);
     if (add_reject(b, it->partition, it->offset, it->ts_ms, key, key_len, value ? value : "", value ? value_len : 0,
@@ -305,7 +306,7 @@ int batch_exclude_item(batch *b, size_t i, const char *detail, const void *key, 
     return 0;
 }
 
-int batch_drop_partition(batch *b, int32_t partition)
+int batch_drop_partition(ingest_batch *b, int32_t partition)
 {
     uint32_t *map = malloc(sizeof *map * (b->nitems + 1));
     if (!map || reserve((void **)&b->blocked, &b->capblocked, b->nblocked, sizeof *b->blocked)) {
@@ -327,7 +328,7 @@ int batch_drop_partition(batch *b, int32_t partition)
     b->nitems = w;
     w = 0;
     for (size_t i = 0; i < b->nrejects; i++) {
-        batch_reject *r = &b->rejects[i];
+        ingest_batch_reject *r = &b->rejects[i];
         if (r->partition == partition) {
             if (r->item == BATCH_NONE) { /* a malformed message, not an item */
                 dropped++;
@@ -356,14 +357,14 @@ int batch_drop_partition(batch *b, int32_t partition)
     return 0;
 }
 
-static int add_delta(batch *b, const char *unit, const char *period, const tthc_counts *delta)
+static int add_delta(ingest_batch *b, const char *unit, const char *period, const tthc_counts *delta)
 {
     char key[sizeof b->buckets[0].key];
     snprintf(key, sizeof key, "%s|%s", unit, period);
     int64_t i = tthc_strmap_get(&b->bucketmap, key);
     if (i < 0) {
         if (reserve((void **)&b->buckets, &b->capbuckets, b->nbuckets, sizeof *b->buckets)) return -1;
-        batch_bucket *bk = &b->buckets[b->nbuckets];
+        ingest_batch_bucket *bk = &b->buckets[b->nbuckets];
         memset(bk, 0, sizeof *bk);
         memcpy(bk->key, key, sizeof key);
         snprintf(bk->unit, sizeof bk->unit, "%s", unit);
@@ -375,14 +376,14 @@ static int add_delta(batch *b, const char *unit, const char *period, const tthc_
     return 0;
 }
 
-bool batch_bucket_empty(const batch_bucket *bk)
+bool batch_bucket_empty(const ingest_batch_bucket *bk)
 {
     for (int c = 0; c < TTHC_C__COUNT; c++)
         if (bk->delta.c[c]) return false;
     return true;
 }
 
-int batch_fold(batch *b, size_t limit)
+int batch_fold(ingest_batch *b, size_t limit)
 {
     b->nbuckets = 0;
     b->duplicates = 0;
@@ -397,17 +398,17 @@ int batch_fold(batch *b, size_t limit)
     }
     for (size_t i = 0; i < b->nitems; i++) b->items[i].flags &= (uint8_t)~BATCH_APPLIED;
     for (size_t i = 0; i < limit; i++) {
-        batch_item *it = &b->items[i];
+        ingest_batch_item *it = &b->items[i];
         if (it->flags & BATCH_EXCLUDED) continue;
         int64_t first = tthc_strmap_get(&b->evmap, b->arena.p + it->event_id);
-        batch_item *fi = first >= 0 ? &b->items[first] : it;
+        ingest_batch_item *fi = first >= 0 ? &b->items[first] : it;
         if (fi->flags & (BATCH_DB_APPLIED | BATCH_APPLIED)) { /* this event_id was applied: nothing changes */
             b->duplicates++;
             continue;
         }
         tthc_event ev;
         batch_item_event(b, it, &ev);
-        batch_slot *s = batch_slot_find(b, ev.dossier_id);
+        ingest_batch_slot *s = batch_slot_find(b, ev.dossier_id);
         tthc_apply_result r;
         if (tthc_dossier_apply(&s->d, &ev, &r, NULL)) return -1;
         if (r == TTHC_APPLY_CHANGED) {
@@ -428,7 +429,7 @@ int batch_fold(batch *b, size_t limit)
         }
     }
     for (size_t i = 0; i < b->nslots; i++) {
-        batch_slot *s = &b->slots[i];
+        ingest_batch_slot *s = &b->slots[i];
         s->dirty = s->d.changes != s->changes_before;
         if (!s->dirty || !s->d.received) continue;
         tthc_counts after, delta;

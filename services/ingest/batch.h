@@ -47,7 +47,7 @@ typedef struct {
     uint32_t event_id, dossier_id, unit_code, procedure_code, payment_id; /* arena offsets or BATCH_NONE */
     uint32_t len;                                                         /* bytes of the message's value */
     uint32_t raw, raw_len, key, key_len; /* receipts only: the message, kept for a possible conflict */
-} batch_item;
+} ingest_batch_item;
 
 typedef struct {
     int32_t partition;
@@ -58,14 +58,14 @@ typedef struct {
     tthc_event_type type; /* for conflicts */
     uint32_t item;        /* the item it came from (conflicts, store rejections), or BATCH_NONE */
     bool acked;           /* the DLQ acknowledged it (a retried transaction does not send it again) */
-} batch_reject;
+} ingest_batch_reject;
 
 typedef struct {
     int32_t partition;
     int64_t first, next; /* first offset seen, offset after the last one */
     int64_t expected;    /* the stored offset the consumer started the batch from (-1: none); set before apply */
     bool dlq_failed;     /* set by the DLQ sender: a reject of this partition was not taken */
-} batch_part;
+} ingest_batch_part;
 
 typedef struct {
     tthc_dossier d;
@@ -73,27 +73,27 @@ typedef struct {
     uint32_t changes_before; /* d.changes when the fold started */
     bool exists;             /* a stored row was loaded */
     bool dirty;              /* a fact changed: the row must be written */
-} batch_slot;
+} ingest_batch_slot;
 
 typedef struct {
     char key[TTHC_UNIT_MAX + 10]; /* "unit|YYYY-MM" */
     char unit[TTHC_UNIT_MAX + 1];
     char period[8];
     tthc_counts delta;
-} batch_bucket;
+} ingest_batch_bucket;
 
 typedef struct {
-    batch_item *items;
+    ingest_batch_item *items;
     size_t nitems, capitems;
     tthc_sb arena; /* the items' strings */
-    batch_reject *rejects;
+    ingest_batch_reject *rejects;
     size_t nrejects, caprejects;
-    batch_part *parts;
+    ingest_batch_part *parts;
     size_t nparts, capparts;
-    batch_slot *slots;
+    ingest_batch_slot *slots;
     size_t nslots, capslots;
     tthc_strmap slotmap;
-    batch_bucket *buckets;
+    ingest_batch_bucket *buckets;
     size_t nbuckets, capbuckets;
     tthc_strmap bucketmap;
     tthc_strmap evmap; /* event_id -> first item carrying it (built by batch_prepare_slots) */
@@ -105,29 +105,29 @@ typedef struct {
     size_t applied_by_type[TTHC_EV__COUNT];
     size_t duplicates; /* events whose event_id was already applied */
     int64_t parse_us;  /* main thread's time in batch_add() for this batch (measured by the caller) */
-} batch;
+} ingest_batch;
 
-void batch_init(batch *b);
-void batch_free(batch *b);
-void batch_reset(batch *b);
+void batch_init(ingest_batch *b);
+void batch_free(ingest_batch *b);
+void batch_reset(ingest_batch *b);
 
 /* Number of messages (items + rejects). */
-size_t batch_count(const batch *b);
+size_t batch_count(const ingest_batch *b);
 
 /* Parses one message and keeps it.  Returns 0, or -1 on allocation failure. */
-int batch_add(batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const void *key, size_t key_len,
+int batch_add(ingest_batch *b, int32_t partition, int64_t offset, int64_t ts_ms, const void *key, size_t key_len,
               const void *value, size_t value_len) TTHC_MUSTCHECK;
 
 /* Builds one slot per distinct dossier (state empty, exists = false) and the
  * event-id index of the items that are not excluded (flags of an earlier
  * attempt cleared).  -1 on allocation failure. */
-int batch_prepare_slots(batch *b) TTHC_MUSTCHECK;
+int batch_prepare_slots(ingest_batch *b) TTHC_MUSTCHECK;
 /* The slot of a dossier id, or NULL. */
-batch_slot *batch_slot_find(batch *b, const char *dossier_id);
+ingest_batch_slot *batch_slot_find(ingest_batch *b, const char *dossier_id);
 
 /* Marks an event id as applied before this batch, or not (after
  * batch_prepare_slots).  Returns false if no item carries it. */
-bool batch_mark_applied(batch *b, const char *event_id, bool applied);
+bool batch_mark_applied(ingest_batch *b, const char *event_id, bool applied);
 
 /* Applies the items [0, limit) that are not excluded to the loaded slots, in
  * order, and fills the bucket deltas: an event whose event_id was applied
@@ -135,27 +135,27 @@ bool batch_mark_applied(batch *b, const char *event_id, bool applied);
  * are appended to the rejects (those of an earlier fold removed first); the
  * first item of each newly applied event_id gets BATCH_APPLIED.  A slot is
  * dirty when a fact changed.  -1 on allocation failure. */
-int batch_fold(batch *b, size_t limit) TTHC_MUSTCHECK;
+int batch_fold(ingest_batch *b, size_t limit) TTHC_MUSTCHECK;
 
 /* Item i was refused by the database: excluded from every later fold, and a
  * reject (reason rejected_by_store, detail as given) carrying the original
  * key and value (copied; value NULL: not available, then the detail says so).
  * -1 on allocation failure. */
-int batch_exclude_item(batch *b, size_t i, const char *detail, const void *key, size_t key_len, const void *value,
-                       size_t value_len) TTHC_MUSTCHECK;
+int batch_exclude_item(ingest_batch *b, size_t i, const char *detail, const void *key, size_t key_len,
+                       const void *value, size_t value_len) TTHC_MUSTCHECK;
 
 /* Takes every message of a partition out of the batch (items, rejects, its
  * entry in parts) and lists it in `blocked`.  Slots and the event-id index
  * must be rebuilt (batch_prepare_slots) before the next fold.  -1 on
  * allocation failure (the batch is unchanged). */
-int batch_drop_partition(batch *b, int32_t partition) TTHC_MUSTCHECK;
+int batch_drop_partition(ingest_batch *b, int32_t partition) TTHC_MUSTCHECK;
 
 /* The dossier id of an item. */
-const char *batch_item_dossier(const batch *b, const batch_item *it);
+const char *batch_item_dossier(const ingest_batch *b, const ingest_batch_item *it);
 /* Unpacks an item into a full event. */
-void batch_item_event(const batch *b, const batch_item *it, tthc_event *ev);
+void batch_item_event(const ingest_batch *b, const ingest_batch_item *it, tthc_event *ev);
 
 /* True if a bucket's delta is all zero. */
-bool batch_bucket_empty(const batch_bucket *bk);
+bool batch_bucket_empty(const ingest_batch_bucket *bk);
 
 #endif

@@ -16,7 +16,7 @@ typedef struct {
     bool pending, sent, force_cut;
 } slot_state;
 
-struct dlq {
+struct ingest_dlq {
     char *brokers; /* to recreate the producer after a fatal error */
     rd_kafka_t *rk;
     char *topic, *source_topic;
@@ -36,7 +36,7 @@ struct dlq {
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
-    dlq *d = opaque;
+    ingest_dlq *d = opaque;
     (void)rk;
     uintptr_t tag = (uintptr_t)m->_private;
     uint32_t gen = (uint32_t)(tag >> 32);
@@ -47,7 +47,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     d->pending--;
 }
 
-static tthc_rc make_producer(dlq *d, tthc_err *err)
+static tthc_rc make_producer(ingest_dlq *d, tthc_err *err)
 {
     static const char *const defaults[] = {
         "enable.idempotence",
@@ -76,10 +76,10 @@ static tthc_rc make_producer(dlq *d, tthc_err *err)
     return TTHC_OK;
 }
 
-tthc_rc dlq_new(const char *brokers, const char *topic, const char *source_topic, int flush_timeout_ms, dlq **out,
-                tthc_err *err)
+tthc_rc dlq_new(const char *brokers, const char *topic, const char *source_topic, int flush_timeout_ms,
+                ingest_dlq **out, tthc_err *err)
 {
-    dlq *d = calloc(1, sizeof *d);
+    ingest_dlq *d = calloc(1, sizeof *d);
     if (!d) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
     d->brokers = strdup(brokers);
     d->topic = strdup(topic);
@@ -99,7 +99,7 @@ tthc_rc dlq_new(const char *brokers, const char *topic, const char *source_topic
     return TTHC_OK;
 }
 
-static void destroy_producer(dlq *d)
+static void destroy_producer(ingest_dlq *d)
 {
     if (!d->rk) return;
     rd_kafka_purge(d->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
@@ -108,7 +108,7 @@ static void destroy_producer(dlq *d)
     d->rk = NULL;
 }
 
-void dlq_free(dlq *d)
+void dlq_free(ingest_dlq *d)
 {
     if (!d) return;
     if (d->rk) {
@@ -123,24 +123,24 @@ void dlq_free(dlq *d)
     free(d);
 }
 
-const unsigned long *dlq_counts(const dlq *d)
+const unsigned long *dlq_counts(const ingest_dlq *d)
 {
     return d->sent;
 }
 
-unsigned long dlq_failures(const dlq *d)
+unsigned long dlq_failures(const ingest_dlq *d)
 {
     return d->failures;
 }
 
-const char *dlq_last_error(const dlq *d)
+const char *dlq_last_error(const ingest_dlq *d)
 {
     return d->last.msg;
 }
 
 /* Queues one reject (its copy built here); on success the delivery report
  * arrives through on_delivery with tag. */
-static rd_kafka_resp_err_t produce_one(dlq *d, const batch_reject *r, bool force_cut, uintptr_t tag)
+static rd_kafka_resp_err_t produce_one(ingest_dlq *d, const ingest_batch_reject *r, bool force_cut, uintptr_t tag)
 {
     char part[16], off[24], ts[24], size[24];
     snprintf(part, sizeof part, "%d", (int)r->partition);
@@ -150,7 +150,7 @@ static rd_kafka_resp_err_t produce_one(dlq *d, const batch_reject *r, bool force
     /* Room for the key, the headers and the record's framing. */
     size_t overhead = r->key_len + strlen(r->rej.field) + strlen(r->rej.detail) + strlen(d->source_topic) + 1024;
     size_t max_value = d->max_bytes > overhead ? d->max_bytes - overhead : 0;
-    dlqcopy_info info;
+    ingest_dlqcopy_info info;
     if (dlqcopy_build(r->value, r->value_len, max_value, force_cut, &d->copy, &info))
         return RD_KAFKA_RESP_ERR__FAIL; /* out of memory */
     snprintf(size, sizeof size, "%zu", info.original_size);
@@ -185,7 +185,7 @@ static rd_kafka_resp_err_t produce_one(dlq *d, const batch_reject *r, bool force
 
 /* Asks the broker whether the DLQ topic exists and may be written (after a
  * failure, so that a topic still missing is found in one round trip). */
-static rd_kafka_resp_err_t probe_topic(dlq *d)
+static rd_kafka_resp_err_t probe_topic(ingest_dlq *d)
 {
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(d->rk, d->topic, NULL);
     if (!rkt) return rd_kafka_last_error();
@@ -198,7 +198,7 @@ static rd_kafka_resp_err_t probe_topic(dlq *d)
 }
 
 /* One round: queues every reject in it, waits for the reports (bounded). */
-static void send_round(dlq *d, batch *b, int wait_ms)
+static void send_round(ingest_dlq *d, ingest_batch *b, int wait_ms)
 {
     uint64_t g = d->gen;
     for (size_t i = 0; i < b->nrejects; i++) {
@@ -228,9 +228,9 @@ static void send_round(dlq *d, batch *b, int wait_ms)
     }
 }
 
-tthc_rc dlq_send_batch(void *ctx, batch *b, tthc_err *err)
+tthc_rc dlq_send_batch(void *ctx, ingest_batch *b, tthc_err *err)
 {
-    dlq *d = ctx;
+    ingest_dlq *d = ctx;
     if (d->stcap < b->nrejects) {
         slot_state *p = realloc(d->st, sizeof *p * b->nrejects);
         if (!p) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
@@ -279,7 +279,7 @@ tthc_rc dlq_send_batch(void *ctx, batch *b, tthc_err *err)
     size_t failed = 0;
     rd_kafka_resp_err_t last = RD_KAFKA_RESP_ERR_NO_ERROR;
     for (size_t i = 0; i < b->nrejects; i++) {
-        batch_reject *r = &b->rejects[i];
+        ingest_batch_reject *r = &b->rejects[i];
         if (r->acked || !d->st[i].sent) continue;
         if (!d->st[i].err) {
             r->acked = true;

@@ -31,21 +31,21 @@
 #include "batch.h"
 #include "err.h"
 
-typedef struct dlq dlq;
+typedef struct ingest_dlq ingest_dlq;
 
-tthc_rc dlq_new(const char *brokers, const char *topic, const char *source_topic, int flush_timeout_ms, dlq **out,
-                tthc_err *err) TTHC_MUSTCHECK;
-void dlq_free(dlq *d);
+tthc_rc dlq_new(const char *brokers, const char *topic, const char *source_topic, int flush_timeout_ms,
+                ingest_dlq **out, tthc_err *err) TTHC_MUSTCHECK;
+void dlq_free(ingest_dlq *d);
 
 /* Matches apply_dlq_fn: sends every reject of the batch not acked yet, waits
  * for the acks, marks them acked. */
-tthc_rc dlq_send_batch(void *d, batch *b, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc dlq_send_batch(void *d, ingest_batch *b, tthc_err *err) TTHC_MUSTCHECK;
 
 /* Messages acknowledged so far, per reason. */
-const unsigned long *dlq_counts(const dlq *d);
+const unsigned long *dlq_counts(const ingest_dlq *d);
 /* Rejects the DLQ did not take so far (each failed attempt counts). */
-unsigned long dlq_failures(const dlq *d);
+unsigned long dlq_failures(const ingest_dlq *d);
 /* Why the last failed call failed ("" before any). */
-const char *dlq_last_error(const dlq *d);
+const char *dlq_last_error(const ingest_dlq *d);
 
 #endif

@@ -108,7 +108,8 @@ size_t dlqcopy_mask(char *b, size_t len)
     return masked;
 }
 
-int dlqcopy_build(const char *value, size_t len, size_t max_len, bool force_cut, tthc_sb *out, dlqcopy_info *info)
+int dlqcopy_build(const char *value, size_t len, size_t max_len, bool force_cut, tthc_sb *out,
+                  ingest_dlqcopy_info *info)
 {
     memset(info, 0, sizeof *info);
     info->original_size = len;

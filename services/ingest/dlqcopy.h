@@ -25,12 +25,12 @@ typedef struct {
     bool masked, cut;
     size_t original_size;
     char sha256[65]; /* of the original bytes; "" unless masked or cut */
-} dlqcopy_info;
+} ingest_dlqcopy_info;
 
 /* Builds the copy of value into out (reset first): masked, then cut to
  * DLQCOPY_CUT_BYTES if its length exceeds max_len or if force_cut.
  * -1 on allocation failure. */
 int dlqcopy_build(const char *value, size_t len, size_t max_len, bool force_cut, tthc_sb *out,
-                  dlqcopy_info *info) TTHC_MUSTCHECK;
+                  ingest_dlqcopy_info *info) TTHC_MUSTCHECK;
 
 #endif

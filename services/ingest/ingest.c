@@ -48,7 +48,7 @@ typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool started, has_job, done, quit;
-    batch *job;
+    ingest_batch *job;
     tthc_rc rc;
     tthc_err err;
     int64_t started_ms;
@@ -57,14 +57,14 @@ typedef struct {
 typedef struct {
     const ingest_config *cfg;
     rd_kafka_t *rk;
-    store *st;
-    dlq *dq;
-    refetch *rf;
-    apply_hooks hooks;
-    observe *obs;
-    batch bufs[2];
-    batch *cur;      /* being filled by the main thread */
-    batch *inflight; /* handed to the worker, or NULL */
+    ingest_store *st;
+    ingest_dlq *dq;
+    ingest_refetch *rf;
+    ingest_apply_hooks hooks;
+    ingest_observe *obs;
+    ingest_batch bufs[2];
+    ingest_batch *cur;      /* being filled by the main thread */
+    ingest_batch *inflight; /* handed to the worker, or NULL */
     worker w;
     int64_t batch_started_ms;
     part_state *parts;
@@ -289,7 +289,7 @@ static void *worker_main(void *arg)
     for (;;) {
         while (!w->has_job && !w->quit) pthread_cond_wait(&w->cv, &w->mu);
         if (!w->has_job) break;
-        batch *b = w->job;
+        ingest_batch *b = w->job;
         pthread_mutex_unlock(&w->mu);
         tthc_err err = {{0}};
         tthc_rc rc;
@@ -323,7 +323,7 @@ static void worker_collect(app *a)
     tthc_rc rc = w->rc;
     tthc_err err = w->err;
     pthread_mutex_unlock(&w->mu);
-    batch *b = a->inflight;
+    ingest_batch *b = a->inflight;
     a->inflight = NULL;
     if (rc == TTHC_OK) {
         a->failed_batches = 0;
@@ -382,7 +382,7 @@ static void flush_batch(app *a, bool wait)
 {
     worker_collect(a);
     refresh_pending(a);
-    batch *b = a->cur;
+    ingest_batch *b = a->cur;
     if (batch_count(b) && a->db_up) {
         worker *w = &a->w;
         for (size_t i = 0; i < b->nparts; i++) b->parts[i].expected = a->parts[b->parts[i].partition].expected;
@@ -540,16 +540,16 @@ static void on_offset_reset(app *a, int32_t p)
         return;
     }
     bool stop = !strcmp(a->cfg->on_gap, "stop");
-    store_gap g = {.partition = p,
-                   .from_offset = from,
-                   .to_offset = -1,
-                   .lost = -1,
-                   .log_start = lo,
-                   .log_end = hi,
-                   .expected = ps->expected,
-                   .resume_at = lo,
-                   .reason = from < lo ? "deleted" : "beyond_end",
-                   .action = stop ? "stop" : "continue"};
+    ingest_store_gap g = {.partition = p,
+                          .from_offset = from,
+                          .to_offset = -1,
+                          .lost = -1,
+                          .log_start = lo,
+                          .log_end = hi,
+                          .expected = ps->expected,
+                          .resume_at = lo,
+                          .reason = from < lo ? "deleted" : "beyond_end",
+                          .action = stop ? "stop" : "continue"};
     if (from < lo) {
         g.to_offset = lo - 1;
         g.lost = lo - from;
@@ -740,7 +740,7 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
     if ((rc = store_new(cfg->dsn, cfg->group, cfg->topic, (int)cfg->statement_timeout_ms, &a.st, err))) goto done;
     if ((rc = dlq_new(cfg->brokers, cfg->dlq_topic, cfg->topic, (int)cfg->dlq_flush_ms, &a.dq, err))) goto done;
     if ((rc = refetch_new(cfg->brokers, cfg->topic, 10000, &a.rf, err))) goto done;
-    a.hooks = (apply_hooks){.dlq = dlq_send_batch, .dlq_ctx = a.dq, .fetch = refetch_one, .fetch_ctx = a.rf};
+    a.hooks = (ingest_apply_hooks){.dlq = dlq_send_batch, .dlq_ctx = a.dq, .fetch = refetch_one, .fetch_ctx = a.rf};
     tthc_err cerr = {{0}};
     if (store_connect(a.st, &cerr)) LOG_WARN("database_connect_failed", "error=\"%s\"", cerr.msg);
     else a.db_up = true;

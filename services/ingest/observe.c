@@ -28,7 +28,7 @@ typedef struct {
     tthc_burrow_window window; /* (time, applied, log end) samples */
 } part_obs;
 
-struct observe {
+struct ingest_observe {
     pthread_mutex_t mu;
     char *group, *topic;
     int32_t max_parts;
@@ -84,12 +84,12 @@ static void part_reset(part_obs *p)
     tthc_burrow_init(&p->window);
 }
 
-tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, long grace_ms, observe **out,
+tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, long grace_ms, ingest_observe **out,
                     tthc_err *err)
 {
     static const double batch_le[] = {1, 10, 100, 1000, 5000, 10000, 20000, 50000, 100000};
     static const double apply_le[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
-    observe *o = calloc(1, sizeof *o);
+    ingest_observe *o = calloc(1, sizeof *o);
     if (!o) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
     o->group = strdup(group);
     o->topic = strdup(topic);
@@ -123,7 +123,7 @@ tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, lon
     return TTHC_OK;
 }
 
-void observe_free(observe *o)
+void observe_free(ingest_observe *o)
 {
     if (!o) return;
     observe_probe_stop(o);
@@ -141,12 +141,12 @@ void observe_free(observe *o)
     free(o);
 }
 
-static part_obs *part(observe *o, int32_t p)
+static part_obs *part(ingest_observe *o, int32_t p)
 {
     return p >= 0 && p < o->max_parts ? &o->parts[p] : NULL;
 }
 
-static int assigned_count(const observe *o)
+static int assigned_count(const ingest_observe *o)
 {
     int n = 0;
     for (int32_t i = 0; i < o->max_parts; i++) n += o->parts[i].assigned;
@@ -154,13 +154,13 @@ static int assigned_count(const observe *o)
 }
 
 /* Under mu, after an assignment change. */
-static void note_assigned(observe *o)
+static void note_assigned(ingest_observe *o)
 {
     if (assigned_count(o)) o->unassigned_since = -1;
     else if (o->unassigned_since < 0) o->unassigned_since = now_s();
 }
 
-void observe_assign(observe *o, int32_t partition, int64_t applied_next)
+void observe_assign(ingest_observe *o, int32_t partition, int64_t applied_next)
 {
     pthread_mutex_lock(&o->mu);
     part_obs *p = part(o, partition);
@@ -174,7 +174,7 @@ void observe_assign(observe *o, int32_t partition, int64_t applied_next)
     pthread_mutex_unlock(&o->mu);
 }
 
-void observe_revoke(observe *o, int32_t partition)
+void observe_revoke(ingest_observe *o, int32_t partition)
 {
     pthread_mutex_lock(&o->mu);
     part_obs *p = part(o, partition);
@@ -183,7 +183,7 @@ void observe_revoke(observe *o, int32_t partition)
     pthread_mutex_unlock(&o->mu);
 }
 
-void observe_rebalance(observe *o)
+void observe_rebalance(ingest_observe *o)
 {
     pthread_mutex_lock(&o->mu);
     o->rebalances++;
@@ -191,7 +191,7 @@ void observe_rebalance(observe *o)
     pthread_mutex_unlock(&o->mu);
 }
 
-void observe_applied(observe *o, const batch *b, double apply_seconds, const unsigned long *dlq_total)
+void observe_applied(ingest_observe *o, const ingest_batch *b, double apply_seconds, const unsigned long *dlq_total)
 {
     double t = now_s();
     int64_t newest_ms = -1;
@@ -217,7 +217,7 @@ void observe_applied(observe *o, const batch *b, double apply_seconds, const uns
     pthread_mutex_unlock(&o->mu);
 }
 
-void observe_pending_ts(observe *o, int32_t partition, int64_t ts_ms)
+void observe_pending_ts(ingest_observe *o, int32_t partition, int64_t ts_ms)
 {
     pthread_mutex_lock(&o->mu);
     part_obs *p = part(o, partition);
@@ -225,28 +225,28 @@ void observe_pending_ts(observe *o, int32_t partition, int64_t ts_ms)
     pthread_mutex_unlock(&o->mu);
 }
 
-void observe_db(observe *o, bool up)
+void observe_db(ingest_observe *o, bool up)
 {
     pthread_mutex_lock(&o->mu);
     o->db_up = up;
     pthread_mutex_unlock(&o->mu);
 }
 
-void observe_fenced(observe *o)
+void observe_fenced(ingest_observe *o)
 {
     pthread_mutex_lock(&o->mu);
     o->fenced++;
     pthread_mutex_unlock(&o->mu);
 }
 
-void observe_heartbeat(observe *o)
+void observe_heartbeat(ingest_observe *o)
 {
     pthread_mutex_lock(&o->mu);
     o->last_heartbeat = now_s();
     pthread_mutex_unlock(&o->mu);
 }
 
-void observe_dlq_blocked(observe *o, int32_t partition, bool blocked, unsigned long dlq_failures)
+void observe_dlq_blocked(ingest_observe *o, int32_t partition, bool blocked, unsigned long dlq_failures)
 {
     pthread_mutex_lock(&o->mu);
     part_obs *p = part(o, partition);
@@ -255,7 +255,7 @@ void observe_dlq_blocked(observe *o, int32_t partition, bool blocked, unsigned l
     pthread_mutex_unlock(&o->mu);
 }
 
-void observe_pending_dossiers(observe *o, long count, bool capped, double oldest_seconds)
+void observe_pending_dossiers(ingest_observe *o, long count, bool capped, double oldest_seconds)
 {
     (void)capped; /* the help text states the bound */
     pthread_mutex_lock(&o->mu);
@@ -270,7 +270,7 @@ void observe_pending_dossiers(observe *o, long count, bool capped, double oldest
  * broker answered (and how many partitions the topic has), or why not.  A
  * frozen or unreachable broker fails it while librdkafka may still call the
  * connection "UP". */
-static void probe_once(observe *o, rd_kafka_topic_t *rkt)
+static void probe_once(ingest_observe *o, rd_kafka_topic_t *rkt)
 {
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_resp_err_t e = rd_kafka_metadata(o->rk, 0, rkt, &md, PROBE_TIMEOUT_MS);
@@ -297,7 +297,7 @@ static void probe_once(observe *o, rd_kafka_topic_t *rkt)
 
 static void *probe_main(void *arg)
 {
-    observe *o = arg;
+    ingest_observe *o = arg;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(o->rk, o->topic, NULL);
     pthread_mutex_lock(&o->mu);
     while (!o->probe_stop) {
@@ -314,7 +314,7 @@ static void *probe_main(void *arg)
     return NULL;
 }
 
-tthc_rc observe_probe_start(observe *o, rd_kafka_t *rk, tthc_err *err)
+tthc_rc observe_probe_start(ingest_observe *o, rd_kafka_t *rk, tthc_err *err)
 {
     o->rk = rk;
     o->probe_stop = false;
@@ -324,7 +324,7 @@ tthc_rc observe_probe_start(observe *o, rd_kafka_t *rk, tthc_err *err)
     return TTHC_OK;
 }
 
-void observe_probe_stop(observe *o)
+void observe_probe_stop(ingest_observe *o)
 {
     if (!o || !o->probe_started) return;
     pthread_mutex_lock(&o->mu);
@@ -344,7 +344,7 @@ static int64_t json_i64(const cJSON *obj, const char *name)
 
 /* One statistics tick: watermarks and committed offsets from the stats
  * document, then a lag sample and a status evaluation per assigned partition. */
-void observe_stats(observe *o, const char *json, size_t len)
+void observe_stats(ingest_observe *o, const char *json, size_t len)
 {
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root) return;
@@ -389,7 +389,7 @@ void observe_stats(observe *o, const char *json, size_t len)
 
 /* ---- rendering ---- */
 
-static int render_partitions(observe *o, tthc_sb *b)
+static int render_partitions(ingest_observe *o, tthc_sb *b)
 {
     static const struct {
         const char *name, *help;
@@ -463,7 +463,7 @@ static int render_partitions(observe *o, tthc_sb *b)
     return r;
 }
 
-static int render_group(observe *o, tthc_sb *b)
+static int render_group(ingest_observe *o, tthc_sb *b)
 {
     int r = 0, assigned = assigned_count(o);
     const char *g[] = {"group", o->group, NULL};
@@ -500,7 +500,7 @@ static int render_group(observe *o, tthc_sb *b)
     return r;
 }
 
-static int render_counters(observe *o, tthc_sb *b)
+static int render_counters(ingest_observe *o, tthc_sb *b)
 {
     int r = 0;
     r |= tthc_prom_family(b, "tthc_ingest_messages_total", "counter", "Messages applied or dead-lettered (committed).");
@@ -576,7 +576,7 @@ static int render_counters(observe *o, tthc_sb *b)
 }
 
 /* Why this instance is not ready, one string per reason (under mu). */
-static cJSON *not_ready_reasons(observe *o, double t)
+static cJSON *not_ready_reasons(ingest_observe *o, double t)
 {
     cJSON *a = cJSON_CreateArray();
     char buf[256];
@@ -611,7 +611,7 @@ static cJSON *not_ready_reasons(observe *o, double t)
 }
 
 /* Called with o->mu held; releases it before building the answer. */
-static void answer_readyz(observe *o, double t, tthc_http_resp *resp)
+static void answer_readyz(ingest_observe *o, double t, tthc_http_resp *resp)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON *reasons = not_ready_reasons(o, t);
@@ -636,7 +636,7 @@ static void answer_readyz(observe *o, double t, tthc_http_resp *resp)
 
 static void handle(void *ctx, const tthc_http_req *req, tthc_http_resp *resp)
 {
-    observe *o = ctx;
+    ingest_observe *o = ctx;
     if (strcmp(req->method, "GET") && strcmp(req->method, "HEAD")) {
         (void)tthc_http_resp_set(resp, 405, "application/json", "{\"error\":\"method_not_allowed\"}", 30);
         return;
@@ -671,7 +671,7 @@ static void handle(void *ctx, const tthc_http_req *req, tthc_http_resp *resp)
     }
 }
 
-tthc_rc observe_serve(observe *o, const char *listen, tthc_err *err)
+tthc_rc observe_serve(ingest_observe *o, const char *listen, tthc_err *err)
 {
     if (!listen || !*listen) return TTHC_OK;
     tthc_httpd_opts opts = {.listen = listen, .handler = handle, .ctx = o, .timeout_s = 10};
@@ -680,7 +680,7 @@ tthc_rc observe_serve(observe *o, const char *listen, tthc_err *err)
     return rc;
 }
 
-void observe_gap(observe *o, int32_t partition, int64_t lost, bool stopped)
+void observe_gap(ingest_observe *o, int32_t partition, int64_t lost, bool stopped)
 {
     pthread_mutex_lock(&o->mu);
     if (part(o, partition)) {

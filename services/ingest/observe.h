@@ -27,45 +27,45 @@
 #include "batch.h"
 #include "err.h"
 
-typedef struct observe observe;
+typedef struct ingest_observe ingest_observe;
 
 /* grace_ms: /readyz answers 503 once the instance has held no partition for
  * longer than this (0: never, e.g. for standby replicas). */
-tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, long grace_ms, observe **out,
+tthc_rc observe_new(const char *group, const char *topic, int32_t max_parts, long grace_ms, ingest_observe **out,
                     tthc_err *err) TTHC_MUSTCHECK;
-void observe_free(observe *o);
+void observe_free(ingest_observe *o);
 
 /* Starts the HTTP endpoint (listen NULL or "" = none). */
-tthc_rc observe_serve(observe *o, const char *listen, tthc_err *err) TTHC_MUSTCHECK;
+tthc_rc observe_serve(ingest_observe *o, const char *listen, tthc_err *err) TTHC_MUSTCHECK;
 
 /* Starts a thread that sends a metadata request for the topic through rk
  * every 5 s (4 s timeout): broker reachability and the topic's partition
  * count, for /metrics and /readyz.  rk stays the caller's; call
  * observe_probe_stop() before destroying it (observe_free() does too). */
-tthc_rc observe_probe_start(observe *o, rd_kafka_t *rk, tthc_err *err) TTHC_MUSTCHECK;
-void observe_probe_stop(observe *o);
+tthc_rc observe_probe_start(ingest_observe *o, rd_kafka_t *rk, tthc_err *err) TTHC_MUSTCHECK;
+void observe_probe_stop(ingest_observe *o);
 
-void observe_assign(observe *o, int32_t partition, int64_t applied_next);
-void observe_revoke(observe *o, int32_t partition);
-void observe_rebalance(observe *o);
+void observe_assign(ingest_observe *o, int32_t partition, int64_t applied_next);
+void observe_revoke(ingest_observe *o, int32_t partition);
+void observe_rebalance(ingest_observe *o);
 /* A batch was committed to PostgreSQL after apply_seconds. dlq_total: the DLQ
  * producer's acknowledged counts per reason so far. */
-void observe_applied(observe *o, const batch *b, double apply_seconds, const unsigned long *dlq_total);
+void observe_applied(ingest_observe *o, const ingest_batch *b, double apply_seconds, const unsigned long *dlq_total);
 /* The oldest unapplied message's timestamp (ms) of a partition, -1 if none. */
-void observe_pending_ts(observe *o, int32_t partition, int64_t ts_ms);
+void observe_pending_ts(ingest_observe *o, int32_t partition, int64_t ts_ms);
 /* A librdkafka statistics JSON document (called on the poll thread). */
-void observe_stats(observe *o, const char *json, size_t len);
-void observe_db(observe *o, bool up);
+void observe_stats(ingest_observe *o, const char *json, size_t len);
+void observe_db(ingest_observe *o, bool up);
 /* A gap (docs/events.md, semantics 6) on partition: `lost` messages are gone
  * (0 when unknown); stopped: the partition waits for an operator. */
-void observe_gap(observe *o, int32_t partition, int64_t lost, bool stopped);
-void observe_fenced(observe *o);
-void observe_heartbeat(observe *o);
+void observe_gap(ingest_observe *o, int32_t partition, int64_t lost, bool stopped);
+void observe_fenced(ingest_observe *o);
+void observe_heartbeat(ingest_observe *o);
 /* A partition is held back (or no longer) because the DLQ did not take one of
  * its rejects; dlq_failures: rejects the DLQ did not take so far. */
-void observe_dlq_blocked(observe *o, int32_t partition, bool blocked, unsigned long dlq_failures);
+void observe_dlq_blocked(ingest_observe *o, int32_t partition, bool blocked, unsigned long dlq_failures);
 /* Dossiers with facts but no receipt: how many (capped: the count stopped at
  * its bound) and the age of the oldest in seconds. */
-void observe_pending_dossiers(observe *o, long count, bool capped, double oldest_seconds);
+void observe_pending_dossiers(ingest_observe *o, long count, bool capped, double oldest_seconds);
 
 #endif

@@ -7,16 +7,16 @@
 #include "kafka.h"
 #include "timeutil.h"
 
-struct refetch {
+struct ingest_refetch {
     char *brokers, *topic;
     int timeout_ms;
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt;
 };
 
-tthc_rc refetch_new(const char *brokers, const char *topic, int timeout_ms, refetch **out, tthc_err *err)
+tthc_rc refetch_new(const char *brokers, const char *topic, int timeout_ms, ingest_refetch **out, tthc_err *err)
 {
-    refetch *r = calloc(1, sizeof *r);
+    ingest_refetch *r = calloc(1, sizeof *r);
     if (!r) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
     r->brokers = strdup(brokers);
     r->topic = strdup(topic);
@@ -29,7 +29,7 @@ tthc_rc refetch_new(const char *brokers, const char *topic, int timeout_ms, refe
     return TTHC_OK;
 }
 
-void refetch_free(refetch *r)
+void refetch_free(ingest_refetch *r)
 {
     if (!r) return;
     if (r->rkt) rd_kafka_topic_destroy(r->rkt);
@@ -39,7 +39,7 @@ void refetch_free(refetch *r)
     free(r);
 }
 
-static tthc_rc open_handle(refetch *r, tthc_err *err)
+static tthc_rc open_handle(ingest_refetch *r, tthc_err *err)
 {
     static const char *const defaults[] = {
         "client.id",
@@ -69,7 +69,7 @@ static tthc_rc open_handle(refetch *r, tthc_err *err)
 tthc_rc refetch_one(void *ctx, int32_t partition, int64_t offset, tthc_sb *key, bool *has_key, tthc_sb *value,
                     tthc_err *err)
 {
-    refetch *r = ctx;
+    ingest_refetch *r = ctx;
     *has_key = false;
     if (!r->rk) {
         tthc_rc rc = open_handle(r, err);

@@ -16,12 +16,12 @@
 #include "err.h"
 #include "strbuf.h"
 
-typedef struct refetch refetch;
+typedef struct ingest_refetch ingest_refetch;
 
 /* Copies the strings; connects at the first refetch_one(). */
-tthc_rc refetch_new(const char *brokers, const char *topic, int timeout_ms, refetch **out,
+tthc_rc refetch_new(const char *brokers, const char *topic, int timeout_ms, ingest_refetch **out,
                     tthc_err *err) TTHC_MUSTCHECK;
-void refetch_free(refetch *r);
+void refetch_free(ingest_refetch *r);
 
 /* Matches apply_fetch_fn: the key and value of (partition, offset) appended
  * to key / value.  TTHC_ETIMEOUT if it did not arrive within the timeout,

@@ -10,7 +10,7 @@
 #include "strbuf.h"
 #include "timeutil.h"
 
-struct store {
+struct ingest_store {
     char *dsn, *group, *topic;
     int statement_timeout_ms;
     PGconn *conn;
@@ -64,10 +64,10 @@ static char *build_totals_sql(void)
     return b.p;
 }
 
-tthc_rc store_new(const char *dsn, const char *group, const char *topic, int statement_timeout_ms, store **out,
+tthc_rc store_new(const char *dsn, const char *group, const char *topic, int statement_timeout_ms, ingest_store **out,
                   tthc_err *err)
 {
-    store *s = calloc(1, sizeof *s);
+    ingest_store *s = calloc(1, sizeof *s);
     if (!s) return tthc_fail(err, TTHC_ENOMEM, "out of memory");
     s->dsn = strdup(dsn);
     s->group = strdup(group);
@@ -84,7 +84,7 @@ tthc_rc store_new(const char *dsn, const char *group, const char *topic, int sta
     return TTHC_OK;
 }
 
-void store_free(store *s)
+void store_free(ingest_store *s)
 {
     if (!s) return;
     store_disconnect(s);
@@ -97,18 +97,18 @@ void store_free(store *s)
     free(s);
 }
 
-void store_disconnect(store *s)
+void store_disconnect(ingest_store *s)
 {
     if (s->conn) PQfinish(s->conn);
     s->conn = NULL;
 }
 
-int store_connected(const store *s)
+int store_connected(const ingest_store *s)
 {
     return tthc_pg_alive(s->conn);
 }
 
-tthc_rc store_connect(store *s, tthc_err *err)
+tthc_rc store_connect(ingest_store *s, tthc_err *err)
 {
     store_disconnect(s);
     tthc_rc rc = tthc_pg_connect(s->dsn, "tthc-ingest", s->statement_timeout_ms, &s->conn, err);
@@ -117,7 +117,7 @@ tthc_rc store_connect(store *s, tthc_err *err)
     return rc;
 }
 
-tthc_rc store_load_offsets(store *s, const int32_t *parts, size_t n, int64_t *next, tthc_err *err)
+tthc_rc store_load_offsets(ingest_store *s, const int32_t *parts, size_t n, int64_t *next, tthc_err *err)
 {
     tthc_sb_reset(&s->ids);
     int r = tthc_sb_addc(&s->ids, '{');
@@ -140,39 +140,39 @@ tthc_rc store_load_offsets(store *s, const int32_t *parts, size_t n, int64_t *ne
     return rc;
 }
 
-tthc_rc store_begin(store *s, tthc_err *err)
+tthc_rc store_begin(ingest_store *s, tthc_err *err)
 {
     return tthc_pg_exec(s->conn, "BEGIN", err);
 }
 
-tthc_rc store_commit(store *s, tthc_err *err)
+tthc_rc store_commit(ingest_store *s, tthc_err *err)
 {
     return tthc_pg_exec(s->conn, "COMMIT", err);
 }
 
-tthc_rc store_rollback(store *s, tthc_err *err)
+tthc_rc store_rollback(ingest_store *s, tthc_err *err)
 {
     return tthc_pg_exec(s->conn, "ROLLBACK", err);
 }
 
-tthc_rc store_savepoint(store *s, tthc_err *err)
+tthc_rc store_savepoint(ingest_store *s, tthc_err *err)
 {
     return tthc_pg_exec(s->conn, "SAVEPOINT attempt", err);
 }
 
-tthc_rc store_savepoint_rollback(store *s, tthc_err *err)
+tthc_rc store_savepoint_rollback(ingest_store *s, tthc_err *err)
 {
     return tthc_pg_exec(s->conn, "ROLLBACK TO SAVEPOINT attempt", err);
 }
 
-tthc_rc store_savepoint_release(store *s, tthc_err *err)
+tthc_rc store_savepoint_release(ingest_store *s, tthc_err *err)
 {
     return tthc_pg_exec(s->conn, "RELEASE SAVEPOINT attempt", err);
 }
 
 /* 1. Guarded move of every partition's offset: fails with TTHC_EFENCED when
  * the stored value is not the one this consumer started the batch from. */
-tthc_rc store_move_offsets(store *s, const batch *b, tthc_err *err)
+tthc_rc store_move_offsets(ingest_store *s, const ingest_batch *b, tthc_err *err)
 {
     for (size_t i = 0; i < b->nparts; i++) {
         char part[16], next[24], exp[24];
@@ -218,7 +218,7 @@ static bool get_bool(const PGresult *r, int row, int col)
 /* Fills a slot from one row of the SELECT in store_load_dossiers.  0, -1 on
  * allocation failure, -2 if the stored payments do not parse.  The row's
  * values belong to libpq: they are read, never written. */
-static int load_row(batch_slot *sl, const PGresult *r, int row)
+static int load_row(ingest_batch_slot *sl, const PGresult *r, int row)
 {
     tthc_dossier *d = &sl->d;
     sl->exists = true;
@@ -264,9 +264,9 @@ static int load_row(batch_slot *sl, const PGresult *r, int row)
 
 /* The item indices [0, limit) that are the first of their event_id (the
  * others are the same event again). */
-static bool first_of_id(batch *b, size_t i)
+static bool first_of_id(ingest_batch *b, size_t i)
 {
-    const batch_item *it = &b->items[i];
+    const ingest_batch_item *it = &b->items[i];
     return !(it->flags & BATCH_EXCLUDED) && tthc_strmap_get(&b->evmap, b->arena.p + it->event_id) == (int64_t)i;
 }
 
@@ -278,7 +278,8 @@ static int by_bytes(const void *x, const void *y)
 /* Appends the event ids of the items [0, limit) that pass want() to s->ids
  * as an array literal, in byte order (applied_event's order: consecutive
  * keys land on the same index pages); *n = how many. */
-static tthc_rc id_array(store *s, batch *b, size_t limit, bool (*want)(batch *, size_t), size_t *n, tthc_err *err)
+static tthc_rc id_array(ingest_store *s, ingest_batch *b, size_t limit, bool (*want)(ingest_batch *, size_t), size_t *n,
+                        tthc_err *err)
 {
     size_t k = 0;
     for (size_t i = 0; i < limit; i++) k += want(b, i);
@@ -305,7 +306,7 @@ static tthc_rc id_array(store *s, batch *b, size_t limit, bool (*want)(batch *, 
  * waits for it), on any dossier.  One index probe and insert per event,
  * whatever its dossier holds.  Ids claimed but then not applied (a
  * conflicting receipt) are given back by store_release_unapplied. */
-tthc_rc store_claim_ids(store *s, batch *b, size_t limit, tthc_err *err)
+tthc_rc store_claim_ids(ingest_store *s, ingest_batch *b, size_t limit, tthc_err *err)
 {
     size_t n;
     tthc_rc rc = id_array(s, b, limit, first_of_id, &n, err);
@@ -323,13 +324,13 @@ tthc_rc store_claim_ids(store *s, batch *b, size_t limit, tthc_err *err)
     return rc;
 }
 
-static bool claimed_unapplied(batch *b, size_t i)
+static bool claimed_unapplied(ingest_batch *b, size_t i)
 {
     return first_of_id(b, i) && !(b->items[i].flags & (BATCH_DB_APPLIED | BATCH_APPLIED));
 }
 
 /* 4c. Gives back the ids claimed in 2a whose events were not applied. */
-tthc_rc store_release_unapplied(store *s, batch *b, size_t limit, tthc_err *err)
+tthc_rc store_release_unapplied(ingest_store *s, ingest_batch *b, size_t limit, tthc_err *err)
 {
     size_t n;
     tthc_rc rc = id_array(s, b, limit, claimed_unapplied, &n, err);
@@ -343,7 +344,7 @@ tthc_rc store_release_unapplied(store *s, batch *b, size_t limit, tthc_err *err)
 }
 
 /* 2. Locks and loads the stored state of every dossier the batch touches. */
-tthc_rc store_load_dossiers(store *s, batch *b, tthc_err *err)
+tthc_rc store_load_dossiers(ingest_store *s, ingest_batch *b, tthc_err *err)
 {
     tthc_sb_reset(&s->ids);
     int w = tthc_sb_addc(&s->ids, '{');
@@ -372,7 +373,7 @@ tthc_rc store_load_dossiers(store *s, batch *b, tthc_err *err)
         ExecStatusType st = PQresultStatus(r);
         if (!rc && st != PGRES_SINGLE_TUPLE) rc = tthc_pg_result(s->conn, r, PGRES_TUPLES_OK, "load dossiers", err);
         for (int row = 0; !rc && row < PQntuples(r); row++) {
-            batch_slot *sl = batch_slot_find(b, PQgetvalue(r, row, 0));
+            ingest_batch_slot *sl = batch_slot_find(b, PQgetvalue(r, row, 0));
             int lr = sl ? load_row(sl, r, row) : 0;
             if (lr == -1) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory loading dossier %s", sl->d.dossier_id);
             else if (lr) rc = tthc_fail(err, TTHC_EDB, "dossier %s: stored payments do not parse", sl->d.dossier_id);
@@ -396,7 +397,7 @@ static int copy_text_or_null(tthc_sb *c, const char *v)
     return tthc_sb_add_copy_text(c, v) | tthc_sb_addc(c, '\t');
 }
 
-static int copy_dossier_row(tthc_sb *c, const batch_slot *sl)
+static int copy_dossier_row(tthc_sb *c, const ingest_batch_slot *sl)
 {
     const tthc_dossier *d = &sl->d;
     int r = tthc_sb_add_copy_text(c, d->dossier_id);
@@ -424,7 +425,7 @@ static int copy_dossier_row(tthc_sb *c, const batch_slot *sl)
     return r;
 }
 
-static tthc_rc copy_in(store *s, const char *sql, const char *what, tthc_err *err)
+static tthc_rc copy_in(ingest_store *s, const char *sql, const char *what, tthc_err *err)
 {
     PGresult *r = PQexec(s->conn, sql);
     tthc_rc rc = tthc_pg_result(s->conn, r, PGRES_COPY_IN, what, err);
@@ -435,7 +436,7 @@ static tthc_rc copy_in(store *s, const char *sql, const char *what, tthc_err *er
     return rc ? rc : end;
 }
 
-static tthc_rc exec_count(store *s, const char *sql, const char *what, long *count, tthc_err *err)
+static tthc_rc exec_count(ingest_store *s, const char *sql, const char *what, long *count, tthc_err *err)
 {
     PGresult *r = PQexec(s->conn, sql);
     tthc_rc rc = tthc_pg_result(s->conn, r, PGRES_COMMAND_OK, what, err);
@@ -449,12 +450,12 @@ static tthc_rc exec_count(store *s, const char *sql, const char *what, long *cou
  * the key-to-partition rule) fails the COPY with a unique violation, and the
  * batch is retried, then finding and locking that row.  Existing rows, locked
  * in 2, are updated from a staged copy. */
-tthc_rc store_write_dossiers(store *s, const batch *b, tthc_err *err)
+tthc_rc store_write_dossiers(ingest_store *s, const ingest_batch *b, tthc_err *err)
 {
     long fresh = 0, old = 0;
     tthc_sb_reset(&s->copy);
     for (size_t i = 0; i < b->nslots; i++) {
-        const batch_slot *sl = &b->slots[i];
+        const ingest_batch_slot *sl = &b->slots[i];
         if (!sl->dirty || sl->exists) continue;
         fresh++;
         if (copy_dossier_row(&s->copy, sl)) return sb_failed(&s->copy, "COPY of new dossiers", err);
@@ -468,7 +469,7 @@ tthc_rc store_write_dossiers(store *s, const batch *b, tthc_err *err)
     }
     tthc_sb_reset(&s->copy);
     for (size_t i = 0; i < b->nslots; i++) {
-        const batch_slot *sl = &b->slots[i];
+        const ingest_batch_slot *sl = &b->slots[i];
         if (!sl->dirty || !sl->exists) continue;
         old++;
         if (copy_dossier_row(&s->copy, sl)) return sb_failed(&s->copy, "COPY of changed dossiers", err);
@@ -491,12 +492,12 @@ tthc_rc store_write_dossiers(store *s, const batch *b, tthc_err *err)
 }
 
 /* 4b. Bucket deltas, units and province roll-ups, each bumping the revision. */
-tthc_rc store_write_totals(store *s, const batch *b, tthc_err *err)
+tthc_rc store_write_totals(ingest_store *s, const ingest_batch *b, tthc_err *err)
 {
     tthc_sb_reset(&s->copy);
     int w = 0, any = 0;
     for (size_t i = 0; i < b->nbuckets; i++) {
-        const batch_bucket *bk = &b->buckets[i];
+        const ingest_batch_bucket *bk = &b->buckets[i];
         if (batch_bucket_empty(bk)) continue;
         any = 1;
         w |= tthc_sb_add_copy_text(&s->copy, bk->unit);
@@ -517,7 +518,7 @@ tthc_rc store_write_totals(store *s, const batch *b, tthc_err *err)
     return rc;
 }
 
-tthc_rc store_pending(store *s, long *count, double *oldest_s, tthc_err *err)
+tthc_rc store_pending(ingest_store *s, long *count, double *oldest_s, tthc_err *err)
 {
     if (!store_connected(s)) return tthc_fail(err, TTHC_ERETRY, "not connected to PostgreSQL");
     /* Both served by the partial index dossier_pending: the count stops at
@@ -546,7 +547,7 @@ static const char *i64_param(char *buf, size_t n, int64_t v)
     return buf;
 }
 
-tthc_rc store_record_gap(store *s, const store_gap *g, tthc_err *err)
+tthc_rc store_record_gap(ingest_store *s, const ingest_store_gap *g, tthc_err *err)
 {
     if (!store_connected(s)) return tthc_fail(err, TTHC_ERETRY, "not connected to PostgreSQL");
     char part[16], from[24], to[24], lost[24], lo[24], hi[24], exp[24], resume[24];

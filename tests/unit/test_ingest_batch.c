@@ -41,7 +41,7 @@ static void build(void)
     snprintf(lines[nlines++], sizeof lines[0], "%s", "{\"event_id\":\"x\"");
 }
 
-static int64_t get(batch *b, const char *unit, const char *period, tthc_counter c)
+static int64_t get(ingest_batch *b, const char *unit, const char *period, tthc_counter c)
 {
     for (size_t i = 0; i < b->nbuckets; i++)
         if (!strcmp(b->buckets[i].unit, unit) && !strcmp(b->buckets[i].period, period)) return b->buckets[i].delta.c[c];
@@ -49,7 +49,7 @@ static int64_t get(batch *b, const char *unit, const char *period, tthc_counter 
 }
 
 /* Adds lines in the given order, folds with empty stored state. */
-static void run(batch *b, const int *order)
+static void run(ingest_batch *b, const int *order)
 {
     batch_reset(b);
     for (int i = 0; i < nlines; i++) {
@@ -60,7 +60,7 @@ static void run(batch *b, const int *order)
     CHECK(batch_fold(b, b->nitems) == 0, "fold");
 }
 
-static void add(batch *b, int32_t part, int64_t off, const char *l)
+static void add(ingest_batch *b, int32_t part, int64_t off, const char *l)
 {
     CHECK(batch_add(b, part, off, 0, "k", 1, l, strlen(l)) == 0, "add");
 }
@@ -69,7 +69,7 @@ static void add(batch *b, int32_t part, int64_t off, const char *l)
  * change nothing; a conflicting receipt is not recorded as applied. */
 static void event_ids(void)
 {
-    batch b;
+    ingest_batch b;
     batch_init(&b);
     const char *r1 = "{\"event_id\":\"r1\",\"occurred_at\":\"2025-03-06T08:15:00Z\",\"dossier_id\":\"E1\",\"event_"
                      "type\":\"dossier.received\",\"unit_code\":\"H61.07\",\"procedure_code\":\"X\",\"channel\":"
@@ -145,7 +145,7 @@ static void event_ids(void)
 int main(void)
 {
     build();
-    batch b;
+    ingest_batch b;
     batch_init(&b);
     int order[64];
     for (int i = 0; i < nlines; i++) order[i] = i;

@@ -62,7 +62,7 @@ int main(void)
     const char *v = "{\"id_number\":\"079203001299\"}";
     tthc_sb out;
     tthc_sb_init(&out, 1 << 24);
-    dlqcopy_info info;
+    ingest_dlqcopy_info info;
     CHECK(dlqcopy_build(v, strlen(v), 1000, false, &out, &info) == 0, "build");
     CHECK(info.masked && !info.cut, "masked only");
     CHECK_INT(info.original_size, strlen(v));
