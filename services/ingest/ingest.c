@@ -39,6 +39,12 @@ typedef struct {
  * behind it (one request at a time per connection) time the session out. */
 enum { KAFKA_COMMIT_EVERY_MS = 1000 };
 
+/* The partitions' retry times (DLQ backoff of 1 s and more, watermark retries
+ * after 1 s) are looked at this often, not once per message: the pass walks
+ * every partition slot (--max-partitions, 4096 by default), and once per
+ * message it was most of the main thread's time under a backlog. */
+enum { RETRY_SCAN_EVERY_MS = 20 };
+
 /* The apply worker: one thread that runs apply_batch() on a full batch while
  * the main thread polls and parses the next one.  Hand-off protocol: the main
  * thread only touches the store (and the in-flight batch) when the worker is
@@ -80,6 +86,7 @@ typedef struct {
     unsigned long long applied_by_type[TTHC_EV__COUNT];
     int64_t last_report_ms, last_beat_ms;
     int64_t last_commit_ms; /* last commit_to_kafka() that sent something */
+    int64_t last_scan_ms;   /* last pass of retry_gaps() and unblock_due() */
 } app;
 
 /* Pauses or resumes every assigned partition (a partition stopped on a gap
@@ -761,7 +768,8 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
         else worker_poll(&a);
         if (!a.db_up) try_connect(&a);
         else if (a.need_reposition) reposition(&a);
-        else {
+        else if (tthc_mono_ms() - a.last_scan_ms >= RETRY_SCAN_EVERY_MS) {
+            a.last_scan_ms = tthc_mono_ms();
             retry_gaps(&a);
             unblock_due(&a);
         }
