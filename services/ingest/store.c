@@ -300,24 +300,40 @@ static tthc_rc id_array(ingest_store *s, ingest_batch *b, size_t limit, bool (*w
     return w ? sb_failed(&s->ids, "event id list", err) : TTHC_OK;
 }
 
-/* 2a. Claims the batch's event ids in applied_event, in one statement: the
- * ids it inserts were never applied; the others were, by an earlier
- * transaction or by a concurrent one that committed meanwhile (the insert
- * waits for it), on any dossier.  One index probe and insert per event,
- * whatever its dossier holds.  Ids claimed but then not applied (a
- * conflicting receipt) are given back by store_release_unapplied. */
+/* 2a. Claims the batch's event ids in applied_event: the ids it inserts were
+ * never applied; the others were, by an earlier transaction or by a
+ * concurrent one that committed meanwhile (the insert waits for it), on any
+ * dossier.  One index insert per event, whatever its dossier holds.  Ids
+ * claimed but then not applied (a conflicting receipt) are given back by
+ * store_release_unapplied.
+ *
+ * First a plain INSERT, in a savepoint of its own: when none of the ids was
+ * applied before (the common case: a redelivered message is skipped by its
+ * offset before it gets here) it claims them all, a third cheaper than
+ * ON CONFLICT's speculative insertion and with no rows to send back.  If one
+ * was (unique_violation), that insert is rolled back and the ids claimed with
+ * ON CONFLICT DO NOTHING RETURNING, which says which ones are new. */
 tthc_rc store_claim_ids(ingest_store *s, ingest_batch *b, size_t limit, tthc_err *err)
 {
     size_t n;
     tthc_rc rc = id_array(s, b, limit, first_of_id, &n, err);
     if (rc || !n) return rc;
+    const char *p[1] = {s->ids.p};
+    if ((rc = tthc_pg_exec(s->conn, "SAVEPOINT claim", err))) return rc;
+    PGresult *r = PQexecParams(s->conn, "INSERT INTO applied_event (event_id) SELECT unnest($1::text[])", 1, NULL, p,
+                               NULL, NULL, 0);
+    rc = tthc_pg_result(s->conn, r, PGRES_COMMAND_OK, "claim event ids", err);
+    PQclear(r);
+    if (!rc) return tthc_pg_exec(s->conn, "RELEASE SAVEPOINT claim", err);
+    if (strcmp(tthc_err_sqlstate(err), "23505")) return rc;
+    if ((rc = tthc_pg_exec(s->conn, "ROLLBACK TO SAVEPOINT claim", err))) return rc;
+    LOG_DEBUG("claim_repeated_ids", "ids=%zu", n);
     for (size_t i = 0; i < limit; i++)
         if (first_of_id(b, i)) b->items[i].flags |= BATCH_DB_APPLIED;
-    const char *p[1] = {s->ids.p};
-    PGresult *r = PQexecParams(s->conn,
-                               "INSERT INTO applied_event (event_id) SELECT unnest($1::text[]) "
-                               "ON CONFLICT DO NOTHING RETURNING event_id",
-                               1, NULL, p, NULL, NULL, 0);
+    r = PQexecParams(s->conn,
+                     "INSERT INTO applied_event (event_id) SELECT unnest($1::text[]) "
+                     "ON CONFLICT DO NOTHING RETURNING event_id",
+                     1, NULL, p, NULL, NULL, 0);
     rc = tthc_pg_result(s->conn, r, PGRES_TUPLES_OK, "claim event ids", err);
     for (int row = 0; !rc && row < PQntuples(r); row++) (void)batch_mark_applied(b, PQgetvalue(r, row, 0), false);
     PQclear(r);
