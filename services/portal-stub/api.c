@@ -22,6 +22,7 @@ void portal_app_init(portal_app *a, unsigned long long seed)
 {
     memset(a, 0, sizeof *a);
     pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->store_free, NULL);
     portal_tokens_init(&a->tokens);
     portal_metrics_init(&a->metrics);
     if (!seed) {
@@ -36,7 +37,33 @@ void portal_app_destroy(portal_app *a)
 {
     portal_metrics_destroy(&a->metrics);
     portal_tokens_destroy(&a->tokens);
+    pthread_cond_destroy(&a->store_free);
     pthread_mutex_destroy(&a->lock);
+}
+
+/* A free connection of the pool, waiting for one if all are in use (there are
+ * as many as HTTP threads, so the wait is for a page or probe sharing it). */
+static portal_store *store_take(portal_app *a)
+{
+    pthread_mutex_lock(&a->lock);
+    for (;;) {
+        for (size_t i = 0; i < a->nstores; i++)
+            if (!a->store_busy[i]) {
+                a->store_busy[i] = true;
+                pthread_mutex_unlock(&a->lock);
+                return a->stores[i];
+            }
+        pthread_cond_wait(&a->store_free, &a->lock);
+    }
+}
+
+static void store_give(portal_app *a, const portal_store *st)
+{
+    pthread_mutex_lock(&a->lock);
+    for (size_t i = 0; i < a->nstores; i++)
+        if (a->stores[i] == st) a->store_busy[i] = false;
+    pthread_cond_signal(&a->store_free);
+    pthread_mutex_unlock(&a->lock);
 }
 
 /* xorshift64*: under a->lock. */
@@ -143,10 +170,11 @@ static void inject_fault(portal_app *a, const tthc_http_req *req, tthc_http_resp
 }
 
 /* A store failure: 503 while the database is unreachable, else 500. */
-static void reply_store_error(portal_app *a, tthc_http_resp *resp, tthc_rc rc, const tthc_err *err)
+static void reply_store_error(portal_app *a, const portal_store *st, tthc_http_resp *resp, tthc_rc rc,
+                              const tthc_err *err)
 {
     char q[600];
-    portal_metrics_db_up(&a->metrics, portal_store_up(a->store));
+    portal_metrics_db_up(&a->metrics, portal_store_up(st));
     if (rc == TTHC_ERETRY) {
         LOG_DEBUG("db_retry", "error=%s", tthc_log_quote(q, sizeof q, err->msg));
         reply_error(resp, 503, "unavailable", NULL);
@@ -159,7 +187,7 @@ static void reply_store_error(portal_app *a, tthc_http_resp *resp, tthc_rc rc, c
 
 /* ---- POST ---- */
 
-static void post_report(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp)
+static void post_report(portal_app *a, portal_store *st, const tthc_http_req *req, tthc_http_resp *resp)
 {
     char shown[80];
     const char *ct = tthc_http_req_header(req, "Content-Type");
@@ -196,10 +224,10 @@ static void post_report(portal_app *a, const tthc_http_req *req, tthc_http_resp 
     char *canonical = portal_report_canonical(&r);
     if (!canonical) return;
     portal_put_result res;
-    rc = portal_store_put(a->store, &r, key, canonical, &res, &err);
+    rc = portal_store_put(st, &r, key, canonical, &res, &err);
     free(canonical);
     if (rc) {
-        reply_store_error(a, resp, rc, &err);
+        reply_store_error(a, st, resp, rc, &err);
         return;
     }
     portal_metrics_db_up(&a->metrics, 1);
@@ -243,7 +271,7 @@ static void post_report(portal_app *a, const tthc_http_req *req, tthc_http_resp 
 
 /* ---- GET ---- */
 
-static void get_reports(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp)
+static void get_reports(portal_app *a, portal_store *st, const tthc_http_req *req, tthc_http_resp *resp)
 {
     const char *period = tthc_http_req_query(req, "period");
     const char *unit = tthc_http_req_query(req, "unit_code");
@@ -260,9 +288,9 @@ static void get_reports(portal_app *a, const tthc_http_req *req, tthc_http_resp 
     cJSON_Delete(details);
     cJSON *reports = NULL;
     tthc_err err = {{0}};
-    tthc_rc rc = portal_store_list(a->store, period, unit, &reports, &err);
+    tthc_rc rc = portal_store_list(st, period, unit, &reports, &err);
     if (rc) {
-        reply_store_error(a, resp, rc, &err);
+        reply_store_error(a, st, resp, rc, &err);
         return;
     }
     portal_metrics_db_up(&a->metrics, 1);
@@ -282,17 +310,19 @@ static void api(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp, i
         while (nanosleep(&ts, &ts) == -1) {}
     }
     pthread_mutex_lock(&a->lock);
-    if (a->fail_rate > 0 && next_percent(a) < (unsigned)a->fail_rate) {
-        inject_fault(a, req, resp);
-    } else if (!portal_tokens_ok(&a->tokens, tthc_http_req_header(req, "Authorization"))) {
+    bool fault = a->fail_rate > 0 && next_percent(a) < (unsigned)a->fail_rate;
+    if (fault) inject_fault(a, req, resp);
+    pthread_mutex_unlock(&a->lock);
+    if (fault) return;
+    if (!portal_tokens_ok(&a->tokens, tthc_http_req_header(req, "Authorization"))) {
         reply_error(resp, 401, "unauthorized", NULL);
         (void)tthc_http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"tthc-portal-stub\"");
-    } else if (post) {
-        post_report(a, req, resp);
-    } else {
-        get_reports(a, req, resp);
+        return;
     }
-    pthread_mutex_unlock(&a->lock);
+    portal_store *st = store_take(a);
+    if (post) post_report(a, st, req, resp);
+    else get_reports(a, st, req, resp);
+    store_give(a, st);
 }
 
 /* ---- other routes ---- */
@@ -326,11 +356,11 @@ static void page(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp)
     tthc_err err = {{0}};
     int status = 200;
     tthc_rc rc = TTHC_OK;
-    pthread_mutex_lock(&a->lock);
+    portal_store *st = store_take(a);
     if (asked && !portal_period_valid(asked)) {
         status = 400;
         pg.notice = "period must be YYYY-MM with a month 01-12";
-    } else if ((rc = portal_store_periods(a->store, 36, &periods, &err))) {
+    } else if ((rc = portal_store_periods(st, 36, &periods, &err))) {
         status = rc == TTHC_ERETRY ? 503 : 500;
         pg.notice = rc == TTHC_ERETRY ? "database unavailable; try again later" : "database error";
     } else {
@@ -340,9 +370,9 @@ static void page(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp)
         if (pg.period) {
             int year = (pg.period[0] - '0') * 1000 + (pg.period[1] - '0') * 100 + (pg.period[2] - '0') * 10 +
                        (pg.period[3] - '0');
-            if (!(rc = portal_store_targets(a->store, year, &targets, &err)))
-                rc = portal_store_list(a->store, pg.period, NULL, &reports, &err);
-            if (!rc) rc = portal_store_qd766_points(a->store, pg.period, &points, &err);
+            if (!(rc = portal_store_targets(st, year, &targets, &err)))
+                rc = portal_store_list(st, pg.period, NULL, &reports, &err);
+            if (!rc) rc = portal_store_qd766_points(st, pg.period, &points, &err);
             pg.points = points;
             if (rc) {
                 status = rc == TTHC_ERETRY ? 503 : 500;
@@ -351,8 +381,8 @@ static void page(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp)
             pg.reports = reports;
         }
     }
-    portal_metrics_db_up(&a->metrics, portal_store_up(a->store));
-    pthread_mutex_unlock(&a->lock);
+    portal_metrics_db_up(&a->metrics, portal_store_up(st));
+    store_give(a, st);
     if (rc && rc != TTHC_ERETRY) {
         char q[600];
         LOG_ERROR("db_error", "rc=%s error=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err.msg));
@@ -369,9 +399,9 @@ static void page(portal_app *a, const tthc_http_req *req, tthc_http_resp *resp)
 static void readyz(portal_app *a, tthc_http_resp *resp)
 {
     tthc_err err = {{0}};
-    pthread_mutex_lock(&a->lock);
-    tthc_rc rc = portal_store_ping(a->store, &err);
-    pthread_mutex_unlock(&a->lock);
+    portal_store *st = store_take(a);
+    tthc_rc rc = portal_store_ping(st, &err);
+    store_give(a, st);
     portal_metrics_db_up(&a->metrics, rc == TTHC_OK);
     if (rc) reply_text(resp, 503, json_type, "{\"status\":\"unavailable\"}");
     else reply_text(resp, 200, json_type, "{\"status\":\"ready\"}");

@@ -37,6 +37,7 @@
 
 #define PORTAL_API_PATH "/api/v1/indicator-reports"
 #define PORTAL_BODY_MAX (1024 * 1024)
+#define PORTAL_STORES_MAX 64 /* the most HTTP threads (--threads) */
 
 typedef struct {
     portal_tokens tokens;      /* never logged; initialised by portal_app_init */
@@ -47,9 +48,15 @@ typedef struct {
     long latency_ms;           /* added before answering API requests */
     long retry_after;          /* seconds, sent with injected faults and 503s */
     int retry_after_date;      /* Retry-After as an HTTP date (IMF-fixdate) instead of seconds */
-    portal_store *store;
+    /* One database connection per HTTP thread: requests use them in parallel
+     * (portal_store_put is safe under concurrency: advisory locks and row
+     * locks), so PostgreSQL commits concurrent pushes together. */
+    portal_store *stores[PORTAL_STORES_MAX]; /* owned by the caller; nstores of them */
+    size_t nstores;
+    bool store_busy[PORTAL_STORES_MAX];
+    pthread_cond_t store_free;
     portal_metrics metrics;
-    pthread_mutex_t lock; /* store, rng */
+    pthread_mutex_t lock; /* store_busy, rng */
     uint64_t rng;
 } portal_app;
 

@@ -83,7 +83,7 @@ static const tthc_opt stub_opts[] = {
     OPT(seed, "seed", TTHC_OPT_INT, .env = "TTHC_PORTAL_SEED", .def = "0", .min = 0, .max = 2147483647L,
         .help = "seed of the fault-injection dice (0 = from the clock)"),
     OPT(threads, "threads", TTHC_OPT_INT, .env = "TTHC_PORTAL_THREADS", .def = "4", .min = 1, .max = 64,
-        .help = "HTTP threads (injected latency overlaps across them; database work is serialized)"),
+        .help = "HTTP threads, each with its own database connection"),
     OPT(statement_timeout_ms, "statement-timeout-ms", TTHC_OPT_INT, .def = "5000", .min = 100, .max = 600000,
         .help = "statement_timeout and lock_timeout of the database session"),
     OPT(log_level, "log-level", TTHC_OPT_STR, .env = "TTHC_LOG_LEVEL", .def = "info",
@@ -205,10 +205,11 @@ int main(int argc, char **argv)
     app.retry_after_date = cfg.retry_after_date;
     app.fail_wrong_revision = !strcmp(cfg.fail_answer, "wrong_revision");
     app.fail_location = cfg.fail_location;
-    if ((rc = portal_store_new(cfg.dsn, cfg.statement_timeout_ms, &app.store, &err))) goto fail;
-    if (portal_store_ping(app.store, &err)) /* not fatal; the failure itself is logged as db_unavailable */
+    for (; app.nstores < (size_t)cfg.threads; app.nstores++)
+        if ((rc = portal_store_new(cfg.dsn, cfg.statement_timeout_ms, &app.stores[app.nstores], &err))) goto fail;
+    if (portal_store_ping(app.stores[0], &err)) /* not fatal; the failure itself is logged as db_unavailable */
         LOG_WARN("db_not_ready", "note=\"the API answers 503 until the database is reachable\"");
-    portal_metrics_db_up(&app.metrics, portal_store_up(app.store));
+    portal_metrics_db_up(&app.metrics, portal_store_up(app.stores[0]));
 
     tthc_httpd_opts hopts = {
         .listen = cfg.listen,
@@ -241,7 +242,7 @@ fail:
     tthc_httpd_stop(httpd); /* waits for running handlers */
     if (port_written) unlink(cfg.port_file);
     if (app_ready) {
-        portal_store_free(app.store);
+        for (size_t i = 0; i < app.nstores; i++) portal_store_free(app.stores[i]);
         portal_app_destroy(&app);
     }
     if (rc) LOG_ERROR("exit", "rc=%s error=%s", tthc_rc_name(rc), tthc_log_quote(q, sizeof q, err.msg));
