@@ -21,6 +21,8 @@
 #   TTHC_PG_BIN        PostgreSQL server binaries (default: newest /usr/lib/postgresql/*/bin)
 #   TTHC_PG_TCP=1      also listen on 127.0.0.1 (a free port, kept across restarts)
 #   TTHC_PG_FSYNC=off  fsync=off (throw-away test clusters only)
+#   TTHC_PG_SETTINGS="name=value ..."  more postgresql.conf settings (scripts/bench
+#                      measures with them; docs/operations.md "PostgreSQL settings")
 #   TTHC_STOP_TIMEOUT  seconds stop_pid waits after SIGTERM before SIGKILL (default 15)
 
 if [[ -n "${TTHC_LIB_SOURCED:-}" ]]; then return 0; fi
@@ -272,6 +274,14 @@ pg_start() {
     [[ ${TTHC_PG_TCP:-0} == 1 ]] && listen="'127.0.0.1'"
     fsync=on
     [[ ${TTHC_PG_FSYNC:-on} == off ]] && fsync=off
+    local extra="" kv
+    for kv in ${TTHC_PG_SETTINGS:-}; do
+        if [[ ! $kv =~ ^[a-z_]+=[A-Za-z0-9._]+$ ]]; then
+            tthc_error "TTHC_PG_SETTINGS: '$kv' is not name=value (a letter, digit, '.' or '_' value)"
+            return 2
+        fi
+        extra+="${kv%%=*} = '${kv#*=}'"$'\n'
+    done
     cat >"$data/tthc.conf" <<EOF || return 1
 # Written by scripts/lib.sh pg_start at every start.
 listen_addresses = $listen
@@ -281,6 +291,7 @@ fsync = $fsync
 full_page_writes = $fsync
 logging_collector = off
 log_line_prefix = '%m [%p] %q%u@%d '
+$extra
 EOF
     if ((EUID == 0)); then chown postgres: "$data/tthc.conf" || return 1; fi
     if _pg_running "$pgbin" "$data"; then
