@@ -35,8 +35,8 @@
 #include "stub_metrics.h"
 #include "stub_store.h"
 
-#define PORTAL_API_PATH "/api/v1/indicator-reports"
-#define PORTAL_BODY_MAX (1024 * 1024)
+#define PORTAL_API_PATH   "/api/v1/indicator-reports"
+#define PORTAL_BODY_MAX   (1024 * 1024)
 #define PORTAL_STORES_MAX 64 /* the most HTTP threads (--threads) */
 
 typedef struct {
