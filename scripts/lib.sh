@@ -367,6 +367,14 @@ pg_createdb() {
     echo
 }
 
+# doc_block DOC NAME: the lines between "<!-- it_deploy: NAME begin -->" and
+# "<!-- it_deploy: NAME end -->" in DOC, without the markers and the ``` fences:
+# the runnable SQL of docs/operations.md, used as written by it_deploy and
+# scripts/bench.  Prints nothing if the markers are missing.
+doc_block() {
+    sed -n "/<!-- it_deploy: $2 begin -->/,/<!-- it_deploy: $2 end -->/p" "$1" | sed -e '/^<!--/d' -e '/^```/d'
+}
+
 # ---- Kafka ---------------------------------------------------------------
 #
 # broker_start starts the broker of a state directory: real Apache Kafka (KRaft,

@@ -498,7 +498,7 @@ doc=$src/docs/operations.md
 [[ -r $doc ]] || it_fail "docs/operations.md missing"
 # doc_sql NAME: the SQL block between the doc's it_deploy markers for NAME.
 doc_sql() {
-    sed -n "/<!-- it_deploy: $1 begin -->/,/<!-- it_deploy: $1 end -->/p" "$doc" | sed -e '/^<!--/d' -e '/^```/d' >"$W/$1"
+    doc_block "$doc" "$1" >"$W/$1"
     [[ -s $W/$1 ]] || it_fail "docs/operations.md: no SQL between the it_deploy markers of $1"
 }
 doc_sql recompute.sql
