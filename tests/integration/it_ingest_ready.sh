@@ -76,8 +76,13 @@ echo "ready with $partitions of $partitions partitions"
 before=$(date +%s)
 it_produce "$IT_DIR/events.tsv"
 it_wait_applied "$(wc -l <"$IT_DIR/events.tsv")"
-last_event=$(metric tthc_ingest_last_event_timestamp_seconds || true) # absent: said by it_fail below, not a silent set -e exit
-[[ -n $last_event ]] || it_fail "no tthc_ingest_last_event_timestamp_seconds after applying events"
+# The gauge follows the commit: tthc-ingest's main thread sets it when it collects
+# the applied batch from the apply thread, a poll after PostgreSQL has it.
+_has_last_event() {
+    last_event=$(metric tthc_ingest_last_event_timestamp_seconds || true)
+    [[ -n $last_event ]]
+}
+wait_until 30 _has_last_event || it_fail "no tthc_ingest_last_event_timestamp_seconds within 30 s of applying events"
 awk -v t="$last_event" -v b="$before" 'BEGIN { exit !(t >= b - 1 && t <= b + 600) }' ||
     it_fail "newest event timestamp $last_event is not the produce time (~$before)"
 [[ $last_event == *.* || $last_event =~ ^[0-9]{10}$ ]] || it_fail "timestamp printed inexactly: $last_event"
