@@ -446,8 +446,9 @@ kafka_fetch() {
     fi
     mkdir -p "$cache/bin" || return 1
     for name in "${!TTHC_KAFKA_TOOLS[@]}"; do
-        # written for this checkout already (another checkout's wrappers point at its files)
-        grep -qsF "$TTHC_REPO/deploy/kafka/log4j2.properties" "$cache/bin/kafka-$name.sh" && continue
+        # written for this checkout already (another checkout's wrappers point at its
+        # files; the quote keeps /x/work/main from passing for /work/main)
+        grep -qsF "configurationFile=\"$TTHC_REPO/deploy/kafka/log4j2.properties\"" "$cache/bin/kafka-$name.sh" && continue
         cat >"$cache/bin/kafka-$name.sh.$$" <<EOF || return 1
 #!/bin/sh
 # Written by scripts/lib.sh kafka_fetch: the release's bin/kafka-$name.sh.

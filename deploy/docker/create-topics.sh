@@ -54,7 +54,9 @@ ensure() {
         log "topic $topic missing after --create"
         return 1
     }
-    head=$(printf '%s\n' "$desc" | head -n 1)
+    # The topic's own line, not the first: Kafka 4.1's tools may print log4j
+    # status lines ("main ERROR Reconfiguration failed ...") to stdout first.
+    head=$(printf '%s\n' "$desc" | grep -m 1 'PartitionCount' || true)
     log "$head"
     have_parts=$(printf '%s\n' "$head" | sed -n 's/.*PartitionCount: *\([0-9]*\).*/\1/p')
     have_rf=$(printf '%s\n' "$head" | sed -n 's/.*ReplicationFactor: *\([0-9]*\).*/\1/p')
