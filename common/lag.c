@@ -2,7 +2,6 @@
 #include "lag.h"
 
 #include <math.h>
-#include <string.h>
 
 /* ---- ring ---- */
 
@@ -16,9 +15,11 @@ static tthc_lag_sample *ring_at_mut(tthc_lag_ring *r, size_t i)
     return &r->s[(r->head + i) % TTHC_LAG_RING_CAP];
 }
 
+/* Only the indices: samples past n are never read, and leaving them alone
+ * keeps the pages of a never-used ring (one per partition slot) untouched. */
 void tthc_lag_ring_init(tthc_lag_ring *r)
 {
-    memset(r, 0, sizeof *r);
+    r->head = r->n = 0;
 }
 
 size_t tthc_lag_ring_len(const tthc_lag_ring *r)
@@ -111,7 +112,7 @@ static const tthc_burrow_sample *win_at(const tthc_burrow_window *w, size_t i) /
 
 void tthc_burrow_init_size(tthc_burrow_window *w, size_t size)
 {
-    memset(w, 0, sizeof *w);
+    w->head = w->n = 0; /* samples past n are never read (see tthc_lag_ring_init) */
     if (size < 2) size = 2;
     if (size > TTHC_BURROW_WINDOW_MAX) size = TTHC_BURROW_WINDOW_MAX;
     w->size = size;

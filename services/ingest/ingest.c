@@ -15,6 +15,7 @@
 #include "log.h"
 #include "observe.h"
 #include "refetch.h"
+#include "wake.h"
 #include "signals.h"
 #include "store.h"
 #include "timeutil.h"
@@ -68,6 +69,7 @@ typedef struct {
     ingest_refetch *rf;
     ingest_apply_hooks hooks;
     ingest_observe *obs;
+    ingest_wake *wk;
     ingest_batch bufs[2];
     ingest_batch *cur;      /* being filled by the main thread */
     ingest_batch *inflight; /* handed to the worker, or NULL */
@@ -670,7 +672,7 @@ static void report(app *a)
     int64_t now = tthc_mono_ms();
     if (now - a->last_beat_ms >= 1000) {
         a->last_beat_ms = now;
-        observe_heartbeat(a->obs);
+        observe_heartbeat(a->obs, wake_requests(a->wk));
     }
     if (now - a->last_report_ms < 10000) return;
     a->last_report_ms = now;
@@ -700,10 +702,13 @@ static tthc_rc make_consumer(app *a, tthc_err *err)
         "error",
         "enable.partition.eof",
         "false",
+        /* A small prefetch (the memory budget: a 1 MiB lz4 fetch is ~4 MiB of
+         * messages), kept flowing by the fetch wake-up (wake.h) instead of
+         * waiting out librdkafka 2.0's one-second back-off. */
         "queued.max.messages.kbytes",
-        "16384",
+        "2048",
         "fetch.max.bytes",
-        "16777216",
+        "1048576",
         "client.id",
         "tthc-ingest",
         "statistics.interval.ms",
@@ -754,6 +759,7 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
     observe_db(a.obs, a.db_up);
     if ((rc = make_consumer(&a, err))) goto done;
     if ((rc = observe_probe_start(a.obs, a.rk, err))) goto done;
+    if ((rc = wake_start(a.rk, (int)cfg->fetch_wake_ms, &a.wk, err))) goto done;
     LOG_INFO("started", "topic=%s group=%s batch_max=%ld batch_ms=%ld", cfg->topic, cfg->group, cfg->batch_max,
              cfg->batch_ms);
     a.last_report_ms = tthc_mono_ms();
@@ -786,6 +792,7 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(a.rk, timeout);
         if (m) {
+            wake_consumed(a.wk);
             if (a.db_up && !a.need_reposition) on_message(&a, m);
             rd_kafka_message_destroy(m);
         }
@@ -798,6 +805,8 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
     flush_batch(&a, true);
     commit_to_kafka(&a, NULL);
     observe_probe_stop(a.obs);
+    wake_stop(a.wk);
+    a.wk = NULL;
     rd_kafka_consumer_close(a.rk); /* leaves the group; the revoke callback runs here */
     a.last_report_ms = 0;
     report(&a);
@@ -812,6 +821,7 @@ done:
         pthread_join(a.w.thread, NULL);
     }
     observe_probe_stop(a.obs); /* before the handle it probes through goes */
+    wake_stop(a.wk);
     if (a.rk) rd_kafka_destroy(a.rk);
     observe_free(a.obs);
     dlq_free(a.dq);

@@ -33,6 +33,10 @@ static const tthc_opt opts[] = {
         .max = 600000,
         .help = "longest wait for the broker to acknowledge a batch's DLQ messages (then their partitions are held "
                 "back and retried)"),
+    OPT(fetch_wake_ms, "fetch-wake-ms", TTHC_OPT_INT, .env = "TTHC_INGEST_FETCH_WAKE_MS", .def = "10", .min = 0,
+        .max = 1000,
+        .help = "while messages arrive, wake librdkafka's fetcher this often (a ListOffsets request), so that a small "
+                "prefetch queue does not wait out librdkafka 2.0's one-second fetch back-off (0: off)"),
     OPT(max_partitions, "max-partitions", TTHC_OPT_INT, .def = "4096", .min = 1, .max = 100000,
         .help = "highest partition count of the topic this process can track"),
     OPT(unassigned_grace_ms, "unassigned-grace-ms", TTHC_OPT_INT, .env = "TTHC_INGEST_UNASSIGNED_GRACE_MS",

@@ -37,6 +37,7 @@ struct ingest_observe {
     /* group */
     char cgrp_state[32];
     unsigned long long rebalances;
+    unsigned long fetch_wakeups; /* wake.h's requests */
     double last_rebalance;
     /* counters */
     unsigned long long messages, bytes, batches, fenced;
@@ -75,9 +76,14 @@ static double now_s(void)
     return (double)tthc_now_us() / 1e6;
 }
 
+/* Field by field, not a memset: the sample rings are most of a slot, and a
+ * slot of the --max-partitions table that never holds a partition then stays
+ * untouched (not resident). */
 static void part_reset(part_obs *p)
 {
-    memset(p, 0, sizeof *p);
+    p->assigned = p->dlq_blocked = false;
+    p->lag_seconds = 0;
+    p->status = TTHC_PARTITION_OK;
     p->applied = p->committed = p->hi = p->lo = p->pending_ts_ms = -1;
     p->last_commit = -1; /* unknown (0 would read as a commit at the epoch) */
     tthc_lag_ring_init(&p->ring);
@@ -239,10 +245,11 @@ void observe_fenced(ingest_observe *o)
     pthread_mutex_unlock(&o->mu);
 }
 
-void observe_heartbeat(ingest_observe *o)
+void observe_heartbeat(ingest_observe *o, unsigned long fetch_wakeups)
 {
     pthread_mutex_lock(&o->mu);
     o->last_heartbeat = now_s();
+    o->fetch_wakeups = fetch_wakeups;
     pthread_mutex_unlock(&o->mu);
 }
 
@@ -495,6 +502,9 @@ static int render_group(ingest_observe *o, tthc_sb *b)
         r |= tthc_prom_sample(b, "tthc_ingest_broker_last_answer_timestamp_seconds", g, o->broker_last_ok);
     r |= tthc_prom_family(b, "tthc_ingest_rebalances_total", "counter", "Rebalance callbacks (assign and revoke).");
     r |= tthc_prom_sample(b, "tthc_ingest_rebalances_total", g, (double)o->rebalances);
+    r |= tthc_prom_family(b, "tthc_ingest_fetch_wakeups_total", "counter",
+                          "ListOffsets requests sent to wake librdkafka's fetcher while consuming (--fetch-wake-ms).");
+    r |= tthc_prom_sample(b, "tthc_ingest_fetch_wakeups_total", g, (double)o->fetch_wakeups);
     r |= tthc_prom_family(b, "tthc_ingest_last_rebalance_timestamp_seconds", "gauge", "Time of the last rebalance.");
     r |= tthc_prom_sample(b, "tthc_ingest_last_rebalance_timestamp_seconds", g, o->last_rebalance);
     return r;

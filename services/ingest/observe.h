@@ -60,7 +60,8 @@ void observe_db(ingest_observe *o, bool up);
  * (0 when unknown); stopped: the partition waits for an operator. */
 void observe_gap(ingest_observe *o, int32_t partition, int64_t lost, bool stopped);
 void observe_fenced(ingest_observe *o);
-void observe_heartbeat(ingest_observe *o);
+/* The main loop is alive (once a second); fetch_wakeups: wake_requests() so far. */
+void observe_heartbeat(ingest_observe *o, unsigned long fetch_wakeups);
 /* A partition is held back (or no longer) because the DLQ did not take one of
  * its rejects; dlq_failures: rejects the DLQ did not take so far. */
 void observe_dlq_blocked(ingest_observe *o, int32_t partition, bool blocked, unsigned long dlq_failures);
