@@ -275,29 +275,56 @@ static int by_bytes(const void *x, const void *y)
     return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-/* Appends the event ids of the items [0, limit) that pass want() to s->ids
- * as an array literal, in byte order (applied_event's order: consecutive
- * keys land on the same index pages); *n = how many. */
-static tthc_rc id_array(ingest_store *s, ingest_batch *b, size_t limit, bool (*want)(ingest_batch *, size_t), size_t *n,
-                        tthc_err *err)
+static tthc_rc copy_in(ingest_store *s, const char *sql, const char *what, tthc_err *err)
+{
+    PGresult *r = PQexec(s->conn, sql);
+    tthc_rc rc = tthc_pg_result(s->conn, r, PGRES_COPY_IN, what, err);
+    PQclear(r);
+    if (rc) return rc;
+    rc = tthc_pg_copy_put(s->conn, s->copy.p ? s->copy.p : "", s->copy.len, err);
+    tthc_rc end = tthc_pg_copy_end(s->conn, what, err);
+    return rc ? rc : end;
+}
+
+/* The event ids of the items [0, limit) that pass want(), in byte order
+ * (applied_event's order: consecutive keys land on the same index pages).
+ * *order (malloc'd, the caller frees; NULL when *n == 0) points into b's
+ * arena, which stays put meanwhile. */
+static tthc_rc sorted_ids(ingest_batch *b, size_t limit, bool (*want)(ingest_batch *, size_t), const char ***order,
+                         size_t *n, tthc_err *err)
 {
     size_t k = 0;
     for (size_t i = 0; i < limit; i++) k += want(b, i);
     *n = k;
-    tthc_sb_reset(&s->ids);
+    *order = NULL;
     if (!k) return TTHC_OK;
-    const char **order = malloc(k * sizeof *order); /* into b's arena, which stays put meanwhile */
-    if (!order) return tthc_fail(err, TTHC_ENOMEM, "out of memory sorting event ids");
+    const char **o = malloc(k * sizeof *o);
+    if (!o) return tthc_fail(err, TTHC_ENOMEM, "out of memory sorting event ids");
     k = 0;
     for (size_t i = 0; i < limit; i++)
-        if (want(b, i)) order[k++] = b->arena.p + b->items[i].event_id;
-    qsort(order, k, sizeof *order, by_bytes);
-    int w = tthc_sb_addc(&s->ids, '{');
-    for (size_t i = 0; i < k; i++) /* event ids are [A-Za-z0-9._:-]: nothing to escape */
-        w |= tthc_sb_addf(&s->ids, "%s\"%s\"", i ? "," : "", order[i]);
-    w |= tthc_sb_addc(&s->ids, '}');
-    free(order);
-    return w ? sb_failed(&s->ids, "event id list", err) : TTHC_OK;
+        if (want(b, i)) o[k++] = b->arena.p + b->items[i].event_id;
+    qsort(o, k, sizeof *o, by_bytes);
+    *order = o;
+    return TTHC_OK;
+}
+
+/* ids as an array literal in s->ids, or one a line in s->copy (COPY text).
+ * Event ids are [A-Za-z0-9._:-]: nothing to quote or escape in either. */
+static tthc_rc id_list(ingest_store *s, const char *const *order, size_t n, bool copy, tthc_err *err)
+{
+    tthc_sb *sb = copy ? &s->copy : &s->ids;
+    tthc_sb_reset(sb);
+    int w = copy ? 0 : tthc_sb_addc(sb, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (copy) {
+            w |= tthc_sb_adds(sb, order[i]) | tthc_sb_addc(sb, '\n');
+        } else {
+            w |= (i ? tthc_sb_addc(sb, ',') : 0) | tthc_sb_addc(sb, '"');
+            w |= tthc_sb_adds(sb, order[i]) | tthc_sb_addc(sb, '"');
+        }
+    }
+    if (!copy) w |= tthc_sb_addc(sb, '}');
+    return w ? sb_failed(sb, "event id list", err) : TTHC_OK;
 }
 
 /* 2a. Claims the batch's event ids in applied_event: the ids it inserts were
@@ -307,36 +334,43 @@ static tthc_rc id_array(ingest_store *s, ingest_batch *b, size_t limit, bool (*w
  * claimed but then not applied (a conflicting receipt) are given back by
  * store_release_unapplied.
  *
- * First a plain INSERT, in a savepoint of its own: when none of the ids was
- * applied before (the common case: a redelivered message is skipped by its
- * offset before it gets here) it claims them all, a third cheaper than
- * ON CONFLICT's speculative insertion and with no rows to send back.  If one
- * was (unique_violation), that insert is rolled back and the ids claimed with
- * ON CONFLICT DO NOTHING RETURNING, which says which ones are new. */
+ * First a COPY, in a savepoint of its own: when none of the ids was applied
+ * before (the common case: a redelivered message is skipped by its offset
+ * before it gets here) it claims them all, with no rows to send back; COPY's
+ * multi-row inserts make it a quarter cheaper than an INSERT of unnest($1),
+ * which was a third cheaper than ON CONFLICT's speculative insertion.  If one
+ * id was applied before (unique_violation), the COPY is rolled back and the
+ * ids claimed with ON CONFLICT DO NOTHING RETURNING, which says which ones
+ * are new. */
 tthc_rc store_claim_ids(ingest_store *s, ingest_batch *b, size_t limit, tthc_err *err)
 {
     size_t n;
-    tthc_rc rc = id_array(s, b, limit, first_of_id, &n, err);
+    const char **order;
+    tthc_rc rc = sorted_ids(b, limit, first_of_id, &order, &n, err);
     if (rc || !n) return rc;
-    const char *p[1] = {s->ids.p};
-    if ((rc = tthc_pg_exec(s->conn, "SAVEPOINT claim", err))) return rc;
-    PGresult *r = PQexecParams(s->conn, "INSERT INTO applied_event (event_id) SELECT unnest($1::text[])", 1, NULL, p,
-                               NULL, NULL, 0);
-    rc = tthc_pg_result(s->conn, r, PGRES_COMMAND_OK, "claim event ids", err);
-    PQclear(r);
-    if (!rc) return tthc_pg_exec(s->conn, "RELEASE SAVEPOINT claim", err);
-    if (strcmp(tthc_err_sqlstate(err), "23505")) return rc;
-    if ((rc = tthc_pg_exec(s->conn, "ROLLBACK TO SAVEPOINT claim", err))) return rc;
+    if ((rc = id_list(s, order, n, true, err))) goto out;
+    if ((rc = tthc_pg_exec(s->conn, "SAVEPOINT claim", err))) goto out;
+    rc = copy_in(s, "COPY applied_event (event_id) FROM STDIN", "claim event ids", err);
+    if (!rc) {
+        rc = tthc_pg_exec(s->conn, "RELEASE SAVEPOINT claim", err);
+        goto out;
+    }
+    if (strcmp(tthc_err_sqlstate(err), "23505")) goto out;
+    if ((rc = tthc_pg_exec(s->conn, "ROLLBACK TO SAVEPOINT claim", err))) goto out;
     LOG_DEBUG("claim_repeated_ids", "ids=%zu", n);
     for (size_t i = 0; i < limit; i++)
         if (first_of_id(b, i)) b->items[i].flags |= BATCH_DB_APPLIED;
-    r = PQexecParams(s->conn,
-                     "INSERT INTO applied_event (event_id) SELECT unnest($1::text[]) "
-                     "ON CONFLICT DO NOTHING RETURNING event_id",
-                     1, NULL, p, NULL, NULL, 0);
+    if ((rc = id_list(s, order, n, false, err))) goto out;
+    const char *p[1] = {s->ids.p};
+    PGresult *r = PQexecParams(s->conn,
+                               "INSERT INTO applied_event (event_id) SELECT unnest($1::text[]) "
+                               "ON CONFLICT DO NOTHING RETURNING event_id",
+                               1, NULL, p, NULL, NULL, 0);
     rc = tthc_pg_result(s->conn, r, PGRES_TUPLES_OK, "claim event ids", err);
     for (int row = 0; !rc && row < PQntuples(r); row++) (void)batch_mark_applied(b, PQgetvalue(r, row, 0), false);
     PQclear(r);
+out:
+    free(order);
     return rc;
 }
 
@@ -349,8 +383,12 @@ static bool claimed_unapplied(ingest_batch *b, size_t i)
 tthc_rc store_release_unapplied(ingest_store *s, ingest_batch *b, size_t limit, tthc_err *err)
 {
     size_t n;
-    tthc_rc rc = id_array(s, b, limit, claimed_unapplied, &n, err);
+    const char **order;
+    tthc_rc rc = sorted_ids(b, limit, claimed_unapplied, &order, &n, err);
     if (rc || !n) return rc;
+    rc = id_list(s, order, n, false, err);
+    free(order);
+    if (rc) return rc;
     const char *p[1] = {s->ids.p};
     PGresult *r =
         PQexecParams(s->conn, "DELETE FROM applied_event WHERE event_id = ANY($1::text[])", 1, NULL, p, NULL, NULL, 0);
@@ -439,17 +477,6 @@ static int copy_dossier_row(tthc_sb *c, const ingest_batch_slot *sl)
     const char *reuse = tthc_reuse_source_name(d->reuse_source); /* a fixed name: nothing to escape */
     r |= tthc_sb_adds(c, "}\t") | tthc_sb_adds(c, reuse ? reuse : "\\N") | tthc_sb_addc(c, '\n');
     return r;
-}
-
-static tthc_rc copy_in(ingest_store *s, const char *sql, const char *what, tthc_err *err)
-{
-    PGresult *r = PQexec(s->conn, sql);
-    tthc_rc rc = tthc_pg_result(s->conn, r, PGRES_COPY_IN, what, err);
-    PQclear(r);
-    if (rc) return rc;
-    rc = tthc_pg_copy_put(s->conn, s->copy.p ? s->copy.p : "", s->copy.len, err);
-    tthc_rc end = tthc_pg_copy_end(s->conn, what, err);
-    return rc ? rc : end;
 }
 
 static tthc_rc exec_count(ingest_store *s, const char *sql, const char *what, long *count, tthc_err *err)
