@@ -15,10 +15,10 @@
 #include "log.h"
 #include "observe.h"
 #include "refetch.h"
-#include "wake.h"
 #include "signals.h"
 #include "store.h"
 #include "timeutil.h"
+#include "wake.h"
 
 typedef struct {
     bool assigned;

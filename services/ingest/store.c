@@ -291,7 +291,7 @@ static tthc_rc copy_in(ingest_store *s, const char *sql, const char *what, tthc_
  * *order (malloc'd, the caller frees; NULL when *n == 0) points into b's
  * arena, which stays put meanwhile. */
 static tthc_rc sorted_ids(ingest_batch *b, size_t limit, bool (*want)(ingest_batch *, size_t), const char ***order,
-                         size_t *n, tthc_err *err)
+                          size_t *n, tthc_err *err)
 {
     size_t k = 0;
     for (size_t i = 0; i < limit; i++) k += want(b, i);

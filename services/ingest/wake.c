@@ -15,12 +15,12 @@
 struct ingest_wake {
     rd_kafka_t *rk;
     int interval_ms;
-    atomic_bool consumed;       /* a message was consumed since the last request */
-    atomic_ulong requests;      /* sent so far */
+    atomic_bool consumed;  /* a message was consumed since the last request */
+    atomic_ulong requests; /* sent so far */
     pthread_t thread;
-    bool started, stop;         /* stop: under mu */
+    bool started, stop; /* stop: under mu */
     pthread_mutex_t mu;
-    pthread_cond_t cv;          /* on CLOCK_MONOTONIC: signalled by wake_stop */
+    pthread_cond_t cv; /* on CLOCK_MONOTONIC: signalled by wake_stop */
 };
 
 /* One ListOffsets request for the current assignment (none when there is

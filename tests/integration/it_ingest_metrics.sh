@@ -83,6 +83,9 @@ it_wait_applied "$(($(wc -l <"$IT_DIR/chunk.00") + $(wc -l <"$IT_DIR/chunk.01") 
 wait_until 60 all_lag_zero a || it_fail "lag not 0 after catching up: max $(max_lag a)"
 wait_until 60 group_is OK a || it_fail "group not OK after catching up"
 curl -fsS -m 5 "http://127.0.0.1:$(port_of a)/readyz" >/dev/null || it_fail "readyz not ready when caught up"
+# The backlog was read with the fetch wake-up on (the default): its requests are counted.
+_woken() { metric tthc_ingest_fetch_wakeups_total '' a | awk '$1 > 0 { f = 1 } END { exit !f }'; }
+wait_until 30 _woken || it_fail "tthc_ingest_fetch_wakeups_total stayed 0 while a backlog was consumed"
 
 # 4. A second instance takes half the partitions: their series leave instance a.
 it_ingest_start b --metrics-listen 127.0.0.1:0
