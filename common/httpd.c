@@ -41,6 +41,7 @@
 #include <microhttpd.h>
 
 #include "log.h"
+#include "timeutil.h"
 
 typedef struct watch {
     struct watch *prev, *next;
@@ -270,8 +271,7 @@ static void *sweeper_main(void *arg)
     pthread_mutex_lock(&h->wlock);
     while (!h->stopping) {
         struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += 1;
+        tthc_mono_deadline(&until, 1000);
         (void)pthread_cond_timedwait(&h->wcond, &h->wlock, &until);
         if (h->stopping) break;
         unsigned n = sweep_locked(h, mono_ms());

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "err.h"
 
@@ -51,5 +52,9 @@ void tthc_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 int64_t tthc_now_us(void);
 int64_t tthc_mono_ms(void);
 int64_t tthc_mono_us(void);
+
+/* *ts = CLOCK_MONOTONIC now + ms: the deadline of a pthread_cond_timedwait on a
+ * condition variable created with that clock (pthread_condattr_setclock). */
+void tthc_mono_deadline(struct timespec *ts, int64_t ms);
 
 #endif

@@ -311,8 +311,7 @@ static void *probe_main(void *arg)
         pthread_mutex_unlock(&o->mu);
         if (rkt) probe_once(o, rkt);
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += PROBE_INTERVAL_MS / 1000;
+        tthc_mono_deadline(&ts, PROBE_INTERVAL_MS);
         pthread_mutex_lock(&o->mu);
         while (!o->probe_stop && pthread_cond_timedwait(&o->probe_cv, &o->mu, &ts) != ETIMEDOUT) {}
     }

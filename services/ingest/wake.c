@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "timeutil.h"
 
 /* Longest wait for a ListOffsets answer; the stop waits at most this long. */
 #define WAKE_TIMEOUT_MS 1000
@@ -44,10 +45,7 @@ static void *wake_main(void *arg)
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += (long)(w->interval_ms % 1000) * 1000000L;
-        ts.tv_sec += w->interval_ms / 1000 + ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
+        tthc_mono_deadline(&ts, w->interval_ms);
         while (!w->stop && pthread_cond_timedwait(&w->cv, &w->mu, &ts) != ETIMEDOUT) {}
         if (w->stop) break;
         pthread_mutex_unlock(&w->mu);

@@ -25,17 +25,6 @@
 
 /* ---- waiting ---------------------------------------------------------------- */
 
-static void deadline_in(struct timespec *ts, int64_t ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += (time_t)(ms / 1000);
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 unsigned long sync_daemon_gen(sync_daemon *d)
 {
     pthread_mutex_lock(&d->mu);
@@ -48,7 +37,7 @@ void sync_daemon_wait(sync_daemon *d, int any_scan, unsigned long seen, int64_t 
 {
     struct timespec ts;
     if (ms <= 0) return;
-    deadline_in(&ts, ms);
+    tthc_mono_deadline(&ts, ms);
     pthread_mutex_lock(&d->mu);
     while (!atomic_load(&d->stopping) && !(any_scan && d->gen != seen))
         if (pthread_cond_timedwait(&d->cv, &d->mu, &ts) == ETIMEDOUT) break;

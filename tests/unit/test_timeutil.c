@@ -116,5 +116,15 @@ int main(void)
         tthc_civil_from_days(d, &y, &m, &dd);
         CHECK(tthc_days_from_civil(y, m, dd) == d, "round trip day %lld", (long long)d);
     }
+    /* a monotonic deadline: normalized, and ms later than the clock read before it */
+    for (int64_t ms = 0; ms <= 3999; ms += 37) {
+        int64_t before = tthc_mono_us();
+        struct timespec ts;
+        tthc_mono_deadline(&ts, ms);
+        int64_t at = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        CHECK(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000L, "deadline +%lld ms: tv_nsec %ld", (long long)ms, ts.tv_nsec);
+        CHECK(at >= before + ms * 1000 && at <= tthc_mono_us() + ms * 1000, "deadline +%lld ms off by %lld us",
+              (long long)ms, (long long)(at - before - ms * 1000));
+    }
     return CHECK_DONE();
 }
