@@ -7,9 +7,9 @@
  *      upsert: if another instance moved it, or an earlier commit of ours
  *      whose answer was lost did, the batch is fenced: TTHC_EFENCED, nothing
  *      applied);
- *   2. claim the batch's event ids in applied_event (one INSERT ... ON
- *      CONFLICT DO NOTHING RETURNING: the ids not returned were applied
- *      before, on any dossier: an event_id is unique across the stream),
+ *   2. claim the batch's event ids in applied_event (a COPY; if one was
+ *      applied before, on any dossier, INSERT ... ON CONFLICT DO NOTHING
+ *      RETURNING says which: an event_id is unique across the stream),
  *      lock and load the touched dossiers (sorted, FOR NO KEY UPDATE);
  *   3. fold the events in memory (batch_fold);
  *   4. write changed dossiers and bucket deltas through COPY into temp
