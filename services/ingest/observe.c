@@ -14,6 +14,8 @@
 #include "prom.h"
 #include "timeutil.h"
 
+/* part_reset() sets each field by name (not a memset, see there): a field
+ * added here needs its line there. */
 typedef struct {
     bool assigned;
     int64_t applied;       /* next offset stored in PostgreSQL; -1 unknown */
