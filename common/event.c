@@ -60,10 +60,28 @@ const char *tthc_reuse_source_name(uint8_t s)
     return s >= 1 && s <= 3 ? reuse_source_names[s] : NULL;
 }
 
+/* The object's member named name (NULL if none), as
+ * cJSON_GetObjectItemCaseSensitive finds it, with the first byte compared
+ * before strcmp is called: an event is looked up a dozen times a message. */
+static const cJSON *member(const cJSON *obj, const char *name)
+{
+    for (const cJSON *c = obj ? obj->child : NULL; c; c = c->next)
+        if (c->string && c->string[0] == name[0] && !strcmp(c->string, name)) return c;
+    return NULL;
+}
+
 bool tthc_utf8_valid(const unsigned char *s, size_t len)
 {
     size_t i = 0;
     while (i < len) {
+        /* ASCII, eight bytes at a time: all of a typical event. */
+        while (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, s + i, sizeof w);
+            if (w & 0x8080808080808080ULL) break;
+            i += 8;
+        }
+        if (i >= len) break;
         unsigned char c = s[i];
         if (c < 0x80) {
             i++;
@@ -159,7 +177,7 @@ static field_state reject_field(tthc_reject *rej, tthc_reject_reason r, const ch
 
 static field_state field_string(const cJSON *obj, const char *name, bool required, const char **out, tthc_reject *rej)
 {
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    const cJSON *it = member(obj, name);
     if (!it || cJSON_IsNull(it)) {
         if (required) return reject_field(rej, TTHC_REJ_MISSING_FIELD, name, "required field is missing");
         return FIELD_ABSENT;
@@ -217,7 +235,7 @@ static field_state field_enum(const cJSON *obj, const char *name, bool required,
 
 static field_state field_bool(const cJSON *obj, const char *name, bool *out, tthc_reject *rej)
 {
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    const cJSON *it = member(obj, name);
     if (!it || cJSON_IsNull(it)) return reject_field(rej, TTHC_REJ_MISSING_FIELD, name, "required field is missing");
     if (!cJSON_IsBool(it)) return reject_field(rej, TTHC_REJ_WRONG_TYPE, name, "must be a boolean");
     *out = cJSON_IsTrue(it);
@@ -228,7 +246,7 @@ static field_state field_bool(const cJSON *obj, const char *name, bool *out, tth
 static field_state field_int(const cJSON *obj, const char *name, bool required, int64_t min, int64_t *out,
                              tthc_reject *rej)
 {
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, name);
+    const cJSON *it = member(obj, name);
     if (!it || cJSON_IsNull(it)) {
         if (required) return reject_field(rej, TTHC_REJ_MISSING_FIELD, name, "required field is missing");
         return FIELD_ABSENT;
@@ -251,7 +269,7 @@ static const char *const gateway_names[] = {NULL, "dvcqg", "provincial"};
 static tthc_rc parse_received(const cJSON *o, tthc_event *ev, tthc_reject *rej)
 {
     if (field_string(o, "unit_code", true, &(const char *){NULL}, rej) == FIELD_REJECTED) return TTHC_EINVAL;
-    const char *unit = cJSON_GetObjectItemCaseSensitive(o, "unit_code")->valuestring;
+    const char *unit = member(o, "unit_code")->valuestring;
     if (strlen(unit) > TTHC_UNIT_MAX || !tthc_valid_unit_code(unit))
         return reject(rej, TTHC_REJ_INVALID_VALUE, "unit_code",
                       "must be <province>.<unit>: 1-10 letters or digits, a dot, 1-40 letters, digits or dots");
@@ -316,7 +334,7 @@ static tthc_rc parse_paid(const cJSON *o, tthc_event *ev, tthc_reject *rej)
  * values is kept as the fact's source; anything else counts as unknown. */
 static tthc_rc parse_data_reused(const cJSON *o, tthc_event *ev)
 {
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, "source");
+    const cJSON *it = member(o, "source");
     for (uint8_t i = 1; cJSON_IsString(it) && i <= 3; i++)
         if (!strcmp(it->valuestring, reuse_source_names[i])) ev->reuse_source = i;
     return TTHC_OK;
@@ -399,10 +417,10 @@ static const char *duplicate_name(const cJSON *obj, bool *oom)
     size_t n = 0;
     for (const cJSON *c = obj->child; c; c = c->next) n++;
     if (n < 2) return NULL;
-    if (n <= 8) { /* the common case: no allocation */
+    if (n <= 32) { /* the common case (an event has a dozen members): no allocation, no sort */
         for (const cJSON *a = obj->child; a; a = a->next)
             for (const cJSON *b = a->next; b; b = b->next)
-                if (!strcmp(a->string, b->string)) return a->string;
+                if (a->string[0] == b->string[0] && !strcmp(a->string, b->string)) return a->string;
         return NULL;
     }
     const char **names = malloc(n * sizeof *names), *dup = NULL;
