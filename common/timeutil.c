@@ -143,13 +143,42 @@ static void split(int64_t us, int64_t shift, int64_t *y, unsigned *mo, unsigned 
     *s = (int)(rem % 60);
 }
 
+/* Writes v as exactly n decimal digits (zero-padded; v < 10^n). */
+static char *put_digits(char *p, unsigned v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
 void tthc_format_pg(int64_t us, char *out, size_t len)
 {
     int64_t y;
     unsigned mo, d;
     int h, mi, s, frac;
     split(us, 0, &y, &mo, &d, &h, &mi, &s, &frac);
-    snprintf(out, len, "%04d-%02u-%02u %02d:%02d:%02d.%06d+00", (int)y, mo, d, h, mi, s, frac);
+    if (y < 0 || y > 9999 || len < sizeof "YYYY-MM-DD hh:mm:ss.ffffff+00") {
+        snprintf(out, len, "%04d-%02u-%02u %02d:%02d:%02d.%06d+00", (int)y, mo, d, h, mi, s, frac);
+        return;
+    }
+    /* The same text without snprintf: three timestamps a changed dossier, in
+     * tthc-ingest's apply thread. */
+    char *p = put_digits(out, (unsigned)y, 4);
+    *p++ = '-';
+    p = put_digits(p, mo, 2);
+    *p++ = '-';
+    p = put_digits(p, d, 2);
+    *p++ = ' ';
+    p = put_digits(p, (unsigned)h, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)mi, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)s, 2);
+    *p++ = '.';
+    p = put_digits(p, (unsigned)frac, 6);
+    memcpy(p, "+00", 4);
 }
 
 void tthc_format_vn(int64_t us, char *out, size_t len)

@@ -154,7 +154,10 @@ static void copy_out(const ingest_batch *b, uint32_t off, char *dst, size_t cap)
         dst[0] = '\0';
         return;
     }
-    snprintf(dst, cap, "%s", b->arena.p + off);
+    const char *src = b->arena.p + off; /* truncated to cap - 1 bytes, as snprintf would (per field, per fold) */
+    size_t n = strnlen(src, cap - 1);
+    memcpy(dst, src, n);
+    dst[n] = '\0';
 }
 
 void batch_item_event(const ingest_batch *b, const ingest_batch_item *it, tthc_event *ev)
@@ -256,17 +259,23 @@ int batch_prepare_slots(ingest_batch *b)
     for (size_t i = 0; i < b->nitems; i++) {
         ingest_batch_item *it = &b->items[i];
         it->flags &= (uint8_t) ~(BATCH_DB_APPLIED | BATCH_APPLIED);
+        it->first = it->slot = BATCH_NONE;
         if (it->flags & BATCH_EXCLUDED) continue;
-        if (tthc_strmap_get(&b->evmap, b->arena.p + it->event_id) < 0 && tthc_strmap_put(&b->evmap, (uint32_t)i, NULL))
-            return -1;
+        int64_t first = tthc_strmap_get(&b->evmap, b->arena.p + it->event_id);
+        if (first < 0 && tthc_strmap_put(&b->evmap, (uint32_t)i, NULL)) return -1;
+        it->first = first < 0 ? (uint32_t)i : (uint32_t)first;
         const char *id = batch_item_dossier(b, it);
-        if (tthc_strmap_get(&b->slotmap, id) >= 0) continue;
+        int64_t slot = tthc_strmap_get(&b->slotmap, id);
+        if (slot >= 0) {
+            it->slot = (uint32_t)slot;
+            continue;
+        }
         if (reserve((void **)&b->slots, &b->capslots, b->nslots, sizeof *b->slots)) return -1;
         ingest_batch_slot *s = &b->slots[b->nslots];
         memset(s, 0, sizeof *s);
         tthc_dossier_init(&s->d, id);
         if (tthc_strmap_put(&b->slotmap, (uint32_t)b->nslots, NULL)) return -1;
-        b->nslots++;
+        it->slot = (uint32_t)b->nslots++;
     }
     return 0;
 }
@@ -400,15 +409,14 @@ int batch_fold(ingest_batch *b, size_t limit)
     for (size_t i = 0; i < limit; i++) {
         ingest_batch_item *it = &b->items[i];
         if (it->flags & BATCH_EXCLUDED) continue;
-        int64_t first = tthc_strmap_get(&b->evmap, b->arena.p + it->event_id);
-        ingest_batch_item *fi = first >= 0 ? &b->items[first] : it;
+        ingest_batch_item *fi = &b->items[it->first]; /* set for every item not excluded */
         if (fi->flags & (BATCH_DB_APPLIED | BATCH_APPLIED)) { /* this event_id was applied: nothing changes */
             b->duplicates++;
             continue;
         }
         tthc_event ev;
         batch_item_event(b, it, &ev);
-        ingest_batch_slot *s = batch_slot_find(b, ev.dossier_id);
+        ingest_batch_slot *s = &b->slots[it->slot];
         tthc_apply_result r;
         if (tthc_dossier_apply(&s->d, &ev, &r, NULL)) return -1;
         if (r == TTHC_APPLY_CHANGED) {

@@ -47,6 +47,7 @@ typedef struct {
     uint32_t event_id, dossier_id, unit_code, procedure_code, payment_id; /* arena offsets or BATCH_NONE */
     uint32_t len;                                                         /* bytes of the message's value */
     uint32_t raw, raw_len, key, key_len; /* receipts only: the message, kept for a possible conflict */
+    uint32_t first, slot; /* set by batch_prepare_slots: the first item of its event_id, its dossier's slot */
 } ingest_batch_item;
 
 typedef struct {

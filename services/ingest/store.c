@@ -267,7 +267,7 @@ static int load_row(ingest_batch_slot *sl, const PGresult *r, int row)
 static bool first_of_id(ingest_batch *b, size_t i)
 {
     const ingest_batch_item *it = &b->items[i];
-    return !(it->flags & BATCH_EXCLUDED) && tthc_strmap_get(&b->evmap, b->arena.p + it->event_id) == (int64_t)i;
+    return !(it->flags & BATCH_EXCLUDED) && it->first == i; /* it->first: set by batch_prepare_slots */
 }
 
 static int by_bytes(const void *x, const void *y)

@@ -1,5 +1,7 @@
 /* RFC 3339 parsing and the UTC+07 cohort month at its boundaries. */
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 
 #include "check.h"
 #include "timeutil.h"
@@ -77,6 +79,20 @@ int main(void)
     char buf[64];
     tthc_format_pg(a, buf, sizeof buf);
     CHECK_STR(buf, "1969-12-31 23:59:59.500000+00");
+    /* tthc_format_pg against the C library's calendar over the contract's range. */
+    uint64_t x = 88172645463325252ULL;
+    for (int i = 0; i < 5000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t us = TTHC_INSTANT_MIN_US + (int64_t)(x % (uint64_t)(TTHC_INSTANT_MAX_US - TTHC_INSTANT_MIN_US));
+        time_t secs = (time_t)(us / 1000000);
+        struct tm tm;
+        char want[64], day[40];
+        gmtime_r(&secs, &tm);
+        strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm);
+        snprintf(want, sizeof want, "%s.%06d+00", day, (int)(us % 1000000));
+        tthc_format_pg(us, buf, sizeof buf);
+        CHECK_STR(buf, want);
+    }
     CHECK(!tthc_rfc3339_parse("2025-03-31T19:30:00Z", &a, NULL), "parse");
     tthc_format_vn(a, buf, sizeof buf);
     CHECK_STR(buf, "2025-04-01T02:30:00+07:00");
