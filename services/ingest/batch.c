@@ -409,7 +409,7 @@ int batch_fold(ingest_batch *b, size_t limit)
     for (size_t i = 0; i < limit; i++) {
         ingest_batch_item *it = &b->items[i];
         if (it->flags & BATCH_EXCLUDED) continue;
-        ingest_batch_item *fi = &b->items[it->first]; /* set for every item not excluded */
+        ingest_batch_item *fi = &b->items[it->first];         /* set for every item not excluded */
         if (fi->flags & (BATCH_DB_APPLIED | BATCH_APPLIED)) { /* this event_id was applied: nothing changes */
             b->duplicates++;
             continue;
