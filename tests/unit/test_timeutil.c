@@ -88,8 +88,8 @@ int main(void)
         struct tm tm;
         char want[64], day[40];
         gmtime_r(&secs, &tm);
-        strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm);
-        snprintf(want, sizeof want, "%s.%06d+00", day, (int)(us % 1000000));
+        CHECK(strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm) > 0, "strftime %lld", (long long)us);
+        (void)snprintf(want, sizeof want, "%s.%06d+00", day, (int)(us % 1000000));
         tthc_format_pg(us, buf, sizeof buf);
         CHECK_STR(buf, want);
     }
