@@ -18,13 +18,16 @@ static bool data_error(tthc_rc rc, const tthc_err *err)
 /* One attempt at the items [0, limit), inside SAVEPOINT attempt: load, fold,
  * write.  With keep, a success stays in the transaction; otherwise (a probe
  * of the bisection) it is rolled back like a failure. */
-static tthc_rc attempt(ingest_store *s, ingest_batch *b, size_t limit, bool keep, int64_t *t, tthc_err *err)
+static tthc_rc attempt(ingest_store *s, ingest_batch *b, size_t limit, bool keep, bool claimed, int64_t *t,
+                       tthc_err *err)
 {
     tthc_rc rc = store_savepoint(s, err);
     if (rc) return rc;
     t[0] = tthc_mono_us();
-    if (batch_prepare_slots(b)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory preparing the batch");
-    if (!rc) rc = store_claim_ids(s, b, limit, err);
+    if (!claimed) { /* claimed: slots prepared and ids claimed before the savepoint (apply_batch) */
+        if (batch_prepare_slots(b)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory preparing the batch");
+        if (!rc) rc = store_claim_ids(s, b, limit, err);
+    }
     t[1] = tthc_mono_us();
     if (!rc) rc = store_load_dossiers(s, b, err);
     t[2] = tthc_mono_us();
@@ -53,7 +56,7 @@ static tthc_rc attempt(ingest_store *s, ingest_batch *b, size_t limit, bool keep
 static tthc_rc apply_items(ingest_store *s, ingest_batch *b, const ingest_apply_hooks *h, int64_t *t, tthc_err *err)
 {
     for (;;) {
-        tthc_rc rc = attempt(s, b, b->nitems, true, t, err);
+        tthc_rc rc = attempt(s, b, b->nitems, true, false, t, err);
         if (!data_error(rc, err)) return rc;
         tthc_err first = *err;
         size_t lo = 0, hi = b->nitems; /* the prefix [0, lo) is accepted, [0, hi) refused */
@@ -62,7 +65,7 @@ static tthc_rc apply_items(ingest_store *s, ingest_batch *b, const ingest_apply_
             size_t mid = lo + (hi - lo) / 2;
             probes++;
             int64_t ignored_t[6];
-            rc = attempt(s, b, mid, false, ignored_t, err);
+            rc = attempt(s, b, mid, false, false, ignored_t, err);
             if (data_error(rc, err)) hi = mid;
             else if (rc) return rc;
             else lo = mid;
@@ -101,15 +104,40 @@ tthc_rc apply_batch(ingest_store *s, ingest_batch *b, const ingest_apply_hooks *
 {
     if (!store_connected(s)) return tthc_fail(err, TTHC_ERETRY, "not connected to PostgreSQL");
     tthc_rc rc = TTHC_OK;
+    bool early = h && h->turn; /* claim before waiting for the batch before */
     for (;;) {
         if (!b->nparts) return TTHC_OK; /* every partition was blocked by the DLQ */
         /* t: begin, offsets moved, then attempt()'s six marks, applied, DLQ done, committed */
-        int64_t t[11] = {0};
+        int64_t t[11] = {0}, claim_us = 0, turn_us = 0;
         if ((rc = store_begin(s, err))) break;
+        if (h && h->turn && (rc = h->turn(h->turn_ctx, b, INGEST_TURN_BEGIN, err))) break;
+        int64_t w0 = tthc_mono_us();
+        if (early) {
+            if ((rc = h->turn(h->turn_ctx, b, INGEST_TURN_CLAIM, err))) break;
+            int64_t c0 = tthc_mono_us();
+            turn_us += c0 - w0;
+            if (batch_prepare_slots(b)) rc = tthc_fail(err, TTHC_ENOMEM, "out of memory preparing the batch");
+            if (!rc) rc = store_claim_ids(s, b, b->nitems, err);
+            w0 = tthc_mono_us();
+            claim_us = w0 - c0;
+            if (rc || (rc = h->turn(h->turn_ctx, b, INGEST_TURN_CLAIMED, err))) break;
+        }
+        if (h && h->turn && (rc = h->turn(h->turn_ctx, b, INGEST_TURN_WAIT, err))) break;
+        turn_us += tthc_mono_us() - w0;
         t[0] = tthc_mono_us();
         rc = store_move_offsets(s, b, err);
         t[1] = tthc_mono_us();
-        if (!rc) rc = apply_items(s, b, h, t + 2, err);
+        if (!rc) rc = early ? attempt(s, b, b->nitems, true, true, t + 2, err) : apply_items(s, b, h, t + 2, err);
+        if (early && data_error(rc, err)) { /* the bisection claims inside its attempts: again, in order */
+            tthc_err ignored;
+            if (store_rollback(s, &ignored)) {
+                rc = tthc_fail(err, TTHC_ERETRY, "rollback: %s", ignored.msg);
+                break;
+            }
+            LOG_DEBUG("apply_in_order", "error=\"%s\"", err->msg);
+            early = false;
+            continue;
+        }
         t[8] = tthc_mono_us();
         bool dlq_blocked = false;
         if (!rc && h && h->dlq) {
@@ -139,11 +167,12 @@ tthc_rc apply_batch(ingest_store *s, ingest_batch *b, const ingest_apply_hooks *
         /* One line per batch (debug): scripts/bench sums them into its phase breakdown.
          * parse_us is the main thread's, spent while the previous batch was applied. */
         LOG_DEBUG("apply_phases",
-                  "messages=%zu parse_us=%lld offsets_us=%lld claim_us=%lld load_us=%lld fold_us=%lld "
+                  "messages=%zu parse_us=%lld turn_us=%lld offsets_us=%lld claim_us=%lld load_us=%lld fold_us=%lld "
                   "dossiers_us=%lld totals_us=%lld dlq_us=%lld commit_us=%lld slots=%zu",
-                  batch_count(b), (long long)b->parse_us, (long long)(t[1] - t[0]), (long long)(t[3] - t[2]),
-                  (long long)(t[4] - t[3]), (long long)(t[5] - t[4]), (long long)(t[6] - t[5]),
-                  (long long)(t[8] - t[6]), (long long)(t[9] - t[8]), (long long)(t[10] - t[9]), b->nslots);
+                  batch_count(b), (long long)b->parse_us, (long long)turn_us, (long long)(t[1] - t[0]),
+                  (long long)(claim_us + t[3] - t[2]), (long long)(t[4] - t[3]), (long long)(t[5] - t[4]),
+                  (long long)(t[6] - t[5]), (long long)(t[8] - t[6]), (long long)(t[9] - t[8]),
+                  (long long)(t[10] - t[9]), b->nslots);
         break;
     }
     if (rc) {

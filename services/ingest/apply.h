@@ -28,6 +28,17 @@
  * is applied.  Outages (connection lost, classes 08, 53, 57, 58) and every
  * other failure return an error with nothing applied.
  *
+ * With the turn hooks (two connections, transactions overlapping), the
+ * claim of 2 comes first: a batch claims its event ids while the batch
+ * handed over before it finishes, then waits for that batch to be done
+ * (the turn hook) and only then moves its offsets (1) and goes on with 2-6, so
+ * the offsets of a partition still move in order.  Only the claim overlaps:
+ * the claimed ids are the batch's own (a repeated id waits for the earlier
+ * transaction, then counts as applied), and nothing it locks is needed by
+ * the earlier one.  If PostgreSQL then refuses a value, the transaction is
+ * rolled back and the batch applied again in the order above, which the
+ * bisection needs.
+ *
  * Each batch logs one apply_phases line (debug level) with the time of each
  * phase; scripts/bench sums them.
  *
@@ -51,13 +62,25 @@ typedef tthc_rc (*ingest_apply_dlq_fn)(void *ctx, ingest_batch *b, tthc_err *err
 typedef tthc_rc (*ingest_apply_fetch_fn)(void *ctx, int32_t partition, int64_t offset, tthc_sb *key, bool *has_key,
                                          tthc_sb *value, tthc_err *err);
 
-/* h, or either hook, may be NULL: no DLQ step, or rejected_by_store rejects
- * without their original bytes. */
+/* Commit order of overlapping transactions (two apply connections): the
+ * turn hook is called in each transaction of b at BEGIN (first), CLAIM
+ * (before the early claim: waits until the batch handed over before b has
+ * claimed its own ids, so that it never waits for b's), CLAIMED (after it)
+ * and WAIT (before b's offsets move: returns once the batch before b is
+ * done; TTHC_ERETRY if that batch started its transaction again meanwhile,
+ * whose new claim might wait for b's ids). */
+typedef enum { INGEST_TURN_BEGIN, INGEST_TURN_CLAIM, INGEST_TURN_CLAIMED, INGEST_TURN_WAIT } ingest_turn_phase;
+typedef tthc_rc (*ingest_apply_turn_fn)(void *ctx, const ingest_batch *b, ingest_turn_phase phase, tthc_err *err);
+
+/* h, or any hook, may be NULL: no DLQ step, rejected_by_store rejects
+ * without their original bytes, no ordering with other transactions. */
 typedef struct {
     ingest_apply_dlq_fn dlq;
     void *dlq_ctx;
     ingest_apply_fetch_fn fetch;
     void *fetch_ctx;
+    ingest_apply_turn_fn turn;
+    void *turn_ctx;
 } ingest_apply_hooks;
 
 /* b->parts[i].expected is this consumer's belief of that partition's stored

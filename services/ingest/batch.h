@@ -106,6 +106,7 @@ typedef struct {
     size_t applied_by_type[TTHC_EV__COUNT];
     size_t duplicates; /* events whose event_id was already applied */
     int64_t parse_us;  /* main thread's time in batch_add() for this batch (measured by the caller) */
+    uint64_t seq;      /* hand-off order, set by the caller (1, 2, ...): transactions commit in this order */
 } ingest_batch;
 
 void batch_init(ingest_batch *b);

@@ -32,6 +32,7 @@ typedef struct {
     bool gap_stopped;     /* stopped on a gap (--on-gap stop): paused until an operator acts */
     int64_t gap_retry_ms; /* >0: the watermarks could not be read; seek again at this time */
     int64_t to_commit;    /* next offset applied but not yet committed to Kafka; -1 none */
+    int64_t handed;       /* offset after the newest batch handed to a worker, not yet collected; -1 none */
 } part_state;
 
 /* Kafka's committed offsets are for operators' tools only (positions come
@@ -51,34 +52,69 @@ enum { RETRY_SCAN_EVERY_MS = 20 };
  * timer waits no longer than that. */
 enum { BURST_MAX = 512 };
 
-/* The apply worker: one thread that runs apply_batch() on a full batch while
- * the main thread polls and parses the next one.  Hand-off protocol: the main
- * thread only touches the store (and the in-flight batch) when the worker is
- * idle, i.e. after worker_collect(). */
+/* The apply workers: two threads, each with its own PostgreSQL connection,
+ * that run apply_batch() on full batches while the main thread polls and
+ * parses the next one.  Batches are handed over in order (batch.seq) and
+ * commit in that order (the turn hooks below); a batch claims its event ids
+ * while the one before it finishes (apply.h).  Hand-off protocol: the main
+ * thread only touches the stores (and in-flight batches) when no batch is in
+ * flight, i.e. after worker_collect(); it collects batches oldest first. */
+enum { NWORKERS = 2 };
+
 typedef struct {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool started, has_job, done, quit;
     ingest_batch *job;
+    ingest_store *st; /* this worker's connection (worker 0's is also the main thread's) */
     tthc_rc rc;
     tthc_err err;
     int64_t started_ms;
+    void *app;
 } worker;
+
+/* Commit order across the workers (the turn hook of apply.h), one slot per
+ * batch in flight, indexed by seq % TURN_RING (at most NWORKERS in flight).
+ * Every wait here is for the batch handed over just before, which never
+ * waits for a later one: its claim comes before the later batch's (CLAIM),
+ * and when it starts a transaction again (gen) the later batch lets go of its
+ * claim (WAIT fails, the transaction is rolled back) before waiting again. */
+enum { TURN_RING = 8 };
+typedef struct {
+    uint64_t seq;
+    unsigned gen;     /* transactions begun for this batch */
+    unsigned claimed; /* gen whose early claim is complete; 0 none */
+    unsigned seen;    /* the gen of the batch before, seen when this one claimed */
+    bool done;        /* its worker has finished with it */
+} turn_slot;
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    turn_slot slot[TURN_RING];
+} turns;
 
 typedef struct {
     const ingest_config *cfg;
     rd_kafka_t *rk;
-    ingest_store *st;
+    ingest_store *st;         /* worker 0's connection, and the main thread's when no batch is in flight */
+    ingest_store *st1;        /* worker 1's (NULL with one apply connection) */
+    pthread_mutex_t hooks_mu; /* the DLQ producer and the refetch consumer serve one worker at a time */
     ingest_dlq *dq;
     ingest_refetch *rf;
     ingest_apply_hooks hooks;
     ingest_observe *obs;
     ingest_wake *wk;
-    ingest_batch bufs[2];
-    ingest_batch *cur;      /* being filled by the main thread */
-    ingest_batch *inflight; /* handed to the worker, or NULL */
-    worker w;
+    ingest_batch bufs[NWORKERS + 1];
+    ingest_batch *cur;           /* being filled by the main thread */
+    ingest_batch *fly[NWORKERS]; /* handed to a worker, oldest first */
+    int flyw[NWORKERS];          /* the worker of each */
+    bool flyrej[NWORKERS];       /* it had rejects when handed over */
+    int nfly;
+    int nworkers; /* --apply-connections */
+    uint64_t seq; /* of the last batch handed over */
+    worker w[NWORKERS];
+    turns turn;
     int64_t batch_started_ms;
     part_state *parts;
     int32_t max_parts;
@@ -119,12 +155,13 @@ static tthc_rc load_positions(app *a, rd_kafka_topic_partition_list_t *l, tthc_e
         return tthc_fail(err, TTHC_ENOMEM, "out of memory");
     }
     for (int i = 0; i < l->cnt; i++) parts[i] = l->elems[i].partition;
-    tthc_rc rc = store_load_offsets(a->st, parts, (size_t)l->cnt, next, err);
+    tthc_rc rc = store_load_offsets(a->st, parts, (size_t)l->cnt, next, err); /* no batch in flight */
     for (int i = 0; !rc && i < l->cnt; i++) {
         int32_t p = parts[i];
         l->elems[i].offset = next[i] >= 0 ? next[i] : RD_KAFKA_OFFSET_BEGINNING;
         if (p >= 0 && p < a->max_parts) {
             a->parts[p].expected = next[i];
+            a->parts[p].handed = -1;
             a->parts[p].consumed = next[i] >= 0 ? next[i] : 0;
             a->parts[p].positioned = true;
             observe_assign(a->obs, p, next[i]);
@@ -136,6 +173,7 @@ static tthc_rc load_positions(app *a, rd_kafka_topic_partition_list_t *l, tthc_e
 }
 
 static void lost_database(app *a, const tthc_err *err);
+static void worker_collect(app *a);
 
 /* After a failed or fenced transaction: every assigned partition goes back to
  * its stored offset, and the local batch is dropped. */
@@ -208,7 +246,9 @@ static void lost_database(app *a, const tthc_err *err)
     const char *state = tthc_err_sqlstate(err);
     if (tthc_sql_classify(state) == TTHC_SQL_OUTAGE) LOG_ERROR("database_unavailable", "error=\"%s\"", err->msg);
     else LOG_ERROR("batch_failed", "sqlstate=%s error=\"%s\"", *state ? state : "none", err->msg);
+    worker_collect(a); /* no batch may be using the connections closed here */
     store_disconnect(a->st);
+    if (a->st1) store_disconnect(a->st1);
     a->db_up = false;
     observe_db(a->obs, false);
     batch_reset(a->cur);
@@ -235,6 +275,7 @@ static void block_partition(app *a, int32_t p)
     ps->dlq_blocked = true;
     ps->pending_noted = false;
     ps->consumed = ps->expected >= 0 ? ps->expected : 0;
+    ps->handed = -1;                       /* its messages were taken out of the batch that was to move its offset */
     if (batch_drop_partition(a->cur, p)) { /* the batch being filled holds later messages of p */
         batch_reset(a->cur);
         a->need_reposition = true;
@@ -284,7 +325,7 @@ static void unblock_due(app *a)
 static void refresh_pending(app *a)
 {
     int64_t now = tthc_mono_ms();
-    if (a->inflight || !a->db_up || now - a->last_pending_ms < 5000) return;
+    if (a->nfly || !a->db_up || now - a->last_pending_ms < 5000) return;
     a->last_pending_ms = now;
     long count = 0;
     double oldest = 0;
@@ -293,12 +334,88 @@ static void refresh_pending(app *a)
     else observe_pending_dossiers(a->obs, count, count >= STORE_PENDING_CAP, oldest);
 }
 
-/* ---- the apply worker ---- */
+/* ---- the apply workers ---- */
+
+static tthc_rc locked_dlq(void *ctx, ingest_batch *b, tthc_err *err)
+{
+    app *a = ctx;
+    pthread_mutex_lock(&a->hooks_mu);
+    tthc_rc rc = dlq_send_batch(a->dq, b, err);
+    pthread_mutex_unlock(&a->hooks_mu);
+    return rc;
+}
+
+static tthc_rc locked_fetch(void *ctx, int32_t partition, int64_t offset, tthc_sb *key, bool *has_key, tthc_sb *value,
+                            tthc_err *err)
+{
+    app *a = ctx;
+    pthread_mutex_lock(&a->hooks_mu);
+    tthc_rc rc = refetch_one(a->rf, partition, offset, key, has_key, value, err);
+    pthread_mutex_unlock(&a->hooks_mu);
+    return rc;
+}
+
+/* The slot of seq (turns.mu held), claimed for it if it still holds an older batch. */
+static turn_slot *turn_slot_of(turns *t, uint64_t seq)
+{
+    turn_slot *x = &t->slot[seq % TURN_RING];
+    if (x->seq != seq) *x = (turn_slot){.seq = seq};
+    return x;
+}
+
+static tthc_rc turn_hook(void *ctx, const ingest_batch *b, ingest_turn_phase phase, tthc_err *err)
+{
+    turns *t = ctx;
+    tthc_rc rc = TTHC_OK;
+    pthread_mutex_lock(&t->mu);
+    turn_slot *me = turn_slot_of(t, b->seq);
+    turn_slot *prev = b->seq > 1 ? turn_slot_of(t, b->seq - 1) : NULL;
+    switch (phase) {
+    case INGEST_TURN_BEGIN:
+        me->gen++;
+        me->claimed = 0;
+        pthread_cond_broadcast(&t->cv);
+        break;
+    case INGEST_TURN_CLAIM: /* bounded: the batch before claims without waiting for this one */
+        while (prev && !prev->done && (!prev->gen || prev->claimed != prev->gen)) pthread_cond_wait(&t->cv, &t->mu);
+        me->seen = prev ? prev->gen : 0;
+        break;
+    case INGEST_TURN_CLAIMED:
+        me->claimed = me->gen;
+        pthread_cond_broadcast(&t->cv);
+        break;
+    case INGEST_TURN_WAIT:
+        while (prev && !prev->done && (!me->claimed || prev->gen == me->seen)) pthread_cond_wait(&t->cv, &t->mu);
+        if (prev && !prev->done)
+            rc = tthc_fail(err, TTHC_ERETRY, "the batch before this one began its transaction again");
+        break;
+    }
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+/* The worker is done with seq (applied, or given up). */
+static void turn_done(turns *t, uint64_t seq)
+{
+    pthread_mutex_lock(&t->mu);
+    turn_slot_of(t, seq)->done = true;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* Waits until the batch before seq is done (before seq's transaction begins again). */
+static void turn_wait_prev(turns *t, uint64_t seq)
+{
+    if (seq <= 1) return;
+    pthread_mutex_lock(&t->mu);
+    while (!turn_slot_of(t, seq - 1)->done) pthread_cond_wait(&t->cv, &t->mu);
+    pthread_mutex_unlock(&t->mu);
+}
 
 static void *worker_main(void *arg)
 {
-    app *a = arg;
-    worker *w = &a->w;
+    worker *w = arg;
+    app *a = w->app;
     pthread_mutex_lock(&w->mu);
     for (;;) {
         while (!w->has_job && !w->quit) pthread_cond_wait(&w->cv, &w->mu);
@@ -308,12 +425,14 @@ static void *worker_main(void *arg)
         tthc_err err = {{0}};
         tthc_rc rc;
         for (int attempt = 1;; attempt++) {
-            rc = apply_batch(a->st, b, &a->hooks, &err);
-            if (rc != TTHC_ERETRY || !store_connected(a->st) || attempt >= 5) break;
+            rc = apply_batch(w->st, b, &a->hooks, &err);
+            if (rc != TTHC_ERETRY || !store_connected(w->st) || attempt >= 5) break;
             LOG_WARN("batch_retry", "attempt=%d error=\"%s\"", attempt, err.msg);
+            turn_wait_prev(&a->turn, b->seq); /* holding nothing now: the batch before goes first */
             struct timespec ts = {0, 20000000L * attempt};
             nanosleep(&ts, NULL);
         }
+        turn_done(&a->turn, b->seq);
         pthread_mutex_lock(&w->mu);
         w->rc = rc;
         w->err = err;
@@ -325,25 +444,49 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-/* Waits for the in-flight batch, if any, and acts on its outcome.  After it
- * returns the worker is idle and the main thread may use the store. */
-static void worker_collect(app *a)
+/* Waits for worker i to finish its batch; its outcome in *rc, *err. */
+static void worker_wait(app *a, int i, tthc_rc *rc, tthc_err *err)
 {
-    worker *w = &a->w;
-    if (!a->inflight) return;
+    worker *w = &a->w[i];
     pthread_mutex_lock(&w->mu);
     while (!w->done) pthread_cond_wait(&w->cv, &w->mu);
     w->done = false;
-    tthc_rc rc = w->rc;
-    tthc_err err = w->err;
+    *rc = w->rc;
+    *err = w->err;
     pthread_mutex_unlock(&w->mu);
-    ingest_batch *b = a->inflight;
-    a->inflight = NULL;
+}
+
+/* Takes the oldest in-flight batch off the queue. */
+static ingest_batch *fly_pop(app *a)
+{
+    ingest_batch *b = a->fly[0];
+    for (int i = 1; i < a->nfly; i++) {
+        a->fly[i - 1] = a->fly[i];
+        a->flyw[i - 1] = a->flyw[i];
+        a->flyrej[i - 1] = a->flyrej[i];
+    }
+    a->nfly--;
+    return b;
+}
+
+/* Waits for the oldest in-flight batch and acts on its outcome.  A failure
+ * also waits for and drops the younger ones (their offsets were to follow
+ * this batch's: whatever they did, the positions are read again from
+ * PostgreSQL), so that afterwards no batch is in flight. */
+static void collect_oldest(app *a)
+{
+    tthc_rc rc;
+    tthc_err err;
+    int wi = a->flyw[0];
+    worker_wait(a, wi, &rc, &err);
+    worker *w = &a->w[wi];
+    ingest_batch *b = fly_pop(a);
     if (rc == TTHC_OK) {
         a->failed_batches = 0;
         for (size_t i = 0; i < b->nparts; i++) {
             part_state *ps = &a->parts[b->parts[i].partition];
             ps->expected = b->parts[i].next;
+            if (ps->handed == b->parts[i].next) ps->handed = -1;
             ps->to_commit = b->parts[i].next;
             if (ps->dlq_backoff_ms) observe_dlq_blocked(a->obs, b->parts[i].partition, false, dlq_failures(a->dq));
             ps->dlq_backoff_ms = 0;
@@ -366,41 +509,82 @@ static void worker_collect(app *a)
         LOG_DEBUG("batch_applied", "messages=%zu dossiers=%zu rejects=%zu buckets=%zu ms=%lld", batch_count(b),
                   b->nslots, b->nrejects, b->nbuckets, (long long)(tthc_mono_ms() - w->started_ms));
         batch_reset(b);
-    } else if (rc == TTHC_EFENCED) {
-        batch_reset(b);
+        return;
+    }
+    batch_reset(b);
+    while (a->nfly) { /* younger batches: outcome ignored */
+        tthc_rc yrc;
+        tthc_err yerr;
+        worker_wait(a, a->flyw[0], &yrc, &yerr);
+        ingest_batch *y = fly_pop(a);
+        if (yrc == TTHC_OK) LOG_INFO("batch_dropped_after_failure", "messages=%zu", batch_count(y));
+        batch_reset(y);
+    }
+    for (int32_t p = 0; p < a->max_parts; p++) a->parts[p].handed = -1;
+    if (rc == TTHC_EFENCED) {
         a->fenced++;
         observe_fenced(a->obs);
         LOG_WARN("batch_fenced", "error=\"%s\"", err.msg);
         reposition(a); /* drops the batch being filled too */
     } else {
-        batch_reset(b);
         a->failures++;
         a->failed_batches++;
         lost_database(a, &err);
     }
 }
 
-/* Collects the in-flight batch if the worker has finished it (never waits). */
-static void worker_poll(app *a)
+/* Waits for every in-flight batch and acts on the outcomes, oldest first.
+ * After it returns the workers are idle and the main thread may use the store. */
+static void worker_collect(app *a)
 {
-    if (!a->inflight) return;
-    pthread_mutex_lock(&a->w.mu);
-    bool done = a->w.done;
-    pthread_mutex_unlock(&a->w.mu);
-    if (done) worker_collect(a);
+    while (a->nfly) collect_oldest(a);
 }
 
-/* Hands the batch being filled to the worker (after the previous one is
- * done); with wait, also waits for it. */
+/* Collects the in-flight batches whose workers have finished, oldest first
+ * (never waits). */
+static void worker_poll(app *a)
+{
+    while (a->nfly) {
+        worker *w = &a->w[a->flyw[0]];
+        pthread_mutex_lock(&w->mu);
+        bool done = w->done;
+        pthread_mutex_unlock(&w->mu);
+        if (!done) return;
+        collect_oldest(a);
+    }
+}
+
+/* Hands the batch being filled to a free worker (waiting for the oldest
+ * in-flight batch if none is free); with wait, also waits for all. */
 static void flush_batch(app *a, bool wait)
 {
-    worker_collect(a);
+    if (a->nfly == a->nworkers) collect_oldest(a);
+    /* A batch with rejects may find the DLQ refusing them and drop their
+     * partitions; a later batch would then expect offsets that never moved
+     * and be fenced, over and over while the DLQ is down.  So a batch follows
+     * one with rejects only once that one is collected. */
+    for (int i = 0; i < a->nfly; i++)
+        if (a->flyrej[i]) { /* noted at hand-off: the worker may change the batch meanwhile */
+            worker_collect(a);
+            break;
+        }
     refresh_pending(a);
     ingest_batch *b = a->cur;
-    if (batch_count(b) && a->db_up) {
-        worker *w = &a->w;
-        for (size_t i = 0; i < b->nparts; i++) b->parts[i].expected = a->parts[b->parts[i].partition].expected;
+    if (batch_count(b) && a->db_up && !a->need_reposition) {
+        int wi = 0;
+        for (bool busy = true; busy; wi += busy) {
+            busy = false;
+            for (int i = 0; i < a->nfly; i++) busy |= a->flyw[i] == wi;
+        }
+        worker *w = &a->w[wi];
+        for (size_t i = 0; i < b->nparts; i++) {
+            part_state *ps = &a->parts[b->parts[i].partition];
+            b->parts[i].expected = ps->handed >= 0 ? ps->handed : ps->expected; /* where the batch before ends */
+            ps->handed = b->parts[i].next;
+        }
         b->nblocked = 0;
+        b->seq = ++a->seq;
+        bool rejects = b->nrejects > 0;
         pthread_mutex_lock(&w->mu);
         w->job = b;
         w->has_job = true;
@@ -408,8 +592,17 @@ static void flush_batch(app *a, bool wait)
         w->started_ms = tthc_mono_ms();
         pthread_cond_broadcast(&w->cv);
         pthread_mutex_unlock(&w->mu);
-        a->inflight = b;
-        a->cur = b == &a->bufs[0] ? &a->bufs[1] : &a->bufs[0];
+        a->fly[a->nfly] = b;
+        a->flyrej[a->nfly] = rejects;
+        a->flyw[a->nfly++] = wi;
+        ingest_batch *next = NULL; /* a buffer neither filled nor in flight */
+        for (int k = 0; k <= NWORKERS && !next; k++) {
+            ingest_batch *c = &a->bufs[k];
+            bool used = c == b;
+            for (int i = 0; i < a->nfly; i++) used |= a->fly[i] == c;
+            if (!used) next = c;
+        }
+        a->cur = next;
     }
     if (wait) worker_collect(a);
 }
@@ -426,7 +619,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
         for (int i = 0; i < l->cnt; i++) {
             int32_t p = l->elems[i].partition;
             if (p < 0 || p >= a->max_parts) continue;
-            a->parts[p] = (part_state){.assigned = true, .expected = -1, .to_commit = -1};
+            a->parts[p] = (part_state){.assigned = true, .expected = -1, .to_commit = -1, .handed = -1};
         }
         bool positioned = a->db_up && !load_positions(a, l, &err);
         if (!positioned) LOG_WARN("assign_unpositioned", "partitions=%d error=\"%s\"", l->cnt, err.msg);
@@ -447,7 +640,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t e, rd_kafka_topic_p
         commit_to_kafka(a, l);
         for (int i = 0; i < l->cnt; i++) {
             int32_t p = l->elems[i].partition;
-            if (p >= 0 && p < a->max_parts) a->parts[p] = (part_state){.expected = -1, .to_commit = -1};
+            if (p >= 0 && p < a->max_parts) a->parts[p] = (part_state){.expected = -1, .to_commit = -1, .handed = -1};
             observe_revoke(a->obs, p);
         }
         if (coop) {
@@ -669,12 +862,20 @@ static void consume_burst(app *a, rd_kafka_message_t *m)
     b->parse_us += tthc_mono_us() - t0;
 }
 
+/* Both workers' connections, or neither. */
+static tthc_rc connect_stores(app *a, tthc_err *err)
+{
+    tthc_rc rc = store_connect(a->st, err);
+    if (!rc && a->st1 && (rc = store_connect(a->st1, err))) store_disconnect(a->st);
+    return rc;
+}
+
 static void try_connect(app *a)
 {
     int64_t now = tthc_mono_ms();
     if (now < a->next_connect_ms) return;
     tthc_err err = {{0}};
-    if (store_connect(a->st, &err)) {
+    if (connect_stores(a, &err)) {
         /* capped exponential backoff with full jitter */
         a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : 100;
         if (a->backoff_ms > 10000) a->backoff_ms = 10000;
@@ -757,11 +958,16 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
     memset(&a, 0, sizeof a);
     a.cfg = cfg;
     a.max_parts = (int32_t)cfg->max_partitions;
-    batch_init(&a.bufs[0]);
-    batch_init(&a.bufs[1]);
+    for (int k = 0; k <= NWORKERS; k++) batch_init(&a.bufs[k]);
     a.cur = &a.bufs[0];
-    pthread_mutex_init(&a.w.mu, NULL);
-    pthread_cond_init(&a.w.cv, NULL);
+    for (int i = 0; i < NWORKERS; i++) {
+        pthread_mutex_init(&a.w[i].mu, NULL);
+        pthread_cond_init(&a.w[i].cv, NULL);
+        a.w[i].app = &a;
+    }
+    pthread_mutex_init(&a.turn.mu, NULL);
+    pthread_cond_init(&a.turn.cv, NULL);
+    pthread_mutex_init(&a.hooks_mu, NULL);
     srand((unsigned)(tthc_now_us() ^ (int64_t)getpid()));
     tthc_rc rc = TTHC_OK;
     a.parts = calloc((size_t)a.max_parts, sizeof *a.parts);
@@ -769,28 +975,41 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
         rc = tthc_fail(err, TTHC_ENOMEM, "out of memory");
         goto done;
     }
-    for (int32_t p = 0; p < a.max_parts; p++) a.parts[p] = (part_state){.expected = -1, .to_commit = -1};
+    for (int32_t p = 0; p < a.max_parts; p++) a.parts[p] = (part_state){.expected = -1, .to_commit = -1, .handed = -1};
     if ((rc = observe_new(cfg->group, cfg->topic, a.max_parts, cfg->unassigned_grace_ms, &a.obs, err))) goto done;
     if ((rc = observe_serve(a.obs, cfg->metrics_listen, err))) goto done;
     if ((rc = store_new(cfg->dsn, cfg->group, cfg->topic, (int)cfg->statement_timeout_ms, &a.st, err))) goto done;
+    a.nworkers = cfg->apply_connections >= NWORKERS ? NWORKERS : 1;
+    if (a.nworkers > 1 &&
+        (rc = store_new(cfg->dsn, cfg->group, cfg->topic, (int)cfg->statement_timeout_ms, &a.st1, err)))
+        goto done;
+    a.w[0].st = a.st;
+    a.w[1].st = a.st1;
     if ((rc = dlq_new(cfg->brokers, cfg->dlq_topic, cfg->topic, (int)cfg->dlq_flush_ms, &a.dq, err))) goto done;
     if ((rc = refetch_new(cfg->brokers, cfg->topic, 10000, &a.rf, err))) goto done;
-    a.hooks = (ingest_apply_hooks){.dlq = dlq_send_batch, .dlq_ctx = a.dq, .fetch = refetch_one, .fetch_ctx = a.rf};
+    a.hooks = (ingest_apply_hooks){.dlq = locked_dlq,
+                                   .dlq_ctx = &a,
+                                   .fetch = locked_fetch,
+                                   .fetch_ctx = &a,
+                                   .turn = a.nworkers > 1 ? turn_hook : NULL,
+                                   .turn_ctx = &a.turn};
     tthc_err cerr = {{0}};
-    if (store_connect(a.st, &cerr)) LOG_WARN("database_connect_failed", "error=\"%s\"", cerr.msg);
+    if (connect_stores(&a, &cerr)) LOG_WARN("database_connect_failed", "error=\"%s\"", cerr.msg);
     else a.db_up = true;
     observe_db(a.obs, a.db_up);
     if ((rc = make_consumer(&a, err))) goto done;
     if ((rc = observe_probe_start(a.obs, a.rk, err))) goto done;
     if ((rc = wake_start(a.rk, (int)cfg->fetch_wake_ms, &a.wk, err))) goto done;
-    LOG_INFO("started", "topic=%s group=%s batch_max=%ld batch_ms=%ld", cfg->topic, cfg->group, cfg->batch_max,
-             cfg->batch_ms);
+    LOG_INFO("started", "topic=%s group=%s batch_max=%ld batch_ms=%ld apply_connections=%d", cfg->topic, cfg->group,
+             cfg->batch_max, cfg->batch_ms, a.nworkers);
     a.last_report_ms = tthc_mono_ms();
 
-    a.w.started = pthread_create(&a.w.thread, NULL, worker_main, &a) == 0;
-    if (!a.w.started) {
-        rc = tthc_fail(err, TTHC_ENOMEM, "cannot start the apply thread");
-        goto done;
+    for (int i = 0; i < a.nworkers; i++) {
+        a.w[i].started = pthread_create(&a.w[i].thread, NULL, worker_main, &a.w[i]) == 0;
+        if (!a.w[i].started) {
+            rc = tthc_fail(err, TTHC_ENOMEM, "cannot start the apply threads");
+            goto done;
+        }
     }
     while (!tthc_stop_requested) {
         if (!a.db_up || a.need_reposition) worker_collect(&a);
@@ -811,12 +1030,12 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
         int timeout = 100;
         if (batch_count(a.cur)) {
             int64_t left = a.batch_started_ms + cfg->batch_ms - tthc_mono_ms();
-            timeout = left < 0 ? (a.inflight ? 5 : 0) : left < 100 ? (int)left : 100;
+            timeout = left < 0 ? (a.nfly == a.nworkers ? 5 : 0) : left < 100 ? (int)left : 100;
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(a.rk, timeout);
         if (m) consume_burst(&a, m);
         if ((long)batch_count(a.cur) >= cfg->batch_max ||
-            (batch_count(a.cur) && !a.inflight && tthc_mono_ms() - a.batch_started_ms >= cfg->batch_ms))
+            (batch_count(a.cur) && a.nfly < a.nworkers && tthc_mono_ms() - a.batch_started_ms >= cfg->batch_ms))
             flush_batch(&a, false);
         report(&a);
     }
@@ -831,13 +1050,14 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
     report(&a);
 
 done:
-    if (a.w.started) {
-        worker_collect(&a);
-        pthread_mutex_lock(&a.w.mu);
-        a.w.quit = true;
-        pthread_cond_broadcast(&a.w.cv);
-        pthread_mutex_unlock(&a.w.mu);
-        pthread_join(a.w.thread, NULL);
+    worker_collect(&a);
+    for (int i = 0; i < NWORKERS; i++) {
+        if (!a.w[i].started) continue;
+        pthread_mutex_lock(&a.w[i].mu);
+        a.w[i].quit = true;
+        pthread_cond_broadcast(&a.w[i].cv);
+        pthread_mutex_unlock(&a.w[i].mu);
+        pthread_join(a.w[i].thread, NULL);
     }
     observe_probe_stop(a.obs); /* before the handle it probes through goes */
     wake_stop(a.wk);
@@ -846,10 +1066,15 @@ done:
     dlq_free(a.dq);
     refetch_free(a.rf);
     store_free(a.st);
-    batch_free(&a.bufs[0]);
-    batch_free(&a.bufs[1]);
-    pthread_mutex_destroy(&a.w.mu);
-    pthread_cond_destroy(&a.w.cv);
+    if (a.st1) store_free(a.st1);
+    for (int k = 0; k <= NWORKERS; k++) batch_free(&a.bufs[k]);
+    for (int i = 0; i < NWORKERS; i++) {
+        pthread_mutex_destroy(&a.w[i].mu);
+        pthread_cond_destroy(&a.w[i].cv);
+    }
+    pthread_mutex_destroy(&a.turn.mu);
+    pthread_cond_destroy(&a.turn.cv);
+    pthread_mutex_destroy(&a.hooks_mu);
     free(a.parts);
     return rc;
 }

@@ -17,7 +17,8 @@ typedef struct {
     char *on_gap; /* "continue" or "stop": what to do when messages to apply are gone (semantics 6) */
     long batch_max, batch_ms, statement_timeout_ms, dlq_flush_ms, max_partitions;
     long unassigned_grace_ms;
-    long fetch_wake_ms; /* wake.h: 0 turns the fetch wake-up off */
+    long fetch_wake_ms;     /* wake.h: 0 turns the fetch wake-up off */
+    long apply_connections; /* 1, or 2: transactions overlap (apply.h) */
 } ingest_config;
 
 /* Runs until tthc_stop_requested (signals.h) is set; returns TTHC_OK after a clean shutdown. */

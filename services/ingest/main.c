@@ -37,6 +37,10 @@ static const tthc_opt opts[] = {
         .max = 1000,
         .help = "while messages arrive, wake librdkafka's fetcher this often (a ListOffsets request), so that a small "
                 "prefetch queue does not wait out librdkafka 2.0's one-second fetch back-off (0: off)"),
+    OPT(apply_connections, "apply-connections", TTHC_OPT_INT, .env = "TTHC_INGEST_APPLY_CONNECTIONS", .def = "2",
+        .min = 1, .max = 2,
+        .help = "PostgreSQL connections applying batches: with 2 a batch claims its event ids while the one before it "
+                "finishes (about a fifth faster under a backlog, one more batch in memory); 1: one batch at a time"),
     OPT(max_partitions, "max-partitions", TTHC_OPT_INT, .def = "4096", .min = 1, .max = 100000,
         .help = "highest partition count of the topic this process can track"),
     OPT(unassigned_grace_ms, "unassigned-grace-ms", TTHC_OPT_INT, .env = "TTHC_INGEST_UNASSIGNED_GRACE_MS",
