@@ -1023,19 +1023,21 @@ tthc_rc ingest_run(const ingest_config *cfg, tthc_err *err)
         }
         refresh_pending(&a);
         commit_due(&a);
-        /* A batch is handed over when full, or when batch_ms has passed and the
-         * worker is free: while the worker applies one batch the next one keeps
-         * growing (to batch_max), so a backlog is applied in large transactions
-         * and a trickle still within batch_ms of its first message. */
+        /* A batch is handed over when full, or when batch_ms has passed and no
+         * batch is in flight: while one is applied the next keeps growing (to
+         * batch_max), so a backlog is applied in large transactions, two at a
+         * time with two apply connections, and a trickle one transaction at a
+         * time within batch_ms of its first message (twice the commits would
+         * be twice the reports for tthc-sync to push, for no gain). */
         int timeout = 100;
         if (batch_count(a.cur)) {
             int64_t left = a.batch_started_ms + cfg->batch_ms - tthc_mono_ms();
-            timeout = left < 0 ? (a.nfly == a.nworkers ? 5 : 0) : left < 100 ? (int)left : 100;
+            timeout = left < 0 ? (a.nfly ? 5 : 0) : left < 100 ? (int)left : 100;
         }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(a.rk, timeout);
         if (m) consume_burst(&a, m);
         if ((long)batch_count(a.cur) >= cfg->batch_max ||
-            (batch_count(a.cur) && a.nfly < a.nworkers && tthc_mono_ms() - a.batch_started_ms >= cfg->batch_ms))
+            (batch_count(a.cur) && !a.nfly && tthc_mono_ms() - a.batch_started_ms >= cfg->batch_ms))
             flush_batch(&a, false);
         report(&a);
     }
