@@ -25,8 +25,8 @@ static const tthc_opt opts[] = {
     OPT(batch_max, "batch-max", TTHC_OPT_INT, .env = "TTHC_INGEST_BATCH_MAX", .def = "50000", .min = 1, .max = 1000000,
         .help = "most messages applied in one transaction"),
     OPT(batch_ms, "batch-ms", TTHC_OPT_INT, .env = "TTHC_INGEST_BATCH_MS", .def = "200", .min = 1, .max = 60000,
-        .help = "wait after a batch's first message before it is applied, if the apply thread is free (else the batch "
-                "grows to batch-max meanwhile)"),
+        .help = "wait after a batch's first message before it is applied, if no batch is being applied (else the "
+                "batch grows to batch-max meanwhile; a full batch goes to a free apply connection at once)"),
     OPT(statement_timeout_ms, "statement-timeout-ms", TTHC_OPT_INT, .env = "TTHC_PG_STATEMENT_TIMEOUT_MS",
         .def = "30000", .min = 100, .max = 3600000, .help = "PostgreSQL statement_timeout and lock_timeout"),
     OPT(dlq_flush_ms, "dlq-flush-ms", TTHC_OPT_INT, .env = "TTHC_DLQ_FLUSH_MS", .def = "30000", .min = 100,
